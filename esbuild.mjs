@@ -1,0 +1,63 @@
+// Builds every target of the extension into dist/.
+//   node esbuild.mjs               one development build
+//   node esbuild.mjs --watch       rebuild on change
+//   node esbuild.mjs --production  minified, no source maps (packaging)
+// Types are checked separately by `npm run typecheck` (tsc), so a type error never
+// blocks a quick rebuild.
+import * as esbuild from 'esbuild';
+import { chmod } from 'node:fs/promises';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: 'warning',
+};
+
+// Native and binary-shipping packages stay outside the bundle and are shipped beside it:
+// they locate their own files relative to their package folder.
+const nodeExternals = ['@ffmpeg-installer/ffmpeg', 'ffprobe-static', 'onnxruntime-node'];
+
+/** @type {esbuild.BuildOptions[]} */
+const targets = [
+  {
+    ...common,
+    entryPoints: { client: 'client/src/extension.ts' },
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: { server: 'server/src/main.ts', cli: 'server/src/cli/main.ts' },
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternals,
+  },
+  {
+    ...common,
+    entryPoints: { webview: 'webview/src/main.ts' },
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+  },
+];
+
+const outdir = 'dist';
+if (watch) {
+  for (const options of targets) {
+    const ctx = await esbuild.context({ ...options, outdir });
+    await ctx.watch();
+  }
+  console.log('esbuild: watching for changes');
+} else {
+  await Promise.all(targets.map((options) => esbuild.build({ ...options, outdir })));
+  // The CLI is run directly as `vscan`; its shebang comes from the source file.
+  await chmod(`${outdir}/cli.js`, 0o755);
+}

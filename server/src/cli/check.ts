@@ -1,0 +1,79 @@
+/** `vscan check` and `vscan format`: the language service from the command line. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Diagnostic } from 'vscode-languageserver-types';
+import { formatVscanText, parseVscan, validateVscan, type VscanSettings } from '../language';
+import { ProbeCache } from '../video/probe';
+import { resolveDocumentContext } from '../workspace/videoContext';
+import { writeFileAtomic } from '../workspace/atomicWrite';
+import { UsageError } from './usage';
+
+const SEVERITY_NAMES = ['error', 'warning', 'information', 'hint'] as const;
+
+/** One diagnostic as `vscan check --json` prints it. */
+export interface CliDiagnostic {
+  file: string;
+  range: Diagnostic['range'];
+  severity: (typeof SEVERITY_NAMES)[number];
+  code: string;
+  message: string;
+}
+
+/** Reads a .vscan file as the editor would show it: UTF-8, without a byte-order mark. */
+export async function readVscan(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Expands folders into the .vscan files below them. */
+async function expand(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    let info;
+    try {
+      info = await stat(path);
+    } catch {
+      throw new UsageError(`${path}: no such file or folder`);
+    }
+    if (!info.isDirectory()) {
+      files.push(path);
+      continue;
+    }
+    const entries = await readdir(path, { recursive: true, withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.isFile() && entry.name.endsWith('.vscan')) files.push(join(entry.parentPath ?? path, entry.name));
+    }
+  }
+  return files.sort();
+}
+
+export async function checkFiles(paths: string[], settings: VscanSettings, ffprobePath?: string): Promise<CliDiagnostic[]> {
+  const probes = new ProbeCache({ ffprobePath });
+  const out: CliDiagnostic[] = [];
+  for (const file of await expand(paths)) {
+    const doc = parseVscan(await readVscan(file));
+    const { context } = await resolveDocumentContext(doc, resolve(file), { probes, probeWaitMs: Infinity });
+    for (const d of validateVscan(doc, context, settings)) {
+      out.push({ file, range: d.range, severity: SEVERITY_NAMES[(d.severity ?? 1) - 1], code: String(d.code), message: typeof d.message === 'string' ? d.message : d.message.value });
+    }
+  }
+  return out;
+}
+
+export function renderDiagnostic(d: CliDiagnostic): string {
+  return `${d.file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}`;
+}
+
+/** Formats a file; returns whether it changed. */
+export async function formatFile(file: string, settings: VscanSettings, write: boolean): Promise<{ text: string; changed: boolean }> {
+  const original = await readVscan(file);
+  const text = formatVscanText(parseVscan(original), settings);
+  const changed = text !== original;
+  if (write && changed) await writeFileAtomic(file, text);
+  return { text, changed };
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+/**
+ * `vscan`: the video-scan engine and language service from the command line.
+ * Exit status: 0 fine, 1 problems found (error diagnostics, unformatted files), 2 bad
+ * usage or unreadable input (the reason on stderr).
+ */
+import { parseArgs } from 'node:util';
+import { DIAGNOSTIC_CODES, normalizeSettings, type VscanSettings } from '../language';
+import { checkFiles, formatFile, renderDiagnostic } from './check';
+import { UsageError } from './usage';
+
+const HELP = `vscan — video-scan from the command line
+
+Usage:
+  vscan check <file|folder>... [--json] [options]   diagnostics, as the editor shows them
+  vscan format <file> [--write | --check] [--time-style seconds|clock]
+  vscan help | --help
+  vscan --version
+
+Options for check:
+  --json                     print an array of {file, range, severity, code, message}
+  --severity CODE=LEVEL      override a code's severity (error|warning|information|hint|off); repeatable
+  --range-tolerance S        seconds past the video's end before out-of-range (default 0.1)
+  --overlap-tolerance S      seconds two events may overlap (default 0)
+  --ffprobe PATH             ffprobe binary to use (default: the one installed from npm)
+
+Codes: ${DIAGNOSTIC_CODES.join(', ')}`;
+
+function number(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new UsageError(`--${flag} needs a non-negative number, got "${value}"`);
+  return parsed;
+}
+
+function settingsFrom(values: { severity?: string[]; 'range-tolerance'?: string; 'overlap-tolerance'?: string; 'time-style'?: string }): VscanSettings {
+  const severity: Record<string, string> = {};
+  for (const pair of values.severity ?? []) {
+    const [code, level] = pair.split('=');
+    if (!(DIAGNOSTIC_CODES as readonly string[]).includes(code) || !['error', 'warning', 'information', 'hint', 'off'].includes(level)) {
+      throw new UsageError(`--severity expects CODE=LEVEL with a known code and level, got "${pair}"`);
+    }
+    severity[code] = level;
+  }
+  const style = values['time-style'];
+  if (style !== undefined && style !== 'seconds' && style !== 'clock') throw new UsageError(`--time-style is seconds or clock, got "${style}"`);
+  return normalizeSettings({
+    severity,
+    rangeTolerance: number('range-tolerance', values['range-tolerance']),
+    overlapTolerance: number('overlap-tolerance', values['overlap-tolerance']),
+    timeStyle: style,
+  });
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--version') {
+    console.log('0.1.0');
+    return 0;
+  }
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    console.log(HELP);
+    return command ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean' },
+      write: { type: 'boolean' },
+      check: { type: 'boolean' },
+      severity: { type: 'string', multiple: true },
+      'range-tolerance': { type: 'string' },
+      'overlap-tolerance': { type: 'string' },
+      'time-style': { type: 'string' },
+      ffprobe: { type: 'string' },
+    },
+  });
+  const settings = settingsFrom(values);
+  switch (command) {
+    case 'check': {
+      if (!positionals.length) throw new UsageError('check needs at least one file or folder');
+      const diagnostics = await checkFiles(positionals, settings, values.ffprobe);
+      if (values.json) console.log(JSON.stringify(diagnostics, null, 2));
+      else for (const d of diagnostics) console.log(renderDiagnostic(d));
+      return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+    }
+    case 'format': {
+      if (positionals.length !== 1) throw new UsageError('format needs exactly one file');
+      if (values.write && values.check) throw new UsageError('--write and --check do not go together');
+      const { text, changed } = await formatFile(positionals[0], settings, values.write === true);
+      if (values.check) {
+        if (changed) console.error(`${positionals[0]}: not formatted`);
+        return changed ? 1 : 0;
+      }
+      if (!values.write) process.stdout.write(text);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}" (try vscan help)`);
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    // parseArgs reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
+    const usage = error instanceof UsageError || String((error as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS');
+    console.error(`vscan: ${error instanceof Error ? error.message : String(error)}`);
+    if (!usage && error instanceof Error && error.stack) console.error(error.stack);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,129 @@
+/** Quick fixes for the diagnostics of diagnostics.ts, driven by the data they carry. */
+import { type CodeAction, CodeActionKind, type Diagnostic, type TextEdit } from 'vscode-languageserver-types';
+import type { DocumentContext } from './context';
+import type { DiagnosticData } from './diagnostics';
+import { DIAGNOSTIC_SOURCE } from './diagnostics';
+import { type EventEntry, LineKind, type VscanDocument } from './document';
+import { timeAt } from './navigation';
+import { findHeader } from './parser';
+import type { VscanSettings } from './settings';
+import { formatTime } from './time';
+
+const MAX_VIDEO_SUGGESTIONS = 5;
+
+function fix(title: string, uri: string, edits: TextEdit[], diagnostic: Diagnostic, preferred = false): CodeAction {
+  return { title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: preferred, edit: { changes: { [uri]: edits } } };
+}
+
+/** The event a diagnostic was reported on, if the document still has it where it was. */
+function eventOf(doc: VscanDocument, index: number | undefined, line: number): EventEntry | undefined {
+  const event = index === undefined ? undefined : doc.events[index];
+  return event && event.line === line ? event : undefined;
+}
+
+function eventAtRange(doc: VscanDocument, diagnostic: Diagnostic): EventEntry | undefined {
+  const { line, character } = diagnostic.range.start;
+  return doc.events.find((e) => e.line === line && e.range.start.character === character);
+}
+
+/** Rewrites the event lines of a block in start order; comment and blank lines stay put. */
+function sortBlockEdits(doc: VscanDocument, event: EventEntry): TextEdit[] | undefined {
+  const lines: number[] = [];
+  const firstOnLine: EventEntry[] = [];
+  for (const e of event.block.events) {
+    if (doc.lineKinds[e.line] !== LineKind.Event) return undefined; // events on the Events:/Scene line: format first
+    if (lines[lines.length - 1] !== e.line) {
+      lines.push(e.line);
+      firstOnLine.push(e);
+    }
+  }
+  const sorted = [...firstOnLine].sort((a, b) => (a.start.value ?? Infinity) - (b.start.value ?? Infinity)
+    || (a.end.value ?? Infinity) - (b.end.value ?? Infinity) || a.index - b.index);
+  const edits: TextEdit[] = [];
+  sorted.forEach((e, slot) => {
+    const line = lines[slot];
+    if (e.line !== line) {
+      edits.push({ range: { start: { line, character: 0 }, end: { line, character: doc.lines[line].length } }, newText: doc.lines[e.line] });
+    }
+  });
+  return edits;
+}
+
+function removeEventEdit(doc: VscanDocument, event: EventEntry): TextEdit {
+  if (event.ownsLine && event.line + 1 < doc.lines.length) {
+    return { range: { start: { line: event.line, character: 0 }, end: { line: event.line + 1, character: 0 } }, newText: '' };
+  }
+  if (event.ownsLine) {
+    return { range: { start: { line: event.line, character: 0 }, end: { line: event.line, character: doc.lines[event.line].length } }, newText: '' };
+  }
+  const text = doc.lines[event.line];
+  let end = event.fullRange.end.character;
+  while (end < text.length && (text[end] === ' ' || text[end] === '\t')) end++;
+  return { range: { start: event.fullRange.start, end: { line: event.line, character: end } }, newText: '' };
+}
+
+function linkVideoActions(doc: VscanDocument, uri: string, diagnostic: Diagnostic, context: DocumentContext): CodeAction[] {
+  const header = findHeader(doc, 'video');
+  return (context.siblingVideos ?? []).slice(0, MAX_VIDEO_SUGGESTIONS).map((name) => {
+    const edit: TextEdit = header
+      ? { range: header.valueRange, newText: name }
+      : { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: `Video: ${name}${doc.eol}` };
+    return fix(`Link video ${name}`, uri, [edit], diagnostic);
+  });
+}
+
+export function codeActionsFor(doc: VscanDocument, uri: string, diagnostics: Diagnostic[], context: DocumentContext, settings: VscanSettings): CodeAction[] {
+  const actions: CodeAction[] = [];
+  for (const diagnostic of diagnostics) {
+    if (diagnostic.source !== DIAGNOSTIC_SOURCE) continue;
+    const data = diagnostic.data as DiagnosticData | undefined;
+    const line = diagnostic.range.start.line;
+    switch (diagnostic.code) {
+      case 'out-of-range': {
+        if (data?.kind !== 'clamp') break;
+        const at = timeAt(doc, diagnostic.range.start);
+        if (!at) break;
+        const digits = Math.max(1, at.token.fractionDigits);
+        const scale = 10 ** digits;
+        const clamped = Math.floor(data.durationSec * scale) / scale; // round down: never past the end
+        const newText = formatTime(clamped, settings.timeStyle, digits);
+        actions.push(fix(`Clamp to the video's end (${newText})`, uri, [{ range: at.token.range, newText }], diagnostic, true));
+        break;
+      }
+      case 'reversed-span': {
+        const event = eventAtRange(doc, diagnostic);
+        if (!event) break;
+        actions.push(fix('Swap start and end', uri, [
+          { range: event.start.range, newText: event.end.text },
+          { range: event.end.range, newText: event.start.text },
+        ], diagnostic, true));
+        break;
+      }
+      case 'overlap': {
+        if (data?.kind !== 'overlap') break;
+        const later = eventOf(doc, data.laterEvent, line);
+        const earlier = later && doc.events[data.earlierEvent];
+        if (!later || !earlier) break;
+        actions.push(fix(`Trim the event on line ${earlier.line + 1} to end at ${later.start.text}`, uri,
+          [{ range: earlier.end.range, newText: later.start.text }], diagnostic, true));
+        break;
+      }
+      case 'unsorted': {
+        const event = data?.kind === 'event' ? eventOf(doc, data.event, line) : undefined;
+        const edits = event && sortBlockEdits(doc, event);
+        if (edits?.length) actions.push(fix('Sort the events of this block by start time', uri, edits, diagnostic));
+        break;
+      }
+      case 'duplicate-event': {
+        const event = data?.kind === 'event' ? eventOf(doc, data.event, line) : undefined;
+        if (event) actions.push(fix('Remove the duplicate event', uri, [removeEventEdit(doc, event)], diagnostic, true));
+        break;
+      }
+      case 'missing-video':
+      case 'no-video':
+        actions.push(...linkVideoActions(doc, uri, diagnostic, context));
+        break;
+    }
+  }
+  return actions;
+}

@@ -1,0 +1,183 @@
+/**
+ * The language server: the only code that touches the LSP connection. It keeps a parse per
+ * document version, gathers each document's video context, and answers requests through
+ * the pure language service. Diagnostics are pushed (textDocument/publishDiagnostics).
+ */
+import { fileURLToPath } from 'node:url';
+import {
+  CodeActionKind,
+  type Connection,
+  type Diagnostic,
+  DidChangeConfigurationNotification,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import * as service from '../language';
+import { ProbeCache } from '../video/probe';
+import { resolveDocumentContext } from '../workspace/videoContext';
+import { readServerSettings, type ServerSettings } from './settings';
+
+/** Diagnostics never wait longer than this for a video probe; they are refreshed when it lands. */
+const PROBE_WAIT_MS = 150;
+
+interface DocumentState {
+  version: number;
+  parsed: service.VscanDocument;
+  context: service.DocumentContext;
+}
+
+export function startServer(connection: Connection): void {
+  const documents = new TextDocuments(TextDocument);
+  const states = new Map<string, DocumentState>();
+  const scheduled = new Set<string>();
+  const running = new Map<string, Promise<void>>();
+  let settings: ServerSettings = readServerSettings(undefined);
+  let probes = new ProbeCache();
+  let pullConfiguration = false;
+
+  const log = (message: string) => connection.console.log(message);
+
+  /** Runs a handler, turning any exception into a logged message and an empty answer. */
+  function guarded<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R | Promise<R>) {
+    return async (...args: A): Promise<R> => {
+      try {
+        return await handler(...args);
+      } catch (error) {
+        connection.console.error(`${name} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+        return fallback;
+      }
+    };
+  }
+
+  function parsed(document: TextDocument): service.VscanDocument {
+    const state = states.get(document.uri);
+    if (state && state.version === document.version) return state.parsed;
+    return service.parseVscan(document.getText());
+  }
+
+  function documentPath(uri: string): string | undefined {
+    try {
+      return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function validate(uri: string): Promise<void> {
+    const document = documents.get(uri);
+    if (!document) return;
+    const doc = service.parseVscan(document.getText());
+    const path = documentPath(uri);
+    const resolved = path
+      ? await resolveDocumentContext(doc, path, { probes, probeWaitMs: PROBE_WAIT_MS })
+      : { context: {} };
+    const current = documents.get(uri);
+    if (!current || current.version !== document.version) return; // superseded; the newer version is queued
+    states.set(uri, { version: document.version, parsed: doc, context: resolved.context });
+    const diagnostics: Diagnostic[] = service.validateVscan(doc, resolved.context, settings.language, uri);
+    await connection.sendDiagnostics({ uri, version: document.version, diagnostics });
+    if (resolved.pendingProbe) {
+      void resolved.pendingProbe.then(() => schedule(uri));
+    }
+  }
+
+  /** Coalesces bursts of changes: one validation at a time per document, always of the latest text. */
+  function schedule(uri: string): void {
+    if (scheduled.has(uri)) return;
+    scheduled.add(uri);
+    const previous = running.get(uri) ?? Promise.resolve();
+    const next = previous.then(() => new Promise<void>((done) => setImmediate(done))).then(async () => {
+      scheduled.delete(uri);
+      await guarded('validation', undefined, validate)(uri);
+    });
+    running.set(uri, next);
+    void next.then(() => {
+      if (running.get(uri) === next) running.delete(uri);
+    });
+  }
+
+  async function reloadSettings(raw?: unknown): Promise<void> {
+    const config = pullConfiguration ? await connection.workspace.getConfiguration('videoScan') : raw;
+    const next = readServerSettings(config);
+    if (next.ffprobePath !== settings.ffprobePath) probes = new ProbeCache({ ffprobePath: next.ffprobePath });
+    settings = next;
+    for (const document of documents.all()) schedule(document.uri);
+  }
+
+  function stateOf(uri: string): { document: TextDocument; doc: service.VscanDocument; context: service.DocumentContext } | undefined {
+    const document = documents.get(uri);
+    if (!document) return undefined;
+    const state = states.get(uri);
+    return { document, doc: parsed(document), context: state?.context ?? {} };
+  }
+
+  connection.onInitialize((params) => {
+    pullConfiguration = params.capabilities.workspace?.configuration === true;
+    const initial = (params.initializationOptions as { settings?: unknown } | undefined)?.settings;
+    if (initial !== undefined) settings = readServerSettings(initial);
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        documentFormattingProvider: true,
+        documentSymbolProvider: true,
+        foldingRangeProvider: true,
+        hoverProvider: true,
+        completionProvider: { triggerCharacters: ['<'] },
+        documentLinkProvider: { resolveProvider: false },
+      },
+      serverInfo: { name: 'video-scan', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (pullConfiguration) {
+      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'videoScan' });
+      void reloadSettings();
+    }
+  });
+
+  connection.onDidChangeConfiguration(guarded('configuration', undefined, (params) =>
+    reloadSettings((params.settings as { videoScan?: unknown } | undefined)?.videoScan)));
+
+  documents.onDidOpen((event) => schedule(event.document.uri));
+  documents.onDidChangeContent((event) => schedule(event.document.uri));
+  documents.onDidClose((event) => {
+    states.delete(event.document.uri);
+    void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
+  });
+
+  connection.onCodeAction(guarded('codeAction', [], (params) => {
+    const state = stateOf(params.textDocument.uri);
+    return state ? service.codeActionsFor(state.doc, params.textDocument.uri, params.context.diagnostics, state.context, settings.language) : [];
+  }));
+  connection.onDocumentFormatting(guarded('formatting', [], (params) => {
+    const state = stateOf(params.textDocument.uri);
+    return state ? service.formatVscan(state.doc, settings.language) : [];
+  }));
+  connection.onDocumentSymbol(guarded('documentSymbol', [], (params) => {
+    const state = stateOf(params.textDocument.uri);
+    return state ? service.documentSymbols(state.doc) : [];
+  }));
+  connection.onFoldingRanges(guarded('foldingRange', [], (params) => {
+    const state = stateOf(params.textDocument.uri);
+    return state ? service.foldingRanges(state.doc) : [];
+  }));
+  connection.onHover(guarded('hover', null, (params) => {
+    const state = stateOf(params.textDocument.uri);
+    return (state && service.hoverAt(state.doc, params.position, state.context)) ?? null;
+  }));
+  connection.onCompletion(guarded('completion', [], (params) => {
+    const state = stateOf(params.textDocument.uri);
+    return state ? service.completionsAt(state.doc, params.position, state.context, settings.language) : [];
+  }));
+  connection.onDocumentLinks(guarded('documentLinks', [], (params) => {
+    const state = stateOf(params.textDocument.uri);
+    return state ? service.documentLinks(state.doc, params.textDocument.uri, state.context) : [];
+  }));
+
+  documents.listen(connection);
+  connection.listen();
+  log('video-scan language server started');
+}

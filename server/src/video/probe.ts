@@ -1,0 +1,143 @@
+/**
+ * Probing a video with ffprobe: duration, size, frame rate, codecs. Results are cached by
+ * path + size + mtime, and concurrent probes of one file share one process.
+ */
+import { stat } from 'node:fs/promises';
+import { lastLine, resolveTool, runTool, ToolError } from './tools';
+
+export interface VideoProbe {
+  file: string;
+  durationSec: number;
+  /** Display size (after rotation metadata). */
+  width: number;
+  height: number;
+  /** Average frame rate. */
+  fps: number;
+  /** Frame count as the container states it, if it does. */
+  frameCount: number | undefined;
+  codec: string;
+  pixelFormat: string | undefined;
+  hasAudio: boolean;
+  audioCodec: string | undefined;
+  rotation: number;
+}
+
+export class VideoError extends Error {
+  override name = 'VideoError';
+  constructor(readonly file: string, readonly reason: string) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+export interface ProbeOptions {
+  ffprobePath?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface FfprobeStream {
+  codec_type?: string;
+  codec_name?: string;
+  pix_fmt?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  nb_frames?: string;
+  duration?: string;
+  tags?: { rotate?: string };
+  side_data_list?: { rotation?: number }[];
+}
+
+interface FfprobeOutput {
+  streams?: FfprobeStream[];
+  format?: { duration?: string };
+}
+
+/** `30000/1001` or `25` → frames per second; 0 when unknown. */
+function rate(text: string | undefined): number {
+  const [num, den = 1] = (text ?? '').split('/').map(Number);
+  const value = num / den;
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+function positive(text: string | undefined): number | undefined {
+  const value = Number(text);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** Reads ffprobe's JSON defensively: every field is checked, nothing is trusted. */
+export function interpretProbe(file: string, output: FfprobeOutput): VideoProbe {
+  const streams = Array.isArray(output.streams) ? output.streams : [];
+  const video = streams.find((s) => s.codec_type === 'video' && s.codec_name !== 'mjpeg' && s.codec_name !== 'png')
+    ?? streams.find((s) => s.codec_type === 'video');
+  const audio = streams.find((s) => s.codec_type === 'audio');
+  if (!video) throw new VideoError(file, audio ? 'has audio but no video stream' : 'no video stream found');
+  const durationSec = positive(output.format?.duration) ?? positive(video.duration);
+  if (durationSec === undefined) throw new VideoError(file, 'duration unknown (truncated or not a video?)');
+  const rawRotation = video.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation ?? Number(video.tags?.rotate ?? 0);
+  const rotation = ((Math.round(rawRotation) % 360) + 360) % 360;
+  const quarter = rotation === 90 || rotation === 270;
+  const width = video.width ?? 0;
+  const height = video.height ?? 0;
+  return {
+    file,
+    durationSec,
+    width: quarter ? height : width,
+    height: quarter ? width : height,
+    fps: rate(video.avg_frame_rate) || rate(video.r_frame_rate),
+    frameCount: positive(video.nb_frames),
+    codec: video.codec_name ?? 'unknown',
+    pixelFormat: video.pix_fmt,
+    hasAudio: audio !== undefined,
+    audioCodec: audio?.codec_name,
+    rotation,
+  };
+}
+
+export async function probeVideo(file: string, options: ProbeOptions = {}): Promise<VideoProbe> {
+  const ffprobe = resolveTool('ffprobe', options.ffprobePath);
+  let result;
+  try {
+    result = await runTool(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', file], {
+      timeoutMs: options.timeoutMs ?? 20_000,
+      signal: options.signal,
+      maxStdoutBytes: 4 * 1024 * 1024,
+    });
+  } catch (error) {
+    throw new VideoError(file, error instanceof ToolError ? error.message : String(error));
+  }
+  if (result.exitCode !== 0) throw new VideoError(file, `not a readable video (${lastLine(result.stderr)})`);
+  let parsed: FfprobeOutput;
+  try {
+    parsed = JSON.parse(result.stdout.toString('utf8')) as FfprobeOutput;
+  } catch {
+    throw new VideoError(file, 'ffprobe returned unreadable output');
+  }
+  return interpretProbe(file, parsed);
+}
+
+/** Probes once per file version (path + size + mtime); failures are cached the same way. */
+export class ProbeCache {
+  private readonly entries = new Map<string, { key: string; result: Promise<VideoProbe> }>();
+
+  constructor(private readonly options: Omit<ProbeOptions, 'signal'> = {}, private readonly maxEntries = 256) {}
+
+  async get(file: string): Promise<VideoProbe> {
+    const info = await stat(file);
+    const key = `${info.size}:${info.mtimeMs}`;
+    const cached = this.entries.get(file);
+    if (cached && cached.key === key) return cached.result;
+    const result = probeVideo(file, this.options);
+    this.entries.delete(file);
+    this.entries.set(file, { key, result });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    return result;
+  }
+
+  /** The settled probe of this exact file version, without starting one. */
+  peek(file: string, size: number, mtimeMs: number): Promise<VideoProbe> | undefined {
+    const cached = this.entries.get(file);
+    return cached && cached.key === `${size}:${mtimeMs}` ? cached.result : undefined;
+  }
+}
