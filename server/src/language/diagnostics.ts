@@ -70,10 +70,11 @@ function checkOverlaps(events: EventEntry[], skip: Set<number>, diagnostics: Col
   let reaching: EventEntry | undefined; // the event seen so far that ends last
   for (const event of candidates) {
     if (reaching) {
-      const amount = reaching.end.value! - event.start.value!;
+      // How much of this event lies inside the other (an empty span inside overlaps by 0).
+      const amount = Math.min(reaching.end.value!, event.end.value!) - event.start.value!;
       if (amount > tolerance) {
         diagnostics.add('overlap', event.range,
-          `Overlaps ${spanText(reaching)} on line ${reaching.line + 1} by ${describeSeconds(Math.min(amount, event.end.value! - event.start.value!))}`,
+          `Overlaps ${spanText(reaching)} on line ${reaching.line + 1} by ${describeSeconds(amount)}`,
           {
             data: { kind: 'overlap', earlierEvent: reaching.index, laterEvent: event.index } satisfies DiagnosticData,
             relatedInformation: uri ? [{ location: { uri, range: reaching.range }, message: 'The overlapping event' }] : undefined,
@@ -141,5 +142,6 @@ export function validateVscan(doc: VscanDocument, context: DocumentContext, sett
     previousStart = { value: event.start.value, event };
   }
   checkOverlaps(doc.events, duplicates, diagnostics, settings.overlapTolerance, uri);
-  return diagnostics.out;
+  // In reading order, as the Problems view and `vscan check` show them (sort is stable).
+  return diagnostics.out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
 }

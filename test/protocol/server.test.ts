@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import {
+  CodeActionRequest,
+  CompletionRequest,
+  DocumentFormattingRequest,
+  DocumentLinkRequest,
+  DocumentSymbolRequest,
+  FoldingRangeRequest,
+  HoverRequest,
+} from 'vscode-languageserver-protocol/node';
+import { TestClient } from '../helpers/lspClient';
+import { makeVideo, tempDir } from '../helpers/videos';
+
+let client: TestClient;
+let dir: string;
+
+before(async () => {
+  dir = await tempDir();
+  await makeVideo(join(dir, 'clip.mp4'), 3);
+  client = await TestClient.start();
+});
+
+after(async () => {
+  assert.equal(await client.stop(), 0);
+});
+
+const codesOf = (p: { diagnostics: { code?: string | number }[] }) => p.diagnostics.map((d) => d.code);
+
+test('publishes diagnostics with stable codes on open, and fresh ones after didChange', async () => {
+  const uri = pathToFileURL(join(dir, 'clip.vscan')).href;
+  await client.open(uri, 'Scene: x\nEvents:\n<0.0 - 1.0> a\n<2.0 - 1.5> b\n<2.0 - 9.0> c\n');
+  const first = await client.diagnostics(uri, (p) => p.version === 1 && codesOf(p).includes('out-of-range'));
+  assert.deepEqual(codesOf(first), ['reversed-span', 'out-of-range']);
+  // One character: `9.0` → `2.0` fixes the range error and makes the span empty.
+  await client.change(uri, 2, [{ range: { start: { line: 4, character: 7 }, end: { line: 4, character: 8 } }, text: '2' }]);
+  const second = await client.diagnostics(uri, (p) => p.version === 2);
+  assert.deepEqual(codesOf(second), ['reversed-span', 'empty-span']);
+});
+
+test('missing-video points at the Video header, related information at the other event', async () => {
+  const uri = pathToFileURL(join(dir, 'other.vscan')).href;
+  await client.open(uri, 'Video: nowhere.mp4\nScene: x\nEvents:\n<0.0 - 2.0> a\n<1.0 - 3.0> b\n');
+  const result = await client.diagnostics(uri);
+  assert.deepEqual(codesOf(result), ['missing-video', 'overlap']);
+  assert.equal(result.diagnostics[1].relatedInformation?.[0].location.uri, uri);
+});
+
+test('a document without a file path gets no-video and no crash', async () => {
+  const uri = 'untitled:Untitled-1';
+  await client.open(uri, 'Scene: x\nEvents:\n<0 - 1> a\n');
+  assert.deepEqual(codesOf(await client.diagnostics(uri)), ['no-video']);
+});
+
+test('language features over the protocol', async () => {
+  const uri = pathToFileURL(join(dir, 'features.vscan')).href;
+  await client.open(uri, 'Video: clip.mp4\nScene: x\nEvents: <2.0 - 1.0> a\n<1.0 - 2.0> b\n');
+  const diagnostics = (await client.diagnostics(uri)).diagnostics;
+  const c = client.connection;
+  const doc = { uri };
+  const actions = await c.sendRequest(CodeActionRequest.type, { textDocument: doc, range: diagnostics[0].range, context: { diagnostics } });
+  assert.ok(actions?.some((a) => a.title === 'Swap start and end'));
+  const edits = await c.sendRequest(DocumentFormattingRequest.type, { textDocument: doc, options: { tabSize: 2, insertSpaces: true } });
+  assert.equal(edits?.[0].newText, 'Events:\n<2.0 - 1.0> a');
+  const symbols = await c.sendRequest(DocumentSymbolRequest.type, { textDocument: doc });
+  assert.equal(symbols?.length, 2);
+  const folds = await c.sendRequest(FoldingRangeRequest.type, { textDocument: doc });
+  assert.deepEqual(folds?.map((f) => [f.startLine, f.endLine]), [[1, 3], [2, 3]]);
+  const hover = await c.sendRequest(HoverRequest.type, { textDocument: doc, position: { line: 3, character: 2 } });
+  assert.match(JSON.stringify(hover?.contents), /of the 3 s video/);
+  const links = await c.sendRequest(DocumentLinkRequest.type, { textDocument: doc });
+  assert.equal(links?.length, 5);
+  const completion = await c.sendRequest(CompletionRequest.type, { textDocument: doc, position: { line: 4, character: 0 } });
+  assert.ok(Array.isArray(completion) && completion.length === 1);
+});
+
+test('a linked file that is not a video is reported, not fatal', async () => {
+  await writeFile(join(dir, 'fake.mp4'), 'this is text, not a video\n');
+  const uri = pathToFileURL(join(dir, 'fake.vscan')).href; // linked implicitly by base name
+  await client.open(uri, 'Scene: x\nEvents:\n<0 - 100> a\n');
+  const result = await client.diagnostics(uri, (p) => codesOf(p).includes('unreadable-video'));
+  assert.deepEqual(codesOf(result), ['unreadable-video']);
+  assert.match(result.diagnostics[0].message as string, /fake\.mp4/);
+});
+
+test('requests on unknown documents answer empty instead of failing', async () => {
+  const doc = { uri: 'file:///nowhere/never-opened.vscan' };
+  assert.deepEqual(await client.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: doc }), []);
+  assert.equal(await client.connection.sendRequest(HoverRequest.type, { textDocument: doc, position: { line: 0, character: 0 } }), null);
+});
+
+test('settings from initializationOptions change severities', async () => {
+  const other = await TestClient.start({ diagnostics: { severity: { 'no-video': 'off', 'empty-span': 'error' } } });
+  try {
+    const uri = 'untitled:settings';
+    await other.open(uri, 'Scene: x\nEvents:\n<1 - 1> a\n');
+    const result = await other.diagnostics(uri);
+    assert.deepEqual(result.diagnostics.map((d) => [d.code, d.severity]), [['empty-span', 1]]);
+  } finally {
+    await other.stop();
+  }
+});
