@@ -4,7 +4,7 @@
  */
 import { type Diagnostic, DiagnosticSeverity, type Range } from 'vscode-languageserver-types';
 import type { DocumentContext } from './context';
-import type { EventEntry, Span, TimeToken, VscanDocument } from './document';
+import type { EventEntry, Span, VscanDocument } from './document';
 import { findHeader } from './parser';
 import { DEFAULT_SEVERITIES, type DiagnosticCode, type SeverityName, type VscanSettings } from './settings';
 import { describeSeconds, formatTime } from './time';
@@ -25,8 +25,8 @@ const SEVERITY: Record<Exclude<SeverityName, 'off'>, DiagnosticSeverity> = {
 };
 
 /** An event whose two times parsed. */
-function timed(event: Span): event is Span & { start: { value: number }; end: { value: number } } {
-  return event.start.value !== undefined && event.end.value !== undefined;
+function timed<T extends Span>(event: T): event is T & { startValue: number; endValue: number } {
+  return event.startValue !== undefined && event.endValue !== undefined;
 }
 
 function spanText(event: EventEntry): string {
@@ -40,38 +40,66 @@ class Collector {
   add(code: DiagnosticCode, range: Range, message: string, extra?: Partial<Diagnostic>): void {
     const level = this.settings.severity[code] ?? DEFAULT_SEVERITIES[code];
     if (level === 'off') return;
-    this.out.push({ range, severity: SEVERITY[level], code, source: DIAGNOSTIC_SOURCE, message, ...extra });
+    const diagnostic: Diagnostic = { range, severity: SEVERITY[level], code, source: DIAGNOSTIC_SOURCE, message };
+    if (extra?.data !== undefined) diagnostic.data = extra.data;
+    if (extra?.relatedInformation !== undefined) diagnostic.relatedInformation = extra.relatedInformation;
+    this.out.push(diagnostic);
+  }
+}
+
+function checkTime(span: Span, which: 'start' | 'end', diagnostics: Collector, durationSec: number | undefined, tolerance: number): void {
+  const value = which === 'start' ? span.startValue : span.endValue;
+  if (value === undefined || (value >= 0 && (durationSec === undefined || value <= durationSec + tolerance))) return;
+  const time = span[which];
+  if (value < 0) {
+    diagnostics.add('negative-time', time.range, `Time ${time.text} is negative`);
+  } else {
+    diagnostics.add('out-of-range', time.range,
+      `Time ${time.text} is beyond the end of the video (${formatTime(durationSec!, 'seconds', 2)} s)`,
+      { data: { kind: 'clamp', durationSec: durationSec! } satisfies DiagnosticData });
   }
 }
 
 function checkSpan(span: Span, what: string, diagnostics: Collector, durationSec: number | undefined, tolerance: number): void {
-  for (const time of [span.start, span.end] as TimeToken[]) {
-    if (time.value === undefined) continue;
-    if (time.value < 0) {
-      diagnostics.add('negative-time', time.range, `Time ${time.text} is negative`);
-    } else if (durationSec !== undefined && time.value > durationSec + tolerance) {
-      diagnostics.add('out-of-range', time.range,
-        `Time ${time.text} is beyond the end of the video (${formatTime(durationSec, 'seconds', 2)} s)`,
-        { data: { kind: 'clamp', durationSec } satisfies DiagnosticData });
-    }
-  }
+  checkTime(span, 'start', diagnostics, durationSec, tolerance);
+  checkTime(span, 'end', diagnostics, durationSec, tolerance);
   if (!timed(span)) return;
-  if (span.end.value < span.start.value) {
+  if (span.endValue < span.startValue) {
     diagnostics.add('reversed-span', span.range, `${what} ends (${span.end.text}) before it starts (${span.start.text})`);
-  } else if (span.end.value === span.start.value && what === 'Event') {
+  } else if (span.endValue === span.startValue && what === 'Event') {
     diagnostics.add('empty-span', span.range, 'Event starts and ends at the same time');
   }
 }
 
-/** Reports the later-starting event of every overlapping pair found by a sweep in start order. */
-function checkOverlaps(events: EventEntry[], skip: Set<number>, diagnostics: Collector, tolerance: number, uri: string | undefined): void {
-  const candidates = events.filter((e) => timed(e) && e.end.value! >= e.start.value! && !skip.has(e.index));
-  candidates.sort((a, b) => a.start.value! - b.start.value! || a.end.value! - b.end.value! || a.index - b.index);
-  let reaching: EventEntry | undefined; // the event seen so far that ends last
-  for (const event of candidates) {
+function compareDescriptions(a: EventEntry, b: EventEntry): number {
+  const x = a.description;
+  const y = b.description;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * One sort of the timed events by (start, end, description) finds both duplicates (equal
+ * neighbours) and overlaps (a sweep keeping the event that reaches furthest): n log n.
+ */
+function checkDuplicatesAndOverlaps(events: EventEntry[], diagnostics: Collector, tolerance: number, uri: string | undefined): void {
+  const sorted = events.filter(timed);
+  sorted.sort((a, b) => a.startValue - b.startValue || a.endValue - b.endValue
+    || compareDescriptions(a, b) || a.index - b.index);
+  let runFirst: (typeof sorted)[number] | undefined; // first event of a run of identical events
+  let reaching: (typeof sorted)[number] | undefined; // the event seen so far that ends last
+  for (const event of sorted) {
+    if (runFirst && runFirst.startValue === event.startValue && runFirst.endValue === event.endValue && runFirst.description === event.description) {
+      diagnostics.add('duplicate-event', event.fullRange, `Duplicate of the event on line ${runFirst.line + 1}`, {
+        data: { kind: 'event', event: event.index } satisfies DiagnosticData,
+        relatedInformation: uri ? [{ location: { uri, range: runFirst.fullRange }, message: 'The first occurrence' }] : undefined,
+      });
+      continue; // a duplicate is not also reported as an overlap
+    }
+    runFirst = event;
+    if (event.endValue < event.startValue) continue; // reversed: reported on its own
     if (reaching) {
       // How much of this event lies inside the other (an empty span inside overlaps by 0).
-      const amount = Math.min(reaching.end.value!, event.end.value!) - event.start.value!;
+      const amount = Math.min(reaching.endValue, event.endValue) - event.startValue;
       if (amount > tolerance) {
         diagnostics.add('overlap', event.range,
           `Overlaps ${spanText(reaching)} on line ${reaching.line + 1} by ${describeSeconds(amount)}`,
@@ -81,7 +109,7 @@ function checkOverlaps(events: EventEntry[], skip: Set<number>, diagnostics: Col
           });
       }
     }
-    if (!reaching || event.end.value! > reaching.end.value!) reaching = event;
+    if (!reaching || event.endValue > reaching.endValue) reaching = event;
   }
 }
 
@@ -114,8 +142,6 @@ export function validateVscan(doc: VscanDocument, context: DocumentContext, sett
   for (const block of doc.blocks) {
     if (block.window) checkSpan(block.window, 'Scene window', diagnostics, durationSec, settings.rangeTolerance);
   }
-  const seen = new Map<string, EventEntry>();
-  const duplicates = new Set<number>();
   let previousStart: { value: number; event: EventEntry } | undefined;
   for (const event of doc.events) {
     checkSpan(event, 'Event', diagnostics, durationSec, settings.rangeTolerance);
@@ -123,25 +149,14 @@ export function validateVscan(doc: VscanDocument, context: DocumentContext, sett
       diagnostics.add('empty-description', event.range, 'Event has no description');
     }
     if (!timed(event)) continue;
-    const key = `${event.start.value}\u0000${event.end.value}\u0000${event.description}`;
-    const original = seen.get(key);
-    if (original) {
-      duplicates.add(event.index);
-      diagnostics.add('duplicate-event', event.fullRange, `Duplicate of the event on line ${original.line + 1}`, {
-        data: { kind: 'event', event: event.index } satisfies DiagnosticData,
-        relatedInformation: uri ? [{ location: { uri, range: original.fullRange }, message: 'The first occurrence' }] : undefined,
-      });
-    } else {
-      seen.set(key, event);
-    }
-    if (previousStart && event.start.value < previousStart.value) {
+    if (previousStart && event.startValue < previousStart.value) {
       diagnostics.add('unsorted', event.range,
         `Starts before the previous event (${previousStart.event.start.text} on line ${previousStart.event.line + 1})`,
         { data: { kind: 'event', event: event.index } satisfies DiagnosticData });
     }
-    previousStart = { value: event.start.value, event };
+    previousStart = { value: event.startValue, event };
   }
-  checkOverlaps(doc.events, duplicates, diagnostics, settings.overlapTolerance, uri);
+  checkDuplicatesAndOverlaps(doc.events, diagnostics, settings.overlapTolerance, uri);
   // In reading order, as the Problems view and `vscan check` show them (sort is stable).
   return diagnostics.out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
 }

@@ -15,7 +15,22 @@ export interface ParsedTime {
 const SECONDS = /^(-?)(\d{1,12})(?:\.(\d{1,9}))?$/;
 const CLOCK = /^(-?)(?:(\d{1,9}):)?(\d{1,9}):(\d{2})(?:\.(\d{1,9}))?$/;
 
+/** Plain `12` or `12.5` (the common case) without a regular expression; -1 when not that form. */
+function plainSecondsFraction(text: string): number {
+  let dot = -1;
+  const length = text.length;
+  if (length === 0 || length > 22) return -1;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 46 /* . */ && dot < 0 && i > 0 && i < length - 1) dot = i;
+    else if (code < 48 || code > 57) return -1;
+  }
+  return dot < 0 ? 0 : length - dot - 1;
+}
+
 export function parseTime(text: string): ParsedTime {
+  const plain = plainSecondsFraction(text);
+  if (plain >= 0 && plain <= 9) return { value: Number(text), fractionDigits: plain };
   const seconds = SECONDS.exec(text);
   if (seconds) {
     const fraction = seconds[3] ?? '';

@@ -1,0 +1,19 @@
+/**
+ * `npm run bench`: every benchmark, printed as Markdown tables ready for
+ * docs/benchmarks.md. Not a test: nothing here asserts a time.
+ */
+import { cpus, totalmem } from 'node:os';
+import { benchLanguage } from './language';
+import { renderTable, type Table } from './stats';
+
+async function main(): Promise<void> {
+  const tables: Table[] = [];
+  await benchLanguage(tables);
+  console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
+  for (const table of tables) console.log(renderTable(table) + '\n');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
