@@ -12,6 +12,8 @@ import {
   ExitNotification,
   InitializedNotification,
   InitializeRequest,
+  IPCMessageReader,
+  IPCMessageWriter,
   type ProtocolConnection,
   PublishDiagnosticsNotification,
   type PublishDiagnosticsParams,
@@ -22,6 +24,7 @@ import {
 
 export const SERVER = join(__dirname, '..', '..', 'dist', 'server.js');
 
+type Transport = 'stdio' | 'node-ipc';
 type Waiter = { uri: string; accept: (p: PublishDiagnosticsParams) => boolean; resolve: (p: PublishDiagnosticsParams) => void };
 
 export class TestClient {
@@ -31,10 +34,16 @@ export class TestClient {
   private readonly latest = new Map<string, PublishDiagnosticsParams>();
   private waiters: Waiter[] = [];
 
-  private constructor() {
-    this.process = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  private constructor(transport: Transport) {
+    if (transport === 'stdio') {
+      this.process = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      this.connection = createProtocolConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
+    } else {
+      // What the VS Code client uses: a forked process speaking over Node's IPC channel.
+      this.process = spawn(process.execPath, [SERVER, '--node-ipc'], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
+      this.connection = createProtocolConnection(new IPCMessageReader(this.process), new IPCMessageWriter(this.process));
+    }
     this.process.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
-    this.connection = createProtocolConnection(new StreamMessageReader(this.process.stdout!), new StreamMessageWriter(this.process.stdin!));
     this.connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
       this.latest.set(params.uri, params);
       this.waiters = this.waiters.filter((w) => {
@@ -46,8 +55,8 @@ export class TestClient {
     this.connection.listen();
   }
 
-  static async start(settings?: unknown): Promise<TestClient> {
-    const client = new TestClient();
+  static async start(settings?: unknown, transport: Transport = 'stdio'): Promise<TestClient> {
+    const client = new TestClient(transport);
     await client.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,

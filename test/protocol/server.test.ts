@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +14,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { TestClient } from '../helpers/lspClient';
 import { makeVideo, tempDir } from '../helpers/videos';
+import { resolveTool } from '../../server/src/video/tools';
 
 let client: TestClient;
 let dir: string;
@@ -99,6 +100,36 @@ test('settings from initializationOptions change severities', async () => {
     await other.open(uri, 'Scene: x\nEvents:\n<1 - 1> a\n');
     const result = await other.diagnostics(uri);
     assert.deepEqual(result.diagnostics.map((d) => [d.code, d.severity]), [['empty-span', 1]]);
+  } finally {
+    await other.stop();
+  }
+});
+
+test('the same server over node IPC, as the VS Code client starts it', async () => {
+  const ipc = await TestClient.start(undefined, 'node-ipc');
+  try {
+    await ipc.open('untitled:ipc', 'Scene: x\nEvents:\n<2 - 1> a\n');
+    assert.deepEqual(codesOf(await ipc.diagnostics('untitled:ipc')), ['no-video', 'reversed-span']);
+  } finally {
+    await ipc.stop();
+  }
+});
+
+test('a slow probe does not hold diagnostics back; they are refreshed when it lands', async () => {
+  // An ffprobe that takes a second: a wrapper script around the real one.
+  const slow = join(dir, 'slow-ffprobe');
+  await writeFile(slow, `#!/bin/sh\nsleep 1\nexec "${resolveTool('ffprobe')}" "$@"\n`);
+  await chmod(slow, 0o755);
+  const other = await TestClient.start({ ffprobe: { path: slow } });
+  try {
+    const uri = pathToFileURL(join(dir, 'clip.vscan')).href;
+    const started = Date.now();
+    await other.open(uri, 'Scene: x\nEvents:\n<0.0 - 9.0> past the end of a 3 s video\n');
+    const first = await other.diagnostics(uri);
+    assert.deepEqual(codesOf(first), [], 'published before the probe finished, without range checks');
+    assert.ok(Date.now() - started < 1000, 'did not wait for the probe');
+    const refreshed = await other.diagnostics(uri, (p) => codesOf(p).includes('out-of-range'));
+    assert.deepEqual(codesOf(refreshed), ['out-of-range']);
   } finally {
     await other.stop();
   }

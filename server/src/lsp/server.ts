@@ -99,10 +99,13 @@ export function startServer(connection: Connection): void {
 
   async function reloadSettings(raw?: unknown): Promise<void> {
     const config = pullConfiguration ? await connection.workspace.getConfiguration('videoScan') : raw;
-    const next = readServerSettings(config);
+    applySettings(readServerSettings(config));
+    for (const document of documents.all()) schedule(document.uri);
+  }
+
+  function applySettings(next: ServerSettings): void {
     if (next.ffprobePath !== settings.ffprobePath) probes = new ProbeCache({ ffprobePath: next.ffprobePath });
     settings = next;
-    for (const document of documents.all()) schedule(document.uri);
   }
 
   function stateOf(uri: string): { document: TextDocument; doc: service.VscanDocument; context: service.DocumentContext } | undefined {
@@ -115,7 +118,7 @@ export function startServer(connection: Connection): void {
   connection.onInitialize((params) => {
     pullConfiguration = params.capabilities.workspace?.configuration === true;
     const initial = (params.initializationOptions as { settings?: unknown } | undefined)?.settings;
-    if (initial !== undefined) settings = readServerSettings(initial);
+    if (initial !== undefined) applySettings(readServerSettings(initial));
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
