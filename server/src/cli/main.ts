@@ -8,12 +8,14 @@ import { parseArgs } from 'node:util';
 import { DIAGNOSTIC_CODES, normalizeSettings, type VscanSettings } from '../language';
 import { checkFiles, formatFile, renderDiagnostic } from './check';
 import { UsageError } from './usage';
+import { runVideoCommand, VIDEO_HELP } from './video';
 
 const HELP = `vscan — video-scan from the command line
 
 Usage:
   vscan check <file|folder>... [--json] [options]   diagnostics, as the editor shows them
   vscan format <file> [--write | --check] [--time-style seconds|clock]
+${VIDEO_HELP}
   vscan help | --help
   vscan --version
 
@@ -62,6 +64,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return command ? 0 : 2;
   }
+  if (command === 'probe' || command === 'frames') return runVideoCommand(command, rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -13,8 +13,10 @@ export interface VideoProbe {
   height: number;
   /** Average frame rate. */
   fps: number;
-  /** Frame count as the container states it, if it does. */
-  frameCount: number | undefined;
+  /** Frames in the video stream: as the container states it, or counted when it does not. */
+  frameCount: number;
+  /** Whether frameCount was counted (the container did not state it). */
+  frameCountCounted: boolean;
   codec: string;
   pixelFormat: string | undefined;
   hasAudio: boolean;
@@ -86,7 +88,8 @@ export function interpretProbe(file: string, output: FfprobeOutput): VideoProbe 
     width: quarter ? height : width,
     height: quarter ? width : height,
     fps: rate(video.avg_frame_rate) || rate(video.r_frame_rate),
-    frameCount: positive(video.nb_frames),
+    frameCount: positive(video.nb_frames) ?? 0,
+    frameCountCounted: false,
     codec: video.codec_name ?? 'unknown',
     pixelFormat: video.pix_fmt,
     hasAudio: audio !== undefined,
@@ -114,7 +117,28 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
   } catch {
     throw new VideoError(file, 'ffprobe returned unreadable output');
   }
-  return interpretProbe(file, parsed);
+  const probe = interpretProbe(file, parsed);
+  if (!probe.frameCount) {
+    probe.frameCount = await countFrames(ffprobe, file, options);
+    probe.frameCountCounted = true;
+  }
+  return probe;
+}
+
+/** Counts the video stream's packets (one per frame; no decoding) when the container has no count. */
+async function countFrames(ffprobe: string, file: string, options: ProbeOptions): Promise<number> {
+  const result = await runTool(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', '--', file], {
+    timeoutMs: options.timeoutMs ?? 120_000,
+    signal: options.signal,
+    maxStdoutBytes: 4096,
+  }).catch((error: unknown) => {
+    throw new VideoError(file, error instanceof ToolError ? error.message : String(error));
+  });
+  const count = Number(result.stdout.toString('utf8').trim().split(/\s+/)[0]);
+  if (result.exitCode !== 0 || !Number.isInteger(count) || count < 1) {
+    throw new VideoError(file, `cannot count frames (${lastLine(result.stderr)})`);
+  }
+  return count;
 }
 
 /** Probes once per file version (path + size + mtime); failures are cached the same way. */

@@ -1,0 +1,153 @@
+/**
+ * Decoding exactly the planned frames: one ffmpeg pass that selects frames by decoded
+ * index (`select=eq(n,…)`, correct for variable frame rate too), writes them as a PPM
+ * stream (each frame carries its own size, so nothing is assumed), and hands each frame
+ * to the caller as soon as it arrives. Only the frame in flight is held at full size.
+ */
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { lastLine, resolveTool, ToolError } from './tools';
+import { VideoError } from './probe';
+
+export interface DecodeOptions {
+  ffmpegPath?: string;
+  /** ffmpeg decoder threads (default: all cores). */
+  threads?: number;
+  signal?: AbortSignal;
+  /** Kill ffmpeg when no frame arrived for this long (default 60 s). */
+  stallTimeoutMs?: number;
+}
+
+export interface DecodedFrame {
+  /** Position in the plan (0-based). */
+  position: number;
+  width: number;
+  height: number;
+  /** Interleaved RGB, row-major. */
+  rgb: Uint8Array;
+}
+
+/** The `select` expression for a set of frame indices. Commas are escaped for the filter graph. */
+export function selectExpression(indices: readonly number[]): string {
+  const unique = [...new Set(indices)].sort((a, b) => a - b);
+  return unique.map((i) => `eq(n\\,${i})`).join('+');
+}
+
+/** Reads a stream of binary PPM (P6, maxval 255) images, bounds-checking every header. */
+export class PpmReader {
+  private buffer: Buffer = Buffer.alloc(0);
+  private header: { width: number; height: number; offset: number } | undefined;
+
+  /** Feeds bytes; returns the complete frames they finish. */
+  push(chunk: Buffer): { width: number; height: number; rgb: Uint8Array }[] {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    const frames: { width: number; height: number; rgb: Uint8Array }[] = [];
+    for (;;) {
+      this.header ??= this.readHeader();
+      if (!this.header) break;
+      const size = this.header.width * this.header.height * 3;
+      if (this.buffer.length < this.header.offset + size) break;
+      const start = this.header.offset;
+      frames.push({ width: this.header.width, height: this.header.height, rgb: new Uint8Array(this.buffer.subarray(start, start + size)) });
+      this.buffer = this.buffer.subarray(start + size);
+      this.header = undefined;
+    }
+    return frames;
+  }
+
+  /** Bytes received that do not complete a frame. */
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  private readHeader(): { width: number; height: number; offset: number } | undefined {
+    // "P6" whitespace width whitespace height whitespace 255 one-whitespace.
+    const text = this.buffer.subarray(0, 64).toString('latin1');
+    const match = /^P6\s+(\d{1,6})\s+(\d{1,6})\s+(\d{1,5})\s/.exec(text);
+    if (!match) {
+      if (this.buffer.length >= 64 || (this.buffer.length >= 2 && !text.startsWith('P6'))) {
+        throw new ToolError('ffmpeg wrote something other than a PPM frame');
+      }
+      return undefined;
+    }
+    const width = Number(match[1]);
+    const height = Number(match[2]);
+    if (Number(match[3]) !== 255 || width < 1 || height < 1 || width * height > 1 << 28) {
+      throw new ToolError(`unexpected PPM frame header ${JSON.stringify(match[0])}`);
+    }
+    return { width, height, offset: match[0].length };
+  }
+}
+
+/**
+ * Decodes the frames at `indices` (sorted or not; repeated indices are delivered once per
+ * occurrence) and calls `onFrame` for each, in plan order.
+ */
+export function decodeFrames(file: string, indices: readonly number[], onFrame: (frame: DecodedFrame) => void, options: DecodeOptions = {}): Promise<void> {
+  const ffmpeg = resolveTool('ffmpeg', options.ffmpegPath);
+  const threads = Math.max(1, options.threads ?? cpus().length);
+  const args = [
+    '-nostdin', '-v', 'error', '-threads', String(threads), '-i', file,
+    '-map', '0:v:0', '-an', '-sn', '-dn',
+    '-vf', `select='${selectExpression(indices)}'`,
+    '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1',
+  ];
+  // Plan positions waiting for each source index (an index may repeat in a plan).
+  const positions = new Map<number, number[]>();
+  indices.forEach((index, position) => {
+    const list = positions.get(index);
+    if (list) list.push(position);
+    else positions.set(index, [position]);
+  });
+  const order = [...positions.keys()].sort((a, b) => a - b);
+  const stallMs = options.stallTimeoutMs ?? 60_000;
+
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) return reject(new VideoError(file, 'decoding cancelled'));
+    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const reader = new PpmReader();
+    let received = 0;
+    let stderr = '';
+    let failure: Error | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (error: Error) => {
+      failure ??= error;
+      child.kill('SIGKILL');
+    };
+    const armStallTimer = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(new VideoError(file, `ffmpeg produced no frame for ${stallMs} ms`)), stallMs);
+    };
+    const onAbort = () => fail(new VideoError(file, 'decoding cancelled'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    armStallTimer();
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (failure) return;
+      try {
+        for (const frame of reader.push(chunk)) {
+          if (received >= order.length) throw new VideoError(file, 'ffmpeg returned more frames than planned');
+          const index = order[received++];
+          for (const position of positions.get(index)!) onFrame({ position, width: frame.width, height: frame.height, rgb: frame.rgb });
+          armStallTimer();
+        }
+      } catch (error) {
+        fail(error instanceof VideoError ? error : new VideoError(file, (error as Error).message));
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      stderr = (stderr + text).slice(-16_384);
+    });
+    child.on('error', (error) => fail(new VideoError(file, `cannot run ffmpeg: ${error.message}`)));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (failure) return reject(failure);
+      if (code !== 0) return reject(new VideoError(file, `ffmpeg failed (${lastLine(stderr)})`));
+      if (received < order.length) {
+        return reject(new VideoError(file, `decoded ${received} of ${order.length} planned frames (the file may be truncated; last planned index ${order[order.length - 1]})`));
+      }
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * Video in, model input out: probe → plan → decode the planned frames → resize each as it
+ * arrives → patchify. Shared by the CLI, the language server and the caption/find tasks.
+ */
+import { decodeFrames } from './decode';
+import { DEFAULT_GEOMETRY, type FramePlan, planFrames, type SamplingOptions, type VisionGeometry } from './plan';
+import { patchify, type PixelValues } from './preprocess';
+import { type ProbeOptions, probeVideo, type VideoProbe, VideoError } from './probe';
+import { FrameResizer } from './resize';
+
+export interface PrepareOptions {
+  sampling: SamplingOptions;
+  geometry?: VisionGeometry;
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  threads?: number;
+  signal?: AbortSignal;
+  /** Called after each decoded frame: (done, total). */
+  onFrame?: (done: number, total: number) => void;
+  /** A probe already made (skips probing). */
+  probe?: VideoProbe;
+}
+
+export interface PreparedVideo {
+  probe: VideoProbe;
+  plan: FramePlan;
+  /** The sampled frames after the resize, HWC RGB uint8, in plan order. */
+  frames: Uint8Array[];
+  pixelValues: PixelValues;
+  /** Milliseconds per stage. */
+  timings: { probe: number; plan: number; decodeAndResize: number; patchify: number };
+}
+
+export async function planVideo(file: string, sampling: SamplingOptions, geometry: VisionGeometry = DEFAULT_GEOMETRY, probeOptions: ProbeOptions = {}): Promise<{ probe: VideoProbe; plan: FramePlan }> {
+  const probe = await probeVideo(file, probeOptions);
+  return { probe, plan: planOrExplain(file, probe, sampling, geometry) };
+}
+
+function planOrExplain(file: string, probe: VideoProbe, sampling: SamplingOptions, geometry: VisionGeometry): FramePlan {
+  try {
+    return planFrames(probe, sampling, geometry);
+  } catch (error) {
+    throw new VideoError(file, (error as Error).message);
+  }
+}
+
+export async function prepareVideo(file: string, options: PrepareOptions): Promise<PreparedVideo> {
+  const geometry = options.geometry ?? DEFAULT_GEOMETRY;
+  let started = performance.now();
+  const probe = options.probe ?? (await probeVideo(file, { ffprobePath: options.ffprobePath, signal: options.signal }));
+  const probeMs = performance.now() - started;
+  started = performance.now();
+  const plan = planOrExplain(file, probe, options.sampling, geometry);
+  const planMs = performance.now() - started;
+
+  started = performance.now();
+  const frames: Uint8Array[] = new Array(plan.frameIndices.length);
+  let resizer: FrameResizer | undefined;
+  let done = 0;
+  await decodeFrames(file, plan.frameIndices, (frame) => {
+    // Sized from the decoded frame itself, so a probe that misjudged rotation cannot skew it.
+    if (!resizer || resizer.inWidth !== frame.width || resizer.inHeight !== frame.height) {
+      resizer = new FrameResizer(frame.width, frame.height, plan.resizedWidth, plan.resizedHeight);
+    }
+    frames[frame.position] = resizer.resize(frame.rgb);
+    options.onFrame?.(++done, plan.frameIndices.length);
+  }, { ffmpegPath: options.ffmpegPath, threads: options.threads, signal: options.signal });
+  const decodeMs = performance.now() - started;
+
+  started = performance.now();
+  const pixelValues = patchify(frames, plan.resizedWidth, plan.resizedHeight, geometry);
+  const patchifyMs = performance.now() - started;
+  return { probe, plan, frames, pixelValues, timings: { probe: probeMs, plan: planMs, decodeAndResize: decodeMs, patchify: patchifyMs } };
+}
