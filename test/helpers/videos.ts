@@ -18,3 +18,23 @@ export async function makeVideo(path: string, seconds: number, size = '160x120',
   if (result.exitCode !== 0) throw new Error(`ffmpeg failed: ${result.stderr}`);
   return path;
 }
+
+/** The colour of frame `n` in an index video: what proves the right frame was decoded. */
+export function indexColor(n: number): [number, number, number] {
+  return [n % 256, (n * 37) % 256, 255 - (n % 256)];
+}
+
+/**
+ * A lossless (FFV1, RGB) video whose frame n is filled with indexColor(n). `timing`
+ * optionally rewrites timestamps (an ffmpeg setpts expression) to make it variable-rate.
+ */
+export async function makeIndexVideo(path: string, frames: number, size = '32x24', rate = 10, timing?: string): Promise<string> {
+  const ffmpeg = resolveTool('ffmpeg');
+  const filters = [`color=c=black:s=${size}:r=${rate}:d=${frames / rate}`, 'format=rgb24',
+    "geq=r='mod(N,256)':g='mod(N*37,256)':b='255-mod(N,256)'"];
+  if (timing) filters.push(`setpts='${timing}'`);
+  const result = await runTool(ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', filters.join(','),
+    ...(timing ? ['-vsync', 'vfr'] : []), '-c:v', 'ffv1', '-pix_fmt', 'bgr0', path], { timeoutMs: 60_000 });
+  if (result.exitCode !== 0) throw new Error(`ffmpeg failed: ${result.stderr}`);
+  return path;
+}

@@ -8,6 +8,10 @@ import { parseArgs } from 'node:util';
 import { DIAGNOSTIC_CODES, normalizeSettings, type VscanSettings } from '../language';
 import { checkFiles, formatFile, renderDiagnostic } from './check';
 import { UsageError } from './usage';
+import { CheckpointConfigError } from '../video/geometry';
+import { PlanError } from '../video/plan';
+import { VideoError } from '../video/probe';
+import { ToolError } from '../video/tools';
 import { runVideoCommand, VIDEO_HELP } from './video';
 
 const HELP = `vscan — video-scan from the command line
@@ -107,8 +111,10 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: unknown) => {
-    // parseArgs reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
-    const usage = error instanceof UsageError || String((error as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS');
+    // Expected failures (bad usage, an unreadable video or checkpoint) get one line; parseArgs
+    // reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
+    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError].some((type) => error instanceof type);
+    const usage = expected || String((error as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS');
     console.error(`vscan: ${error instanceof Error ? error.message : String(error)}`);
     if (!usage && error instanceof Error && error.stack) console.error(error.stack);
     process.exitCode = 2;

@@ -143,7 +143,7 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (failure) return reject(failure);
-      if (code !== 0) return reject(new VideoError(file, `ffmpeg failed (${lastLine(stderr)})`));
+      if (code !== 0) return reject(new VideoError(file, `ffmpeg failed (${lastLine(stderr, file)})`));
       if (received < order.length) {
         return reject(new VideoError(file, `decoded ${received} of ${order.length} planned frames (the file may be truncated; last planned index ${order[order.length - 1]})`));
       }

@@ -110,7 +110,7 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
   } catch (error) {
     throw new VideoError(file, error instanceof ToolError ? error.message : String(error));
   }
-  if (result.exitCode !== 0) throw new VideoError(file, `not a readable video (${lastLine(result.stderr)})`);
+  if (result.exitCode !== 0) throw new VideoError(file, `not a readable video (${lastLine(result.stderr, file)})`);
   let parsed: FfprobeOutput;
   try {
     parsed = JSON.parse(result.stdout.toString('utf8')) as FfprobeOutput;

@@ -107,8 +107,9 @@ export function runTool(path: string, args: readonly string[], options: RunOptio
   });
 }
 
-/** The last meaningful line ffmpeg wrote, for one-line error messages. */
-export function lastLine(stderr: string): string {
+/** The last meaningful line ffmpeg wrote, for one-line error messages (without a leading `file: `). */
+export function lastLine(stderr: string, file?: string): string {
   const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  return lines[lines.length - 1] ?? 'no output';
+  const line = lines[lines.length - 1] ?? 'no output';
+  return file && line.startsWith(`${file}: `) ? line.slice(file.length + 2) : line;
 }
