@@ -34,7 +34,7 @@ const targets = [
   },
   {
     ...common,
-    entryPoints: { server: 'server/src/main.ts', cli: 'server/src/cli/main.ts' },
+    entryPoints: { server: 'server/src/main.ts', cli: 'server/src/cli/main.ts', resizeWorker: 'server/src/video/resizeWorker.ts' },
     platform: 'node',
     format: 'cjs',
     target: 'node20',

@@ -4,11 +4,13 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { benchLanguage } from './language';
+import { benchVideo } from './video';
 import { renderTable, type Table } from './stats';
 
 async function main(): Promise<void> {
   const tables: Table[] = [];
   await benchLanguage(tables);
+  await benchVideo(tables);
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
   for (const table of tables) console.log(renderTable(table) + '\n');
 }

@@ -6,7 +6,7 @@ import { decodeFrames } from './decode';
 import { DEFAULT_GEOMETRY, type FramePlan, planFrames, type SamplingOptions, type VisionGeometry } from './plan';
 import { patchify, type PixelValues } from './preprocess';
 import { type ProbeOptions, probeVideo, type VideoProbe, VideoError } from './probe';
-import { FrameResizer } from './resize';
+import { ResizePool } from './resizePool';
 
 export interface PrepareOptions {
   sampling: SamplingOptions;
@@ -55,16 +55,22 @@ export async function prepareVideo(file: string, options: PrepareOptions): Promi
 
   started = performance.now();
   const frames: Uint8Array[] = new Array(plan.frameIndices.length);
-  let resizer: FrameResizer | undefined;
+  const pool = new ResizePool(options.threads);
+  const resized: Promise<void>[] = [];
   let done = 0;
-  await decodeFrames(file, plan.frameIndices, (frame) => {
-    // Sized from the decoded frame itself, so a probe that misjudged rotation cannot skew it.
-    if (!resizer || resizer.inWidth !== frame.width || resizer.inHeight !== frame.height) {
-      resizer = new FrameResizer(frame.width, frame.height, plan.resizedWidth, plan.resizedHeight);
-    }
-    frames[frame.position] = resizer.resize(frame.rgb);
-    options.onFrame?.(++done, plan.frameIndices.length);
-  }, { ffmpegPath: options.ffmpegPath, threads: options.threads, signal: options.signal });
+  try {
+    await decodeFrames(file, plan.frameIndices, (frame) => {
+      // Sized from the decoded frame itself, so a probe that misjudged rotation cannot skew it.
+      resized.push(pool.resize(frame.rgb, frame.width, frame.height, plan.resizedWidth, plan.resizedHeight).then((rgb) => {
+        frames[frame.position] = rgb;
+        options.onFrame?.(++done, plan.frameIndices.length);
+      }));
+    }, { ffmpegPath: options.ffmpegPath, threads: options.threads, signal: options.signal });
+    await Promise.all(resized);
+  } finally {
+    await Promise.allSettled(resized);
+    await pool.close();
+  }
   const decodeMs = performance.now() - started;
 
   started = performance.now();

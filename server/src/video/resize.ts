@@ -87,48 +87,50 @@ function clampByte(value: number): number {
 /** One pass along rows (horizontal) of an interleaved RGB image. */
 function horizontal(src: Uint8Array, width: number, height: number, axis: ResizeAxis, outWidth: number): Uint8Array {
   const out = new Uint8Array(outWidth * height * 3);
-  const half = 1 << (axis.precision - 1);
+  // Locals, not property loads, in the hot loops.
+  const { first, taps, weights, maxTaps, precision } = axis;
+  const half = 1 << (precision - 1);
   for (let y = 0; y < height; y++) {
     const row = y * width * 3;
-    const outRow = y * outWidth * 3;
+    let o = y * outWidth * 3;
     for (let x = 0; x < outWidth; x++) {
-      const base = axis.first[x];
-      const taps = axis.taps[x];
-      const w0 = x * axis.maxTaps;
+      const n = taps[x];
+      let w0 = x * maxTaps;
+      let p = row + first[x] * 3;
       let r = half;
       let g = half;
       let b = half;
-      for (let j = 0; j < taps; j++) {
-        const w = axis.weights[w0 + j];
-        const p = row + (base + j) * 3;
+      for (let j = 0; j < n; j++, p += 3) {
+        const w = weights[w0++];
         r += src[p] * w;
         g += src[p + 1] * w;
         b += src[p + 2] * w;
       }
-      const o = outRow + x * 3;
-      out[o] = clampByte(r >> axis.precision);
-      out[o + 1] = clampByte(g >> axis.precision);
-      out[o + 2] = clampByte(b >> axis.precision);
+      out[o++] = clampByte(r >> precision);
+      out[o++] = clampByte(g >> precision);
+      out[o++] = clampByte(b >> precision);
     }
   }
   return out;
 }
 
-/** One pass along columns (vertical). */
+/** One pass along columns (vertical), accumulating whole rows so memory is read in order. */
 function vertical(src: Uint8Array, width: number, axis: ResizeAxis, outHeight: number): Uint8Array {
   const stride = width * 3;
   const out = new Uint8Array(stride * outHeight);
-  const half = 1 << (axis.precision - 1);
+  const { first, taps, weights, maxTaps, precision } = axis;
+  const half = 1 << (precision - 1);
+  const sums = new Int32Array(stride);
   for (let y = 0; y < outHeight; y++) {
-    const base = axis.first[y];
-    const taps = axis.taps[y];
-    const w0 = y * axis.maxTaps;
-    const outRow = y * stride;
-    for (let i = 0; i < stride; i++) {
-      let sum = half;
-      for (let j = 0; j < taps; j++) sum += src[(base + j) * stride + i] * axis.weights[w0 + j];
-      out[outRow + i] = clampByte(sum >> axis.precision);
+    sums.fill(half);
+    const n = taps[y];
+    for (let j = 0; j < n; j++) {
+      const w = weights[y * maxTaps + j];
+      const rowStart = (first[y] + j) * stride;
+      for (let i = 0; i < stride; i++) sums[i] += src[rowStart + i] * w;
     }
+    const outRow = y * stride;
+    for (let i = 0; i < stride; i++) out[outRow + i] = clampByte(sums[i] >> precision);
   }
   return out;
 }
