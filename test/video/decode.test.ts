@@ -7,6 +7,7 @@ import { decodeFrames, PpmReader } from '../../server/src/video/decode';
 import { prepareVideo } from '../../server/src/video/pipeline';
 import { DEFAULT_GEOMETRY, TRAINING_DEFAULTS } from '../../server/src/video/plan';
 import { probeVideo } from '../../server/src/video/probe';
+import { chooseDecodeMethod, decodeFramesBySeeking, readPacketTable } from '../../server/src/video/seek';
 import { resolveTool, runTool } from '../../server/src/video/tools';
 import { indexColor, makeIndexVideo, makeVideo, tempDir } from '../helpers/videos';
 
@@ -163,4 +164,45 @@ test('PPM reader rejects malformed headers instead of reading out of bounds', ()
   const [frame] = reader.push(Buffer.from('5\n\x01\x02\x03', 'latin1'));
   assert.deepEqual([...frame.rgb], [1, 2, 3]);
   void DEFAULT_GEOMETRY;
+});
+
+test('seeking returns the same frames as the sequential pass (H.264 with B-frames, short GOP)', async () => {
+  const file = join(dir, 'gop.mp4');
+  const made = await runTool(resolveTool('ffmpeg'), ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=25', '-t', '8',
+    '-c:v', 'libx264', '-g', '12', '-bf', '2', '-pix_fmt', 'yuv420p', file], { timeoutMs: 60_000 });
+  assert.equal(made.exitCode, 0, made.stderr);
+  const sequential = await prepareVideo(file, { sampling: TRAINING_DEFAULTS, decodeMethod: 'sequential' });
+  const seek = await prepareVideo(file, { sampling: TRAINING_DEFAULTS, decodeMethod: 'seek' });
+  assert.equal(seek.decode.method, 'seek');
+  assert.deepEqual(seek.plan.frameIndices, sequential.plan.frameIndices);
+  seek.frames.forEach((frame, i) => assert.ok(Buffer.from(frame).equals(Buffer.from(sequential.frames[i])), `frame ${i} differs`));
+});
+
+test('auto estimates both methods for a sparse plan; seeking by index finds the right frames', async () => {
+  const file = await makeIndexVideo(join(dir, 'long.mkv'), 3000, '16x16', 25); // FFV1: every frame a keyframe
+  const sparse = await prepareVideo(file, { sampling: { ...TRAINING_DEFAULTS, fps: 0.1 } });
+  // 16×16 frames decode in microseconds: starting ffmpeg per frame would cost more.
+  assert.equal(sparse.decode.method, 'sequential');
+  assert.ok(sparse.decode.seekFrames > sparse.decode.sequentialFrames);
+  const forced = await prepareVideo(file, { sampling: { ...TRAINING_DEFAULTS, fps: 0.1 }, decodeMethod: 'seek' });
+  forced.frames.forEach((frame, i) => assert.ok(Buffer.from(frame).equals(Buffer.from(sparse.frames[i])), `frame ${i}`));
+  // The seek path decoded the right frames: a one-colour frame resized keeps its colour.
+  const seekFrames: { position: number; rgb: Uint8Array }[] = [];
+  await decodeFramesBySeeking(file, [0, 1, 1234, 2999], await readPacketTable(file), (f) => seekFrames.push(f));
+  seekFrames.sort((a, b) => a.position - b.position).forEach((f, i) => assertFilled(f.rgb, indexColor([0, 1, 1234, 2999][i]), `seek frame ${i}`));
+});
+
+test('the cost estimate', async () => {
+  const everyKey = { times: Array.from({ length: 1000 }, (_, i) => i / 25), keyframe: Array(1000).fill(true) };
+  const hd = 1920 * 1080;
+  assert.equal(chooseDecodeMethod([0, 500, 999], everyKey, 1000, hd).method, 'seek');
+  const oneKey = { times: everyKey.times, keyframe: everyKey.times.map((_, i) => i === 0) };
+  assert.equal(chooseDecodeMethod([0, 500, 999], oneKey, 1000, hd).method, 'sequential');
+  assert.equal(chooseDecodeMethod([0, 500, 999], undefined, 1000, hd).method, 'sequential');
+  assert.equal(chooseDecodeMethod([0, 500, 999], everyKey, 1001, hd).method, 'sequential', 'a packet table that disagrees with the frame count is not trusted');
+  // Small frames decode so fast that starting ffmpeg per frame costs more than the pass.
+  const keyEvery60 = { times: Array.from({ length: 36_000 }, (_, i) => i / 30), keyframe: Array.from({ length: 36_000 }, (_, i) => i % 60 === 0) };
+  const sparse = Array.from({ length: 240 }, (_, i) => Math.round((i * 35_999) / 239));
+  assert.equal(chooseDecodeMethod(sparse, keyEvery60, 36_000, 640 * 360).method, 'sequential');
+  assert.equal(chooseDecodeMethod(sparse, keyEvery60, 36_000, hd).method, 'seek');
 });

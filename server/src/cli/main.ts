@@ -13,6 +13,8 @@ import { PlanError } from '../video/plan';
 import { VideoError } from '../video/probe';
 import { ToolError } from '../video/tools';
 import { runVideoCommand, VIDEO_HELP } from './video';
+import { MODEL_HELP, runModelCommand } from './model';
+import { CheckpointError } from '../model/safetensors';
 
 const HELP = `vscan — video-scan from the command line
 
@@ -20,6 +22,7 @@ Usage:
   vscan check <file|folder>... [--json] [options]   diagnostics, as the editor shows them
   vscan format <file> [--write | --check] [--time-style seconds|clock]
 ${VIDEO_HELP}
+${MODEL_HELP}
   vscan help | --help
   vscan --version
 
@@ -69,6 +72,7 @@ async function run(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'probe' || command === 'frames') return runVideoCommand(command, rest);
+  if (command === 'model') return runModelCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -113,7 +117,7 @@ run(process.argv.slice(2)).then(
   (error: unknown) => {
     // Expected failures (bad usage, an unreadable video or checkpoint) get one line; parseArgs
     // reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
-    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError].some((type) => error instanceof type);
+    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError, CheckpointError].some((type) => error instanceof type);
     const usage = expected || String((error as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS');
     console.error(`vscan: ${error instanceof Error ? error.message : String(error)}`);
     if (!usage && error instanceof Error && error.stack) console.error(error.stack);

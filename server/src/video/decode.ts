@@ -135,7 +135,8 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
         for (const frame of reader.push(chunk)) {
           if (received >= order.length) throw new VideoError(file, 'ffmpeg returned more frames than planned');
           const index = order[received++];
-          for (const position of positions.get(index)!) onFrame({ position, width: frame.width, height: frame.height, rgb: frame.rgb });
+          // A repeated index gets its own copy: the receiver may transfer the buffer away.
+          positions.get(index)!.forEach((position, i) => onFrame({ position, width: frame.width, height: frame.height, rgb: i === 0 ? frame.rgb : frame.rgb.slice() }));
           armStallTimer();
         }
       } catch (error) {

@@ -2,7 +2,8 @@
  * Video in, model input out: probe → plan → decode the planned frames → resize each as it
  * arrives → patchify. Shared by the CLI, the language server and the caption/find tasks.
  */
-import { decodeFrames } from './decode';
+import { type DecodedFrame, decodeFrames } from './decode';
+import { chooseDecodeMethod, type DecodeChoice, decodeFramesBySeeking, readPacketTable } from './seek';
 import { DEFAULT_GEOMETRY, type FramePlan, planFrames, type SamplingOptions, type VisionGeometry } from './plan';
 import { patchify, type PixelValues } from './preprocess';
 import { type ProbeOptions, probeVideo, type VideoProbe, VideoError } from './probe';
@@ -19,7 +20,12 @@ export interface PrepareOptions {
   onFrame?: (done: number, total: number) => void;
   /** A probe already made (skips probing). */
   probe?: VideoProbe;
+  /** How to decode: `auto` (default) estimates which decodes fewer frames. */
+  decodeMethod?: 'auto' | 'sequential' | 'seek';
 }
+
+/** A plan this sparse (source frames per sampled frame) is worth checking for seeking. */
+const SPARSE_PLAN = 8;
 
 export interface PreparedVideo {
   probe: VideoProbe;
@@ -27,6 +33,8 @@ export interface PreparedVideo {
   /** The sampled frames after the resize, HWC RGB uint8, in plan order. */
   frames: Uint8Array[];
   pixelValues: PixelValues;
+  /** How the frames were decoded, and the estimate behind the choice. */
+  decode: DecodeChoice;
   /** Milliseconds per stage. */
   timings: { probe: number; plan: number; decodeAndResize: number; patchify: number };
 }
@@ -54,18 +62,32 @@ export async function prepareVideo(file: string, options: PrepareOptions): Promi
   const planMs = performance.now() - started;
 
   started = performance.now();
+  const method = options.decodeMethod ?? 'auto';
+  const lastIndex = plan.frameIndices[plan.frameIndices.length - 1];
+  const table = method === 'seek' || (method === 'auto' && lastIndex + 1 >= SPARSE_PLAN * plan.frameIndices.length)
+    ? await readPacketTable(file, { ffprobePath: options.ffprobePath, signal: options.signal })
+    : undefined;
+  const decode = method === 'sequential' ? { method: 'sequential' as const, sequentialFrames: lastIndex + 1, seekFrames: Infinity }
+    : method === 'seek' ? { ...chooseDecodeMethod(plan.frameIndices, table, probe.frameCount, probe.width * probe.height), method: 'seek' as const }
+    : chooseDecodeMethod(plan.frameIndices, table, probe.frameCount, probe.width * probe.height);
+  if (decode.method === 'seek' && table?.times.length !== probe.frameCount) {
+    throw new VideoError(file, `cannot seek: ${table?.times.length ?? 0} packets for ${probe.frameCount} frames`);
+  }
   const frames: Uint8Array[] = new Array(plan.frameIndices.length);
   const pool = new ResizePool(options.threads);
   const resized: Promise<void>[] = [];
   let done = 0;
   try {
-    await decodeFrames(file, plan.frameIndices, (frame) => {
+    const onFrame = (frame: DecodedFrame) => {
       // Sized from the decoded frame itself, so a probe that misjudged rotation cannot skew it.
       resized.push(pool.resize(frame.rgb, frame.width, frame.height, plan.resizedWidth, plan.resizedHeight).then((rgb) => {
         frames[frame.position] = rgb;
         options.onFrame?.(++done, plan.frameIndices.length);
       }));
-    }, { ffmpegPath: options.ffmpegPath, threads: options.threads, signal: options.signal });
+    };
+    const decodeOptions = { ffmpegPath: options.ffmpegPath, threads: options.threads, signal: options.signal };
+    if (decode.method === 'seek') await decodeFramesBySeeking(file, plan.frameIndices, table!, onFrame, decodeOptions);
+    else await decodeFrames(file, plan.frameIndices, onFrame, decodeOptions);
     await Promise.all(resized);
   } finally {
     await Promise.allSettled(resized);
@@ -76,5 +98,5 @@ export async function prepareVideo(file: string, options: PrepareOptions): Promi
   started = performance.now();
   const pixelValues = patchify(frames, plan.resizedWidth, plan.resizedHeight, geometry);
   const patchifyMs = performance.now() - started;
-  return { probe, plan, frames, pixelValues, timings: { probe: probeMs, plan: planMs, decodeAndResize: decodeMs, patchify: patchifyMs } };
+  return { probe, plan, frames, pixelValues, decode, timings: { probe: probeMs, plan: planMs, decodeAndResize: decodeMs, patchify: patchifyMs } };
 }

@@ -1,0 +1,99 @@
+/**
+ * The checkpoint's own tokenizer (tokenizer.json through @huggingface/tokenizers) and chat
+ * template (chat_template.jinja or tokenizer_config.json's, through @huggingface/jinja).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Template } from '@huggingface/jinja';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { CheckpointError } from './safetensors';
+
+export type ContentPart = { type: 'text'; text: string } | { type: 'video' } | { type: 'image' };
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string | ContentPart[];
+}
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new CheckpointError(`${file}: missing`);
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object');
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new CheckpointError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+export class ModelTokenizer {
+  private constructor(
+    private readonly tokenizer: Tokenizer,
+    private readonly template: Template,
+    /** Where the template came from (for messages). */
+    readonly templateSource: string,
+  ) {}
+
+  static async load(dir: string): Promise<ModelTokenizer> {
+    const tokenizerJson = await readJson(join(dir, 'tokenizer.json'));
+    const tokenizerConfig = await readJson(join(dir, 'tokenizer_config.json'));
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    } catch (error) {
+      throw new CheckpointError(`${join(dir, 'tokenizer.json')}: cannot build the tokenizer (${(error as Error).message})`);
+    }
+    let source = join(dir, 'chat_template.jinja');
+    let templateText: string | undefined;
+    try {
+      templateText = await readFile(source, 'utf8');
+    } catch {
+      source = join(dir, 'tokenizer_config.json');
+      templateText = typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : undefined;
+    }
+    if (!templateText) throw new CheckpointError(`${dir}: no chat template (chat_template.jinja or tokenizer_config.json's chat_template)`);
+    let template: Template;
+    try {
+      template = new Template(templateText);
+    } catch (error) {
+      throw new CheckpointError(`${source}: the chat template does not parse (${(error as Error).message})`);
+    }
+    return new ModelTokenizer(tokenizer, template, source);
+  }
+
+  encode(text: string): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  decode(ids: readonly number[], skipSpecialTokens = false): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+  }
+
+  tokenId(token: string): number {
+    const id = this.tokenizer.token_to_id(token);
+    if (id === undefined) throw new CheckpointError(`the tokenizer has no token ${token}`);
+    return id;
+  }
+
+  /** The prompt text for a conversation, rendered by the checkpoint's own template. */
+  renderChat(messages: ChatMessage[], options: { addGenerationPrompt?: boolean } = {}): string {
+    try {
+      return this.template.render({ messages, add_generation_prompt: options.addGenerationPrompt ?? true });
+    } catch (error) {
+      throw new CheckpointError(`${this.templateSource}: rendering the chat template failed (${(error as Error).message})`);
+    }
+  }
+}
+
+/** Removes the leading `<think>…</think>` block (or a bare `<think>`) the model starts with. */
+export function stripThink(text: string): string {
+  const trimmed = text.replace(/^\s+/, '');
+  if (!trimmed.startsWith('<think>')) return text;
+  const close = trimmed.indexOf('</think>');
+  return (close >= 0 ? trimmed.slice(close + '</think>'.length) : trimmed.slice('<think>'.length)).replace(/^\s+/, '');
+}
