@@ -13,7 +13,7 @@ import { PlanError } from '../video/plan';
 import { VideoError } from '../video/probe';
 import { ToolError } from '../video/tools';
 import { runVideoCommand, VIDEO_HELP } from './video';
-import { MODEL_HELP, runModelCommand } from './model';
+import { MODEL_HELP, runGenerateCommand, runModelCommand } from './model';
 import { CheckpointError } from '../model/safetensors';
 
 const HELP = `vscan — video-scan from the command line
@@ -73,6 +73,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (command === 'probe' || command === 'frames') return runVideoCommand(command, rest);
   if (command === 'model') return runModelCommand(rest);
+  if (command === 'generate') return runGenerateCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

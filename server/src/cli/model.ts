@@ -4,14 +4,68 @@ import { openCheckpoint } from '../model/checkpoint';
 import { DTYPE_BYTES } from '../model/safetensors';
 import { writeTinyCheckpoint } from '../model/tiny';
 import { ModelTokenizer } from '../model/tokenizer';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeNpy } from '../io/npy';
+import { checkModel } from '../model/check';
+import { argmax, TextEngine, textPositions } from '../model/engine';
+import { stripThink } from '../model/tokenizer';
 import { UsageError } from './usage';
 
+/** \`vscan generate --model DIR --prompt TEXT\`: raw text generation through the chat template. */
+export async function runGenerateCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
+    model: { type: 'string' }, prompt: { type: 'string' }, 'max-new-tokens': { type: 'string' }, json: { type: 'boolean' },
+    sample: { type: 'boolean' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, ep: { type: 'string' },
+  } });
+  if (positionals.length) throw new UsageError('generate takes no positional arguments here (video prompts come with vscan caption/find)');
+  if (!values.model || values.prompt === undefined) throw new UsageError('generate needs --model DIR and --prompt TEXT');
+  const number = (flag: string, raw: string | undefined, fallback: number, integer: boolean) => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0 || (integer && !Number.isSafeInteger(value))) throw new UsageError(`--${flag} needs a ${integer ? 'non-negative integer' : 'non-negative number'}, got "${raw}"`);
+    return value;
+  };
+  const engine = await TextEngine.load(values.model, { executionProvider: executionProvider(values.ep) });
+  if (engine.report.fallbackReason && !values.json) console.error(engine.report.fallbackReason);
+  const prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: values.prompt }]));
+  let printed = 0;
+  const result = await engine.generate(prompt, {
+    maxNewTokens: number('max-new-tokens', values['max-new-tokens'], 256, true),
+    doSample: values.sample === true,
+    temperature: number('temperature', values.temperature, 1, false),
+    topP: number('top-p', values['top-p'], 1, false),
+    seed: number('seed', values.seed, 0, true),
+    onToken: values.json ? undefined : (_id, text) => {
+      process.stdout.write(text.slice(printed));
+      printed = text.length;
+    },
+  });
+  if (values.json) console.log(JSON.stringify({ raw: result.text, text: stripThink(result.text), ids: result.ids, stopReason: result.stopReason, promptTokens: prompt.length }));
+  else process.stdout.write('\n');
+  return 0;
+}
+
 export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a small random Qwen3.5 checkpoint (HF layout)
-  vscan model inspect <dir> [--json]     check a checkpoint folder and summarise it`;
+  vscan model inspect <dir> [--json]     check a checkpoint folder and summarise it
+  vscan model check <dir> [--ep auto|cuda|cpu] [--json]
+                                         load, run, and compare cached decoding with full recomputation
+  vscan model logits <dir> --ids 1,2,3 [--json] [--dump DIR]
+  vscan generate --model <dir> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N] [--json]`;
+
+const EP_CHOICES = ['auto', 'cuda', 'cpu'] as const;
+
+function executionProvider(value: string | undefined): (typeof EP_CHOICES)[number] {
+  if (value === undefined) return 'auto';
+  if (!(EP_CHOICES as readonly string[]).includes(value)) throw new UsageError(`--ep is auto, cuda or cpu, got "${value}"`);
+  return value as (typeof EP_CHOICES)[number];
+}
 
 export async function runModelCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { seed: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
+    seed: { type: 'string' }, json: { type: 'boolean' }, ep: { type: 'string' }, ids: { type: 'string' }, dump: { type: 'string' },
+  } });
   if (positionals.length !== 1) throw new UsageError(`model ${sub ?? ''} needs exactly one checkpoint folder`);
   const dir = positionals[0];
   switch (sub) {
@@ -52,7 +106,37 @@ export async function runModelCommand(args: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'check': {
+      const report = await checkModel(dir, { executionProvider: executionProvider(values.ep) });
+      if (values.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        if (report.fallbackReason) console.error(report.fallbackReason);
+        console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider}, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance 1e-4), tokens ${report.tokensMatch ? 'match' : 'differ'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
+      }
+      return report.ok ? 0 : 1;
+    }
+    case 'logits': {
+      if (!values.ids) throw new UsageError('model logits needs --ids 1,2,3');
+      const ids = values.ids.split(',').map((s) => Number(s.trim()));
+      if (!ids.length || !ids.every((id) => Number.isSafeInteger(id) && id >= 0)) throw new UsageError(`--ids needs comma-separated token ids, got "${values.ids}"`);
+      const engine = await TextEngine.load(dir, { executionProvider: executionProvider(values.ep) });
+      const bad = ids.find((id) => id >= engine.vocabSize);
+      if (bad !== undefined) throw new UsageError(`token id ${bad} is outside the vocabulary (${engine.vocabSize})`);
+      const positions = textPositions(0, ids.length);
+      const result = await engine.forward(ids, positions, engine.emptyCache(), 0);
+      const V = engine.vocabSize;
+      const last = Array.from(result.logits.subarray((result.rows - 1) * V));
+      if (values.dump) {
+        await mkdir(values.dump, { recursive: true });
+        await writeNpy(join(values.dump, 'input_ids.npy'), { dtype: 'int64', data: ids, shape: [1, ids.length] });
+        await writeNpy(join(values.dump, 'position_ids.npy'), { dtype: 'int64', data: positions.flat(), shape: [3, 1, ids.length] });
+        await writeNpy(join(values.dump, 'logits.npy'), { dtype: 'float32', data: result.logits, shape: [1, ids.length, V] });
+      }
+      if (values.json) console.log(JSON.stringify({ logits: last, argmax: argmax(result.logits.subarray((result.rows - 1) * V)) }));
+      else console.log(`argmax ${argmax(result.logits.subarray((result.rows - 1) * V))} of ${V} logits${values.dump ? `; wrote input_ids.npy, position_ids.npy, logits.npy to ${values.dump}` : ''}`);
+      return 0;
+    }
     default:
-      throw new UsageError(`unknown model command "${sub ?? ''}" (tiny, inspect)`);
+      throw new UsageError(`unknown model command "${sub ?? ''}" (tiny, inspect, check, logits)`);
   }
 }

@@ -71,6 +71,7 @@ export class ModelTokenizer {
   }
 
   decode(ids: readonly number[], skipSpecialTokens = false): string {
+    if (!ids.length) return ''; // tokenizers.js refuses an empty list
     return this.tokenizer.decode([...ids], { skip_special_tokens: skipSpecialTokens });
   }
 

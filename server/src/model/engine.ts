@@ -1,0 +1,193 @@
+/**
+ * The text engine: a checkpoint's decoder session, its tokenizer, and generation — prefill,
+ * then decoding with the hybrid cache (K/V for full attention, conv and recurrent state
+ * for DeltaNet layers), greedy or sampled, with stop ids from generation_config.json, a
+ * streaming token callback and cancellation between steps.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { type Checkpoint, openCheckpoint } from './checkpoint';
+import { CheckpointError } from './safetensors';
+import { createSession, type RuntimeOptions, type SessionReport } from './runtime';
+import { buildTextDecoder, cacheSpecs, type CacheSpec } from './textDecoder';
+import { ModelTokenizer } from './tokenizer';
+import { seededRandom } from './tiny';
+
+export type Cache = Map<string, ort.Tensor>;
+
+export interface ForwardResult {
+  /** Logits rows from `logitsFrom` to the end: [rows × vocab]. */
+  logits: Float32Array;
+  rows: number;
+  cache: Cache;
+}
+
+export interface GenerateOptions {
+  maxNewTokens?: number;
+  doSample?: boolean;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  /** Called with each new token id and the text decoded so far. */
+  onToken?: (id: number, text: string) => void;
+  signal?: AbortSignal;
+  /** 3-D positions of the prompt ([3][T]); text-only positions when omitted. */
+  positions?: number[][];
+  /** Decode positions are past length + ropeDelta (0 for text). */
+  ropeDelta?: number;
+  /** Vision features over placeholder positions. */
+  visual?: { embeds: Float32Array; index: number[] };
+}
+
+export interface GenerateResult {
+  ids: number[];
+  text: string;
+  stopReason: 'stop-token' | 'max-new-tokens';
+  prefillMs: number;
+  decodeMs: number;
+  /** Summed time inside session.run. */
+  runMs: number;
+}
+
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+}
+
+async function stopIds(dir: string, tokenizer: ModelTokenizer): Promise<number[]> {
+  try {
+    const config = JSON.parse(await readFile(join(dir, 'generation_config.json'), 'utf8')) as { eos_token_id?: unknown };
+    const eos = config.eos_token_id;
+    const ids = Array.isArray(eos) ? eos : eos === undefined ? [] : [eos];
+    if (ids.every((id) => Number.isSafeInteger(id))) return ids as number[];
+    throw new CheckpointError(`${join(dir, 'generation_config.json')}: eos_token_id must be an integer or a list of integers`);
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    return [tokenizer.tokenId('<|im_end|>')];
+  }
+}
+
+export function textPositions(start: number, count: number): number[][] {
+  const row = Array.from({ length: count }, (_, i) => start + i);
+  return [row, row, row];
+}
+
+export class TextEngine {
+  /** Milliseconds spent inside session.run since load (for overhead measurements). */
+  runMs = 0;
+  /** Bytes handed to and taken from session.run since load. */
+  bytesIn = 0;
+  bytesOut = 0;
+
+  private constructor(
+    readonly checkpoint: Checkpoint,
+    readonly tokenizer: ModelTokenizer,
+    readonly session: ort.InferenceSession,
+    readonly report: SessionReport,
+    readonly stopIds: number[],
+    private readonly specs: CacheSpec[],
+  ) {}
+
+  static async load(dir: string, options: RuntimeOptions = {}): Promise<TextEngine> {
+    const checkpoint = await openCheckpoint(dir);
+    const tokenizer = await ModelTokenizer.load(dir);
+    const { session, report } = await createSession(checkpoint, (location) => buildTextDecoder(checkpoint, location), 'text-decoder', options);
+    return new TextEngine(checkpoint, tokenizer, session, report, await stopIds(dir, tokenizer), cacheSpecs(checkpoint.config.text));
+  }
+
+  get vocabSize(): number {
+    return this.checkpoint.config.text.vocabSize;
+  }
+
+  emptyCache(): Cache {
+    const cache: Cache = new Map();
+    for (const spec of this.specs) {
+      const dims = spec.dims.map((d) => (d === 'past' ? 0 : (d as number)));
+      cache.set(spec.input, new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims));
+    }
+    return cache;
+  }
+
+  /** One session run over `ids` after `cache`. */
+  async forward(ids: readonly number[], positions: number[][], cache: Cache, logitsFrom: number, visual?: GenerateOptions['visual']): Promise<ForwardResult> {
+    const T = ids.length;
+    const hidden = this.checkpoint.config.text.hiddenSize;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, T]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from(positions.flat(), (v) => BigInt(v)), [3, 1, T]),
+      visual_embeds: new ort.Tensor('float32', visual?.embeds ?? new Float32Array(0), [visual?.index.length ?? 0, hidden]),
+      visual_index: new ort.Tensor('int64', BigInt64Array.from(visual?.index ?? [], (v) => BigInt(v)), [visual?.index.length ?? 0, 1]),
+      logits_start: new ort.Tensor('int64', BigInt64Array.from([BigInt(logitsFrom)]), [1]),
+    };
+    for (const [name, tensor] of cache) feeds[name] = tensor;
+    for (const tensor of Object.values(feeds)) this.bytesIn += (tensor.data as ArrayBufferView).byteLength;
+    const started = performance.now();
+    const out = await this.session.run(feeds);
+    this.runMs += performance.now() - started;
+    const next: Cache = new Map();
+    for (const spec of this.specs) next.set(spec.input, out[spec.output]);
+    for (const tensor of Object.values(out)) this.bytesOut += (tensor.data as ArrayBufferView).byteLength;
+    const logits = out.logits.data as Float32Array;
+    return { logits, rows: logits.length / this.vocabSize, cache: next };
+  }
+
+  async generate(promptIds: readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    const maxNew = options.maxNewTokens ?? 256;
+    const random = seededRandom(options.seed ?? 0);
+    const positions = options.positions ?? textPositions(0, promptIds.length);
+    const delta = options.ropeDelta ?? 0;
+    const runBefore = this.runMs;
+    let started = performance.now();
+    let step = await this.forward(promptIds, positions, this.emptyCache(), promptIds.length - 1, options.visual);
+    const prefillMs = performance.now() - started;
+    started = performance.now();
+    const ids: number[] = [];
+    let past = promptIds.length;
+    let stopReason: GenerateResult['stopReason'] = 'max-new-tokens';
+    while (ids.length < maxNew) {
+      if (options.signal?.aborted) throw new CancelledError('generation cancelled');
+      const row = step.logits.subarray((step.rows - 1) * this.vocabSize, step.rows * this.vocabSize);
+      const id = options.doSample ? sample(row, options.temperature ?? 1, options.topP ?? 1, random.uniform) : argmax(row);
+      if (this.stopIds.includes(id)) {
+        stopReason = 'stop-token';
+        break;
+      }
+      ids.push(id);
+      options.onToken?.(id, this.tokenizer.decode(ids));
+      if (ids.length >= maxNew) break;
+      step = await this.forward([id], textPositions(past + delta, 1), step.cache, 0);
+      past++;
+    }
+    return { ids, text: this.tokenizer.decode(ids), stopReason, prefillMs, decodeMs: performance.now() - started, runMs: this.runMs - runBefore };
+  }
+}
+
+export function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+/** Temperature, then nucleus (top-p) sampling with the given uniform source. */
+export function sample(row: Float32Array, temperature: number, topP: number, uniform: () => number): number {
+  if (temperature <= 0) return argmax(row);
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  const probs = Array.from(row, (v, i) => ({ i, p: Math.exp((v - max) / temperature) }));
+  const total = probs.reduce((a, b) => a + b.p, 0);
+  probs.sort((a, b) => b.p - a.p || a.i - b.i);
+  const kept: typeof probs = [];
+  let mass = 0;
+  for (const entry of probs) {
+    kept.push(entry);
+    mass += entry.p / total;
+    if (mass >= topP) break;
+  }
+  const keptTotal = kept.reduce((a, b) => a + b.p, 0);
+  let r = uniform() * keptTotal;
+  for (const entry of kept) {
+    r -= entry.p;
+    if (r <= 0) return entry.i;
+  }
+  return kept[kept.length - 1].i;
+}

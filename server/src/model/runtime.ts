@@ -1,0 +1,120 @@
+/**
+ * ONNX Runtime sessions for a checkpoint. The generated graph references the safetensors
+ * files as external data; ONNX Runtime only accepts external files inside the model's own
+ * folder (symbolic links are resolved and refused), so the graph is written to a cache
+ * folder beside hard links to the weight files — no copy of the weights. Where a hard link
+ * is impossible (another file system), the weight files are handed to ONNX Runtime from
+ * memory instead.
+ */
+import { createHash } from 'node:crypto';
+import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { Checkpoint } from './checkpoint';
+import { encodeModel, type Graph } from './onnxGraph';
+
+export type ExecutionProviderChoice = 'auto' | 'cuda' | 'cpu';
+
+export interface SessionReport {
+  executionProvider: 'cuda' | 'cpu';
+  /** Why `auto` fell back to CPU, in one line. */
+  fallbackReason?: string;
+  weightsBytes: number;
+  weightFiles: 'hard-linked' | 'in-memory';
+  modelFile?: string;
+  loadMs: number;
+}
+
+export interface RuntimeOptions {
+  executionProvider?: ExecutionProviderChoice;
+  intraOpThreads?: number;
+  /** Folder for generated graphs (default: the user's cache). */
+  cacheDir?: string;
+}
+
+// Failures (a missing CUDA library on `auto`) surface as exceptions and our one-line
+// reason; ONNX Runtime's own stderr log would only repeat them in red.
+ort.env.logLevel = 'fatal';
+
+function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : tmpdir());
+  return join(base, 'video-scan', 'onnx');
+}
+
+/** Names under which the weight files appear next to the model (stable per file). */
+function linkName(file: string): string {
+  return `${createHash('sha1').update(file).digest('hex').slice(0, 12)}-${basename(file)}`;
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [x, y] = await Promise.all([stat(a), stat(b)]);
+    return x.ino === y.ino && x.dev === y.dev;
+  } catch {
+    return false;
+  }
+}
+
+export async function createSession(
+  checkpoint: Checkpoint,
+  build: (location: (file: string) => string) => Graph,
+  name: string,
+  options: RuntimeOptions = {},
+): Promise<{ session: ort.InferenceSession; report: SessionReport }> {
+  const started = performance.now();
+  const graph = build(linkName);
+  const bytes = encodeModel(graph);
+  const key = createHash('sha1').update(checkpoint.dir).update(bytes).digest('hex').slice(0, 16);
+  const folder = join(options.cacheDir ?? defaultCacheDir(), `${name}-${key}`);
+  const weightsBytes = checkpoint.files.reduce((sum, f) => sum + f.bytes, 0);
+  let weightFiles: SessionReport['weightFiles'] = 'hard-linked';
+  let modelFile: string | undefined = join(folder, `${name}.onnx`);
+  const externalData: { path: string; data: Uint8Array }[] = [];
+  try {
+    await mkdir(folder, { recursive: true });
+    for (const file of checkpoint.files) {
+      const target = join(folder, linkName(file.path));
+      if (!(await sameFile(file.path, target))) {
+        await rm(target, { force: true });
+        await link(file.path, target);
+      }
+    }
+    await writeFile(modelFile, bytes);
+  } catch {
+    weightFiles = 'in-memory';
+    modelFile = undefined;
+    for (const file of checkpoint.files) externalData.push({ path: linkName(file.path), data: new Uint8Array(await readFile(file.path)) });
+  }
+  const choice = options.executionProvider ?? 'auto';
+  const base: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    ...(externalData.length ? { externalData } : {}),
+  };
+  // A failed CUDA attempt is reported in our one line; keep ONNX Runtime's own log quiet.
+  const open = (providers: string[]) => {
+    const sessionOptions = { ...base, executionProviders: providers, ...(providers.includes('cuda') ? { logSeverityLevel: 4 as const } : {}) };
+    return modelFile ? ort.InferenceSession.create(modelFile, sessionOptions) : ort.InferenceSession.create(bytes, sessionOptions);
+  };
+  let session: ort.InferenceSession;
+  let executionProvider: SessionReport['executionProvider'] = 'cpu';
+  let fallbackReason: string | undefined;
+  if (choice === 'cpu') {
+    session = await open(['cpu']);
+  } else {
+    try {
+      session = await open(['cuda', 'cpu']);
+      executionProvider = 'cuda';
+    } catch (error) {
+      if (choice === 'cuda') throw new Error(`CUDA execution provider unavailable: ${firstLine(error)}`);
+      fallbackReason = `CUDA unavailable (${firstLine(error)}); using CPU`;
+      session = await open(['cpu']);
+    }
+  }
+  return { session, report: { executionProvider, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+}
+
+function firstLine(error: unknown): string {
+  return String(error instanceof Error ? error.message : error).split('\n')[0].slice(0, 200);
+}

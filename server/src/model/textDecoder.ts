@@ -1,0 +1,219 @@
+/**
+ * The Qwen3.5 text decoder as one ONNX graph, built from config.json: embedding (with
+ * visual features scattered over the placeholder positions), the hybrid stack following
+ * layer_types — Gated DeltaNet layers (causal depthwise conv + gated delta rule) and gated
+ * full attention with interleaved multimodal partial rotary — (1 + w) RMSNorms, SwiGLU MLPs
+ * and the (tied) LM head. The cache crosses the graph boundary explicitly: K/V per full
+ * attention layer, conv and recurrent state per DeltaNet layer. All arithmetic in float32
+ * (weights are cast from bf16 inside the graph). Standard ONNX operators only; the gated
+ * delta rule is a Scan over time.
+ */
+import type { Checkpoint } from './checkpoint';
+import type { TextConfig } from './config';
+import { type Dim, DT, Graph } from './onnxGraph';
+
+export interface CacheSpec {
+  layer: number;
+  kind: 'key' | 'value' | 'conv' | 'recurrent';
+  input: string;
+  output: string;
+  /** Shape with 'past' for the growing dimension of K/V. */
+  dims: Dim[];
+}
+
+/** The cache tensors of the decoder, in a fixed order. */
+export function cacheSpecs(t: TextConfig): CacheSpec[] {
+  const specs: CacheSpec[] = [];
+  const convDim = t.linearNumKeyHeads * t.linearKeyHeadDim * 2 + t.linearNumValueHeads * t.linearValueHeadDim;
+  t.layerTypes.forEach((type, layer) => {
+    if (type === 'full_attention') {
+      for (const kind of ['key', 'value'] as const) {
+        specs.push({ layer, kind, input: `past_${kind}.${layer}`, output: `present_${kind}.${layer}`, dims: [1, t.numKeyValueHeads, 'past', t.headDim] });
+      }
+    } else {
+      specs.push({ layer, kind: 'conv', input: `past_conv.${layer}`, output: `present_conv.${layer}`, dims: [1, convDim, t.linearConvKernel - 1] });
+      specs.push({ layer, kind: 'recurrent', input: `past_recurrent.${layer}`, output: `present_recurrent.${layer}`, dims: [1, t.linearNumValueHeads, t.linearKeyHeadDim, t.linearValueHeadDim] });
+    }
+  });
+  return specs;
+}
+
+/** inv_freq of the text rotary embedding, in float32 as torch computes it. */
+export function rotaryInvFreq(t: TextConfig): Float32Array {
+  const dim = Math.round(t.headDim * t.partialRotaryFactor);
+  const out = new Float32Array(dim / 2);
+  for (let j = 0; j < dim / 2; j++) {
+    out[j] = Math.fround(1 / Math.fround(Math.pow(t.ropeTheta, Math.fround((2 * j) / dim))));
+  }
+  return out;
+}
+
+/** For each rotary frequency, which position stream (0 = T, 1 = H, 2 = W) drives it (interleaved mRoPE). */
+export function mropeStreams(t: TextConfig): number[] {
+  const half = Math.round(t.headDim * t.partialRotaryFactor) / 2;
+  return Array.from({ length: half }, (_, j) => {
+    if (j % 3 === 1 && j < t.mropeSection[1] * 3) return 1;
+    if (j % 3 === 2 && j < t.mropeSection[2] * 3) return 2;
+    return 0;
+  });
+}
+
+export function buildTextDecoder(checkpoint: Checkpoint, location: (file: string) => string): Graph {
+  const t = checkpoint.config.text;
+  const g = new Graph('qwen3_5_text_decoder', location);
+  const w = (name: string) => {
+    const info = checkpoint.tensors.get(name);
+    if (!info) throw new Error(`tensor ${name} missing`);
+    return g.weight(info);
+  };
+  const i64 = (values: number[]) => g.constInt64(values);
+  const scalar = (value: number) => g.constFloat([value], []);
+  const reshape = (x: string, dims: number[]) => g.o('Reshape', [x, i64(dims)]);
+  const transpose = (x: string, perm: number[]) => g.o('Transpose', [x], { perm: { ints: perm } });
+  const linear = (x: string, name: string) => g.o('MatMul', [x, transpose(w(name), [1, 0])]);
+  const silu = (x: string) => g.o('Mul', [x, g.o('Sigmoid', [x])]);
+  const rmsNorm = (x: string, weight: string, plusOne: boolean) => {
+    const meanSquare = g.o('ReduceMean', [g.o('Mul', [x, x]), i64([-1])], { keepdims: { int: 1 } });
+    const normed = g.o('Mul', [x, g.o('Reciprocal', [g.o('Sqrt', [g.o('Add', [meanSquare, scalar(t.rmsNormEps)])])])]);
+    return g.o('Mul', [normed, plusOne ? g.o('Add', [weight, scalar(1)]) : weight]);
+  };
+  const sliceLast = (x: string, start: number, end: number) => g.o('Slice', [x, i64([start]), i64([end]), i64([-1])]);
+
+  // Inputs.
+  const inputIds = g.input('input_ids', DT.INT64, [1, 'seq']);
+  const positionIds = g.input('position_ids', DT.INT64, [3, 1, 'seq']);
+  const visualEmbeds = g.input('visual_embeds', DT.FLOAT, ['visual', t.hiddenSize]);
+  const visualIndex = g.input('visual_index', DT.INT64, ['visual', 1]);
+  const logitsStart = g.input('logits_start', DT.INT64, [1]);
+  const cache = cacheSpecs(t);
+  for (const spec of cache) g.input(spec.input, DT.FLOAT, spec.dims);
+
+  // Embedding, with the vision tower's features written over the placeholder tokens.
+  const embedTable = w('model.language_model.embed_tokens.weight');
+  const embedded = reshape(g.o('Gather', [embedTable, inputIds]), [-1, t.hiddenSize]);
+  let hidden = reshape(g.o('ScatterND', [embedded, visualIndex, visualEmbeds]), [1, -1, t.hiddenSize]);
+
+  // Interleaved multimodal rotary: cos/sin [seq, rotary] shared by every attention layer.
+  const rotary = Math.round(t.headDim * t.partialRotaryFactor);
+  const invFreq = g.constFloat(rotaryInvFreq(t), [1, 1, 1, rotary / 2]);
+  const streams = mropeStreams(t);
+  const select = g.constFloat([0, 1, 2].flatMap((s) => streams.map((x) => (x === s ? 1 : 0))), [3, 1, 1, rotary / 2]);
+  const positions = g.o('Unsqueeze', [g.o('Cast', [positionIds], { to: { int: DT.FLOAT } }), i64([-1])]); // [3,1,seq,1]
+  const freqs = g.o('ReduceSum', [g.o('Mul', [g.o('Mul', [positions, invFreq]), select]), i64([0])], { keepdims: { int: 0 } }); // [1,seq,half]
+  const emb = g.o('Concat', [freqs, freqs], { axis: { int: -1 } });
+  const cos = g.o('Unsqueeze', [g.o('Cos', [emb]), i64([1])]); // [1,1,seq,rotary]
+  const sin = g.o('Unsqueeze', [g.o('Sin', [emb]), i64([1])]);
+  const applyRotary = (x: string) => { // x: [1, heads, seq, headDim]
+    const rot = sliceLast(x, 0, rotary);
+    const pass = sliceLast(x, rotary, t.headDim);
+    const x1 = sliceLast(rot, 0, rotary / 2);
+    const x2 = sliceLast(rot, rotary / 2, rotary);
+    const rotated = g.o('Concat', [g.o('Neg', [x2]), x1], { axis: { int: -1 } });
+    const embedded = g.o('Add', [g.o('Mul', [rot, cos]), g.o('Mul', [rotated, sin])]);
+    return g.o('Concat', [embedded, pass], { axis: { int: -1 } });
+  };
+
+  const seqLen = g.o('Gather', [g.o('Shape', [inputIds]), i64([1])]); // [1]
+
+  t.layerTypes.forEach((type, layer) => {
+    const p = `model.language_model.layers.${layer}`;
+    const residual = hidden;
+    const x = rmsNorm(hidden, w(`${p}.input_layernorm.weight`), true);
+    let mixed: string;
+    if (type === 'full_attention') {
+      const [pastKey, pastValue] = [`past_key.${layer}`, `past_value.${layer}`];
+      const qg = reshape(linear(x, `${p}.self_attn.q_proj.weight`), [1, -1, t.numAttentionHeads, t.headDim * 2]);
+      const [qRaw, gate] = g.op('Split', [qg, i64([t.headDim, t.headDim])], { axis: { int: -1 } }, { outputs: 2 });
+      const q = applyRotary(transpose(rmsNorm(qRaw, w(`${p}.self_attn.q_norm.weight`), true), [0, 2, 1, 3]));
+      const kRaw = reshape(linear(x, `${p}.self_attn.k_proj.weight`), [1, -1, t.numKeyValueHeads, t.headDim]);
+      const k = applyRotary(transpose(rmsNorm(kRaw, w(`${p}.self_attn.k_norm.weight`), true), [0, 2, 1, 3]));
+      const v = transpose(reshape(linear(x, `${p}.self_attn.v_proj.weight`), [1, -1, t.numKeyValueHeads, t.headDim]), [0, 2, 1, 3]);
+      const keys = g.o('Concat', [pastKey, k], { axis: { int: 2 } });
+      const values = g.o('Concat', [pastValue, v], { axis: { int: 2 } });
+      g.output(`present_key.${layer}`, keys, DT.FLOAT, [1, t.numKeyValueHeads, 'total', t.headDim]);
+      g.output(`present_value.${layer}`, values, DT.FLOAT, [1, t.numKeyValueHeads, 'total', t.headDim]);
+      const groups = t.numAttentionHeads / t.numKeyValueHeads;
+      const repeat = (kv: string) => groups === 1 ? kv : reshape(
+        g.o('Expand', [g.o('Unsqueeze', [kv, i64([2])]), g.o('Concat', [i64([1, t.numKeyValueHeads, groups]), g.o('Slice', [g.o('Shape', [kv]), i64([2]), i64([4])])], { axis: { int: 0 } })]),
+        [1, t.numAttentionHeads, -1, t.headDim]);
+      const scores = g.o('Mul', [g.o('MatMul', [q, transpose(repeat(keys), [0, 1, 3, 2])]), scalar(1 / Math.sqrt(t.headDim))]);
+      // Causal mask over [seq, past + seq]: key j is visible to query i when j − i ≤ past.
+      const total = g.o('Gather', [g.o('Shape', [keys]), i64([2])]);
+      const past = g.o('Sub', [total, seqLen]);
+      const zero = i64([0]);
+      const one = i64([1]);
+      const qIdx = g.o('Unsqueeze', [g.o('Range', [g.o('Squeeze', [zero]), g.o('Squeeze', [seqLen]), g.o('Squeeze', [one])]), i64([1])]);
+      const kIdx = g.o('Unsqueeze', [g.o('Range', [g.o('Squeeze', [zero]), g.o('Squeeze', [total]), g.o('Squeeze', [one])]), i64([0])]);
+      const visible = g.o('LessOrEqual', [g.o('Sub', [kIdx, qIdx]), past]);
+      const masked = g.o('Where', [visible, scores, scalar(-Infinity)]);
+      const attended = g.o('MatMul', [g.o('Softmax', [masked], { axis: { int: -1 } }), repeat(values)]);
+      const merged = reshape(transpose(attended, [0, 2, 1, 3]), [1, -1, t.numAttentionHeads * t.headDim]);
+      const gated = g.o('Mul', [merged, g.o('Sigmoid', [reshape(gate, [1, -1, t.numAttentionHeads * t.headDim])])]);
+      mixed = linear(gated, `${p}.self_attn.o_proj.weight`);
+    } else {
+      const keyDim = t.linearNumKeyHeads * t.linearKeyHeadDim;
+      const valueDim = t.linearNumValueHeads * t.linearValueHeadDim;
+      const convDim = keyDim * 2 + valueDim;
+      const a = `${p}.linear_attn`;
+      // Causal depthwise conv over [state, new inputs]; the state keeps the last kernel−1 inputs.
+      const qkv = transpose(linear(x, `${a}.in_proj_qkv.weight`), [0, 2, 1]); // [1, C, seq]
+      const window = g.o('Concat', [`past_conv.${layer}`, qkv], { axis: { int: 2 } });
+      g.output(`present_conv.${layer}`, g.o('Slice', [window, i64([-(t.linearConvKernel - 1)]), i64([2147483647]), i64([2])]), DT.FLOAT, [1, convDim, t.linearConvKernel - 1]);
+      const conv = silu(g.o('Conv', [window, w(`${a}.conv1d.weight`)], { group: { int: convDim }, kernel_shape: { ints: [t.linearConvKernel] } }));
+      const [qc, kc, vc] = g.op('Split', [transpose(conv, [0, 2, 1]), i64([keyDim, keyDim, valueDim])], { axis: { int: -1 } }, { outputs: 3 });
+      const l2 = (v: string) => g.o('Mul', [v, g.o('Reciprocal', [g.o('Sqrt', [g.o('Add', [g.o('ReduceSum', [g.o('Mul', [v, v]), i64([-1])], { keepdims: { int: 1 } }), scalar(1e-6)])])])]);
+      const heads = (v: string, n: number, d: number) => reshape(v, [-1, n, d]); // [seq, heads, dim]
+      const ratio = t.linearNumValueHeads / t.linearNumKeyHeads;
+      const toValueHeads = (v: string) => ratio === 1 ? v : reshape(
+        g.o('Expand', [g.o('Unsqueeze', [v, i64([2])]), i64([1, t.linearNumKeyHeads, ratio, t.linearKeyHeadDim])]),
+        [-1, t.linearNumValueHeads, t.linearKeyHeadDim]);
+      const q = toValueHeads(g.o('Mul', [l2(heads(qc, t.linearNumKeyHeads, t.linearKeyHeadDim)), scalar(1 / Math.sqrt(t.linearKeyHeadDim))]));
+      const k = toValueHeads(l2(heads(kc, t.linearNumKeyHeads, t.linearKeyHeadDim)));
+      const v = heads(vc, t.linearNumValueHeads, t.linearValueHeadDim);
+      const beta = reshape(g.o('Sigmoid', [linear(x, `${a}.in_proj_b.weight`)]), [-1, t.linearNumValueHeads]);
+      const softplus = g.o('Softplus', [g.o('Add', [linear(x, `${a}.in_proj_a.weight`), w(`${a}.dt_bias`)])]);
+      const decay = reshape(g.o('Mul', [g.o('Neg', [g.o('Exp', [w(`${a}.A_log`)])]), softplus]), [-1, t.linearNumValueHeads]);
+      const [state, core] = g.op('Scan', [g.o('Squeeze', [`past_recurrent.${layer}`, i64([0])]), q, k, v, decay, beta],
+        { num_scan_inputs: { int: 5 }, body: { graph: gatedDeltaStep(t).toGraphProto() } }, { outputs: 2 });
+      g.output(`present_recurrent.${layer}`, g.o('Unsqueeze', [state, i64([0])]), DT.FLOAT, [1, t.linearNumValueHeads, t.linearKeyHeadDim, t.linearValueHeadDim]);
+      // Gated RMSNorm per head (plain w), times silu(z).
+      const z = reshape(linear(x, `${a}.in_proj_z.weight`), [-1, t.linearNumValueHeads, t.linearValueHeadDim]);
+      const normed = g.o('Mul', [rmsNorm(core, w(`${a}.norm.weight`), false), silu(z)]);
+      mixed = linear(reshape(normed, [1, -1, valueDim]), `${a}.out_proj.weight`);
+    }
+    hidden = g.o('Add', [residual, mixed]);
+    const mlpIn = rmsNorm(hidden, w(`${p}.post_attention_layernorm.weight`), true);
+    const up = g.o('Mul', [silu(linear(mlpIn, `${p}.mlp.gate_proj.weight`)), linear(mlpIn, `${p}.mlp.up_proj.weight`)]);
+    hidden = g.o('Add', [hidden, linear(up, `${p}.mlp.down_proj.weight`)]);
+  });
+
+  const finalHidden = rmsNorm(hidden, w('model.language_model.norm.weight'), true);
+  const tail = g.o('Slice', [finalHidden, logitsStart, i64([2147483647]), i64([1])]);
+  const head = t.tieWordEmbeddings ? embedTable : w('lm_head.weight');
+  g.output('logits', g.o('MatMul', [tail, transpose(head, [1, 0])]), DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
+  return g;
+}
+
+/** One step of the gated delta rule, the Scan body: S ← e^g·S; S += k ⊗ β(v − Sᵀk); o = Sᵀq. */
+function gatedDeltaStep(t: TextConfig): Graph {
+  const b = Graph.body('gated_delta_step');
+  const H = t.linearNumValueHeads;
+  const K = t.linearKeyHeadDim;
+  const V = t.linearValueHeadDim;
+  const state = b.input('state_in', DT.FLOAT, [H, K, V]);
+  const q = b.input('q_t', DT.FLOAT, [H, K]);
+  const k = b.input('k_t', DT.FLOAT, [H, K]);
+  const v = b.input('v_t', DT.FLOAT, [H, V]);
+  const g = b.input('g_t', DT.FLOAT, [H]);
+  const beta = b.input('beta_t', DT.FLOAT, [H]);
+  const axes = (values: number[]) => b.constInt64(values);
+  const decayed = b.o('Mul', [state, b.o('Reshape', [b.o('Exp', [g]), axes([H, 1, 1])])]);
+  const kCol = b.o('Unsqueeze', [k, axes([-1])]); // [H, K, 1]
+  const memory = b.o('ReduceSum', [b.o('Mul', [decayed, kCol]), axes([1])], { keepdims: { int: 0 } }); // [H, V]
+  const delta = b.o('Mul', [b.o('Sub', [v, memory]), b.o('Unsqueeze', [beta, axes([-1])])]);
+  const updated = b.o('Add', [decayed, b.o('Mul', [kCol, b.o('Unsqueeze', [delta, axes([1])])])]);
+  const out = b.o('ReduceSum', [b.o('Mul', [updated, b.o('Unsqueeze', [q, axes([-1])])]), axes([1])], { keepdims: { int: 0 } });
+  b.output('state_out', updated, DT.FLOAT, [H, K, V]);
+  b.output('o_t', out, DT.FLOAT, [H, V]);
+  return b;
+}

@@ -1,0 +1,93 @@
+/** The ONNX Runtime engine on the tiny checkpoint, on CPU. */
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { checkModel } from '../../server/src/model/check';
+import { argmax, CancelledError, TextEngine, textPositions } from '../../server/src/model/engine';
+import { writeTinyCheckpoint } from '../../server/src/model/tiny';
+import { tempDir } from '../helpers/videos';
+
+let tiny: string;
+let cacheDir: string;
+let engine: TextEngine;
+let prompt: number[];
+
+before(async () => {
+  const dir = await tempDir('vscan-engine-');
+  tiny = join(dir, 'tiny');
+  cacheDir = join(dir, 'onnx-cache');
+  await writeTinyCheckpoint(tiny, { seed: 7 });
+  engine = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir });
+  prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: 'Find the event: the dog stops.' }]));
+});
+
+test('incremental decoding reproduces a full recomputation (model check)', async () => {
+  const report = await checkModel(tiny, { executionProvider: 'cpu', cacheDir, steps: 12 });
+  assert.equal(report.ok, true, JSON.stringify(report));
+  assert.ok(report.maxAbsLogitDiff < 1e-4);
+  assert.equal(report.tokensMatch, true);
+  assert.equal(report.executionProvider, 'cpu');
+});
+
+test('weights are referenced in place: the graph sits beside hard links, not copies', () => {
+  assert.equal(engine.report.weightFiles, 'hard-linked');
+  assert.ok(engine.report.modelFile?.startsWith(cacheDir));
+});
+
+test('a prompt split over two runs gives the same logits as one run', async () => {
+  const V = engine.vocabSize;
+  const whole = await engine.forward(prompt, textPositions(0, prompt.length), engine.emptyCache(), prompt.length - 1);
+  const cut = 5;
+  const first = await engine.forward(prompt.slice(0, cut), textPositions(0, cut), engine.emptyCache(), cut - 1);
+  const second = await engine.forward(prompt.slice(cut), textPositions(cut, prompt.length - cut), first.cache, prompt.length - cut - 1);
+  let diff = 0;
+  for (let j = 0; j < V; j++) diff = Math.max(diff, Math.abs(whole.logits[j] - second.logits[j]));
+  assert.ok(diff < 1e-4, String(diff));
+});
+
+test('greedy generation is deterministic; sampling is reproducible with a seed', async () => {
+  const a = await engine.generate(prompt, { maxNewTokens: 10 });
+  const b = await engine.generate(prompt, { maxNewTokens: 10 });
+  assert.deepEqual(a.ids, b.ids);
+  assert.equal(a.ids.length, 10);
+  const s1 = await engine.generate(prompt, { maxNewTokens: 10, doSample: true, temperature: 1.5, topP: 0.95, seed: 42 });
+  const s2 = await engine.generate(prompt, { maxNewTokens: 10, doSample: true, temperature: 1.5, topP: 0.95, seed: 42 });
+  const s3 = await engine.generate(prompt, { maxNewTokens: 10, doSample: true, temperature: 1.5, topP: 0.95, seed: 43 });
+  assert.deepEqual(s1.ids, s2.ids);
+  assert.notDeepEqual(s1.ids, s3.ids);
+});
+
+test('stops at a stop id from generation_config.json; streams tokens; cancels between steps', async () => {
+  const first = argmax((await engine.forward(prompt, textPositions(0, prompt.length), engine.emptyCache(), prompt.length - 1)).logits);
+  const file = join(tiny, 'generation_config.json');
+  const original = await readFile(file, 'utf8');
+  await writeFile(file, JSON.stringify({ eos_token_id: [first] }));
+  try {
+    const stopping = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir });
+    const result = await stopping.generate(prompt, { maxNewTokens: 5 });
+    assert.deepEqual([result.ids, result.stopReason], [[], 'stop-token']);
+  } finally {
+    await writeFile(file, original);
+  }
+  const streamed: number[] = [];
+  const result = await engine.generate(prompt, { maxNewTokens: 4, onToken: (id) => streamed.push(id) });
+  assert.deepEqual(streamed, result.ids);
+  const controller = new AbortController();
+  await assert.rejects(engine.generate(prompt, { maxNewTokens: 50, onToken: () => controller.abort(), signal: controller.signal }), CancelledError);
+});
+
+test('the ONNX graph computes what the Hugging Face modeling code computes (float64 reference)', async () => {
+  const { loadWeights, referenceForward } = await import('../helpers/referenceModel');
+  const weights = await loadWeights(engine.checkpoint);
+  // Distinct T/H/W positions exercise the interleaved multimodal rotary, as a video prompt does.
+  const ids = prompt.slice(0, 12);
+  const positions = [ids.map((_, i) => i), ids.map((_, i) => i + (i > 3 ? 2 : 0)), ids.map((_, i) => i + (i > 3 ? 5 : 0))];
+  const reference = referenceForward(engine.checkpoint, weights, ids, positions);
+  const ours = await engine.forward(ids, positions, engine.emptyCache(), 0);
+  const V = engine.vocabSize;
+  let diff = 0;
+  reference.forEach((row, r) => row.forEach((v, j) => { diff = Math.max(diff, Math.abs(v - ours.logits[r * V + j])); }));
+  assert.ok(diff < 1e-3, `max |Δlogit| ${diff}`);
+  console.log(`# reference check: max |Δlogit| ${diff.toExponential(2)} over ${reference.length} positions`);
+});
