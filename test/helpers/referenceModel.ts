@@ -53,7 +53,7 @@ export function referenceForward(checkpoint: Checkpoint, W: Map<string, Vec>, id
   const R = Math.round(t.headDim * t.partialRotaryFactor);
   const inv = Array.from({ length: R / 2 }, (_, j) => 1 / t.ropeTheta ** ((2 * j) / R));
   const angles = Array.from({ length: T }, (_, p) => {
-    const f = inv.map((v, j) => v * positions[0][p]);
+    const f = inv.map((v) => v * positions[0][p]);
     for (let j = 1; j < t.mropeSection[1] * 3; j += 3) f[j] = inv[j] * positions[1][p];
     for (let j = 2; j < t.mropeSection[2] * 3; j += 3) f[j] = inv[j] * positions[2][p];
     return [...f, ...f];
