@@ -34,7 +34,12 @@ const targets = [
   },
   {
     ...common,
-    entryPoints: { server: 'server/src/main.ts', cli: 'server/src/cli/main.ts', resizeWorker: 'server/src/video/resizeWorker.ts' },
+    entryPoints: {
+      server: 'server/src/main.ts',
+      cli: 'server/src/cli/main.ts',
+      resizeWorker: 'server/src/video/resizeWorker.ts',
+      engine: 'server/src/model/engineProcess.ts',
+    },
     platform: 'node',
     format: 'cjs',
     target: 'node20',
