@@ -14,6 +14,7 @@ import { VideoError } from '../video/probe';
 import { ToolError } from '../video/tools';
 import { runVideoCommand, VIDEO_HELP } from './video';
 import { MODEL_HELP, runGenerateCommand, runModelCommand } from './model';
+import { runTaskCommand, TASK_HELP } from './tasks';
 import { CheckpointError } from '../model/safetensors';
 
 const HELP = `vscan — video-scan from the command line
@@ -23,6 +24,7 @@ Usage:
   vscan format <file> [--write | --check] [--time-style seconds|clock]
 ${VIDEO_HELP}
 ${MODEL_HELP}
+${TASK_HELP}
   vscan help | --help
   vscan --version
 
@@ -73,7 +75,9 @@ async function run(argv: string[]): Promise<number> {
   }
   if (command === 'probe' || command === 'frames') return runVideoCommand(command, rest);
   if (command === 'model') return runModelCommand(rest);
-  if (command === 'generate') return runGenerateCommand(rest);
+  if (command === 'caption' || command === 'find') return runTaskCommand(command, rest);
+  // `generate <video> …` is the video task; `generate --model … --prompt …` plain text.
+  if (command === 'generate') return rest[0] && !rest[0].startsWith('-') ? runTaskCommand('generate', rest) : runGenerateCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -31,6 +31,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Called with each new token id and the text decoded so far. */
   onToken?: (id: number, text: string) => void;
+  /** Called with the logits each token is chosen from (the first call: the prompt's last position). */
+  onLogits?: (logits: Float32Array) => void;
   signal?: AbortSignal;
   /** 3-D positions of the prompt ([3][T]); text-only positions when omitted. */
   positions?: number[][];
@@ -147,6 +149,7 @@ export class TextEngine {
     while (ids.length < maxNew) {
       if (options.signal?.aborted) throw new CancelledError('generation cancelled');
       const row = step.logits.subarray((step.rows - 1) * this.vocabSize, step.rows * this.vocabSize);
+      options.onLogits?.(row);
       const id = options.doSample ? sample(row, options.temperature ?? 1, options.topP ?? 1, random.uniform) : argmax(row);
       if (this.stopIds.includes(id)) {
         stopReason = 'stop-token';

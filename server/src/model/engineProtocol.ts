@@ -6,7 +6,7 @@ import type { GenerateOptions, GenerateResult } from './engine';
 import type { RuntimeOptions, SessionReport } from './runtime';
 
 /** Generation options that cross the process boundary (no callbacks, no signals). */
-export type RemoteGenerateOptions = Omit<GenerateOptions, 'onToken' | 'signal' | 'visual'> & {
+export type RemoteGenerateOptions = Omit<GenerateOptions, 'onToken' | 'onLogits' | 'signal' | 'visual'> & {
   visual?: { embeds: number[]; index: number[] };
 };
 

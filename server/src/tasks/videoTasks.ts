@@ -1,0 +1,139 @@
+/**
+ * Caption, Find and raw generation over a video: prepare the frames exactly as trained,
+ * encode them with the vision tower, build the video prompt, and generate with the text
+ * decoder, reporting progress by stage and honouring cancellation.
+ */
+import type * as ort from 'onnxruntime-node';
+import * as ortRuntime from 'onnxruntime-node';
+import { TextEngine } from '../model/engine';
+import { createSession, type RuntimeOptions } from '../model/runtime';
+import { buildVisionEncoder, visionAuxiliaries } from '../model/visionEncoder';
+import { prepareVideo, type PreparedVideo } from '../video/pipeline';
+import type { SamplingOptions, VisionGeometry } from '../video/plan';
+import { type CaptionResult, type FindResult, parseCaption, parseFind } from './parse';
+import { readPrompts, type TaskPrompts } from './prompts';
+import { buildVideoPrompt, type VideoPrompt } from './videoPrompt';
+
+export type TaskStage = 'probing' | 'decoding' | 'encoding' | 'generating';
+
+export interface TaskProgress {
+  stage: TaskStage;
+  done: number;
+  total: number;
+}
+
+export interface VideoTaskOptions {
+  sampling: SamplingOptions;
+  maxNewTokens?: number;
+  doSample?: boolean;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  onProgress?: (progress: TaskProgress) => void;
+  onText?: (text: string) => void;
+  signal?: AbortSignal;
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  /** Frame pairs per vision-tower run (memory vs. overhead; default 4). */
+  pairsPerRun?: number;
+}
+
+export interface VideoTaskRun {
+  raw: string;
+  prompt: VideoPrompt;
+  prepared: PreparedVideo;
+  /** Logits of the first generated position (for --dump). */
+  firstLogits: Float32Array;
+}
+
+export class VideoModel {
+  private constructor(readonly text: TextEngine, readonly vision: ort.InferenceSession, readonly prompts: TaskPrompts & { source: string }) {}
+
+  static async load(dir: string, options: RuntimeOptions = {}): Promise<VideoModel> {
+    const text = await TextEngine.load(dir, options);
+    const { session } = await createSession(text.checkpoint, (location) => buildVisionEncoder(text.checkpoint, location), 'vision-encoder', {
+      ...options,
+      executionProvider: text.report.executionProvider,
+    });
+    return new VideoModel(text, session, await readPrompts(dir));
+  }
+
+  get geometry(): VisionGeometry {
+    const v = this.text.checkpoint.config.vision;
+    return { patchSize: v.patchSize, temporalPatchSize: v.temporalPatchSize, mergeSize: v.spatialMergeSize, imageMean: [0.5, 0.5, 0.5], imageStd: [0.5, 0.5, 0.5] };
+  }
+
+  /** Vision features for every merged token, in prompt order: [tokens × hidden]. */
+  async encode(prepared: PreparedVideo, options: Pick<VideoTaskOptions, 'onProgress' | 'signal' | 'pairsPerRun'> = {}): Promise<Float32Array> {
+    const v = this.text.checkpoint.config.vision;
+    const [pairs, gh, gw] = prepared.pixelValues.gridThw;
+    const S = gh * gw;
+    const columns = prepared.pixelValues.columns;
+    const aux = visionAuxiliaries(v, gh, gw);
+    const headDim = v.hiddenSize / v.numHeads;
+    const fixed = {
+      pos_index: new ortRuntime.Tensor('int64', aux.posIndex, [S, 4]),
+      pos_weight: new ortRuntime.Tensor('float32', aux.posWeight, [S, 4]),
+      cos: new ortRuntime.Tensor('float32', aux.cos, [S, headDim]),
+      sin: new ortRuntime.Tensor('float32', aux.sin, [S, headDim]),
+    };
+    const perRun = Math.max(1, options.pairsPerRun ?? 4);
+    const tokensPerPair = S / (v.spatialMergeSize ** 2);
+    const out = new Float32Array(pairs * tokensPerPair * v.outHiddenSize);
+    for (let first = 0; first < pairs; first += perRun) {
+      if (options.signal?.aborted) throw new Error('cancelled');
+      const count = Math.min(perRun, pairs - first);
+      const pixels = prepared.pixelValues.data.subarray(first * S * columns, (first + count) * S * columns);
+      const result = await this.vision.run({ ...fixed, pixel_values: new ortRuntime.Tensor('float32', pixels, [count, S, columns]) });
+      out.set(result.features.data as Float32Array, first * tokensPerPair * v.outHiddenSize);
+      options.onProgress?.({ stage: 'encoding', done: first + count, total: pairs });
+    }
+    return out;
+  }
+
+  async run(videoFile: string, instruction: string, options: VideoTaskOptions): Promise<VideoTaskRun> {
+    options.onProgress?.({ stage: 'probing', done: 0, total: 1 });
+    const prepared = await prepareVideo(videoFile, {
+      sampling: options.sampling,
+      geometry: this.geometry,
+      ffmpegPath: options.ffmpegPath,
+      ffprobePath: options.ffprobePath,
+      signal: options.signal,
+      onFrame: (done, total) => options.onProgress?.({ stage: 'decoding', done, total }),
+    });
+    const features = await this.encode(prepared, options);
+    const prompt = buildVideoPrompt(this.text.tokenizer, this.text.checkpoint.config, prepared.plan, instruction);
+    let firstLogits = new Float32Array(0);
+    let generated = 0;
+    const maxNewTokens = options.maxNewTokens ?? 2048;
+    const result = await this.text.generate(prompt.ids, {
+      positions: prompt.positions,
+      ropeDelta: prompt.ropeDelta,
+      visual: { embeds: features, index: prompt.videoPadIndex },
+      maxNewTokens,
+      doSample: options.doSample,
+      temperature: options.temperature,
+      topP: options.topP,
+      seed: options.seed,
+      signal: options.signal,
+      onLogits: (logits) => { if (!firstLogits.length) firstLogits = logits.slice(); },
+      onToken: (_id, text) => {
+        options.onText?.(text);
+        options.onProgress?.({ stage: 'generating', done: ++generated, total: maxNewTokens });
+      },
+    });
+    return { raw: result.text, prompt, prepared, firstLogits };
+  }
+
+  async caption(videoFile: string, options: VideoTaskOptions & { prompt?: string }): Promise<CaptionResult & { run: VideoTaskRun }> {
+    const run = await this.run(videoFile, options.prompt ?? this.prompts.caption, options);
+    return { ...parseCaption(run.raw), run };
+  }
+
+  async find(videoFile: string, query: string, options: VideoTaskOptions & { prompt?: string }): Promise<FindResult & { run: VideoTaskRun }> {
+    const template = options.prompt ?? this.prompts.find;
+    const run = await this.run(videoFile, template.includes('{query}') ? template.replaceAll('{query}', query) : `${template} ${query}`, { ...options, maxNewTokens: options.maxNewTokens ?? 64 });
+    return { ...parseFind(run.raw), run };
+  }
+}
+
