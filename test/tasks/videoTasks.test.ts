@@ -1,0 +1,82 @@
+/** Caption and Find end to end on a generated video with the tiny checkpoint (CPU). */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { decodeNpy } from '../../server/src/io/npy';
+import { writeTinyCheckpoint } from '../../server/src/model/tiny';
+import { VideoModel } from '../../server/src/tasks/videoTasks';
+import { TRAINING_DEFAULTS } from '../../server/src/video/plan';
+import { prepareVideo } from '../../server/src/video/pipeline';
+import { vscan } from '../helpers/cli';
+import { makeIndexVideo, tempDir } from '../helpers/videos';
+
+let dir: string;
+let tiny: string;
+let video: string;
+let model: VideoModel;
+
+before(async () => {
+  dir = await tempDir('vscan-tasks-');
+  tiny = join(dir, 'tiny');
+  await writeTinyCheckpoint(tiny, { seed: 11 });
+  video = await makeIndexVideo(join(dir, 'clip.mkv'), 30, '32x24', 10);
+  model = await VideoModel.load(tiny, { executionProvider: 'cpu', cacheDir: join(dir, 'cache') });
+});
+
+test('the vision tower keeps attention inside each frame pair (batching does not change features)', async () => {
+  const prepared = await prepareVideo(video, { sampling: TRAINING_DEFAULTS, geometry: model.geometry });
+  const together = await model.encode(prepared, { pairsPerRun: 3 });
+  const apart = await model.encode(prepared, { pairsPerRun: 1 });
+  assert.equal(together.length, prepared.plan.visualTokens * model.text.checkpoint.config.text.hiddenSize);
+  let diff = 0;
+  for (let i = 0; i < together.length; i++) diff = Math.max(diff, Math.abs(together[i] - apart[i]));
+  assert.ok(diff < 1e-5, String(diff));
+  // Different frames give different features.
+  const hidden = model.text.checkpoint.config.text.hiddenSize;
+  const perPair = prepared.plan.visualTokens / 3;
+  assert.notDeepEqual(Array.from(together.subarray(0, hidden)), Array.from(together.subarray(perPair * hidden, perPair * hidden + hidden)));
+});
+
+test('progress reports every stage, and cancellation stops the run', async () => {
+  const stages = new Set<string>();
+  await model.caption(video, { sampling: TRAINING_DEFAULTS, maxNewTokens: 3, onProgress: (p) => stages.add(p.stage) });
+  assert.deepEqual([...stages], ['probing', 'decoding', 'encoding', 'generating']);
+  const controller = new AbortController();
+  await assert.rejects(model.caption(video, { sampling: TRAINING_DEFAULTS, maxNewTokens: 500, signal: controller.signal, onText: () => controller.abort() }), /cancelled/);
+});
+
+test('vscan caption writes clip.vscan beside the video, then clip.2.vscan; --dump writes the exact inputs', async () => {
+  const first = vscan(['caption', video, '--model', tiny, '--max-new-tokens', '8', '--json', '--ep', 'cpu', '--dump', join(dir, 'dump')]);
+  assert.equal(first.code, 0, first.stderr);
+  const result = JSON.parse(first.stdout);
+  assert.equal(result.file, join(dir, 'clip.vscan'));
+  assert.equal(typeof result.format_ok, 'boolean');
+  const text = await readFile(result.file, 'utf8');
+  assert.match(text, /^Video: clip\.mkv\nModel: tiny\n/);
+  const second = JSON.parse(vscan(['caption', video, '--model', tiny, '--max-new-tokens', '4', '--json', '--ep', 'cpu']).stdout);
+  assert.equal(second.file, join(dir, 'clip.2.vscan'));
+  assert.equal(await readFile(result.file, 'utf8'), text, 'the first caption is untouched');
+
+  const ids = decodeNpy(await readFile(join(dir, 'dump', 'input_ids.npy')));
+  const positions = decodeNpy(await readFile(join(dir, 'dump', 'position_ids.npy')));
+  const pixels = decodeNpy(await readFile(join(dir, 'dump', 'pixel_values.npy')));
+  const grid = decodeNpy(await readFile(join(dir, 'dump', 'grid_thw.npy')));
+  const logits = decodeNpy(await readFile(join(dir, 'dump', 'logits.npy')));
+  const config = JSON.parse(await readFile(join(tiny, 'config.json'), 'utf8'));
+  const pads = [...ids.data].filter((id) => Number(id) === config.video_token_id).length;
+  assert.deepEqual([...grid.data].map(Number), [3, 20, 28]);
+  assert.equal(pads, (3 * 20 * 28) / 4);
+  assert.deepEqual(pixels.shape, [3 * 20 * 28, 1536]);
+  assert.deepEqual(positions.shape, [3, 1, ids.shape[1]]);
+  assert.deepEqual(logits.shape, [1, config.text_config.vocab_size]);
+});
+
+test('vscan find answers with a span or null, and says whether the format matched', () => {
+  const result = vscan(['find', video, 'the counter shows two', '--model', tiny, '--json', '--ep', 'cpu']);
+  assert.equal(result.code, 0, result.stderr);
+  const json = JSON.parse(result.stdout);
+  assert.ok(json.span === null || (Array.isArray(json.span) && json.span.length === 2));
+  assert.equal(typeof json.format_ok, 'boolean');
+  assert.equal(vscan(['find', video, '--model', tiny]).code, 2);
+});
