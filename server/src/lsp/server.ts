@@ -3,9 +3,16 @@
  * document version, gathers each document's video context, and answers requests through
  * the pure language service. Diagnostics are pushed (textDocument/publishDiagnostics).
  */
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  type CancellationToken,
   CodeActionKind,
+  ErrorCodes,
+  LSPErrorCodes,
+  ResponseError,
+  type WorkDoneProgressReporter,
+  type WorkDoneProgressServerReporter,
   type Connection,
   type Diagnostic,
   DidChangeConfigurationNotification,
@@ -16,6 +23,11 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import * as service from '../language';
 import { ProbeCache } from '../video/probe';
 import { resolveDocumentContext } from '../workspace/videoContext';
+import type { CaptionResult, FindResult } from '../tasks/parse';
+import { candidateNames, captionToVscan, writeNewFile } from '../tasks/writeResult';
+import { samplingFromEnv } from '../video/plan';
+import { JobQueue } from './jobs';
+import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, PartialTextNotification, StatusNotification } from './protocol';
 import { readServerSettings, type ServerSettings } from './settings';
 
 /** Diagnostics never wait longer than this for a video probe; they are refreshed when it lands. */
@@ -106,6 +118,7 @@ export function startServer(connection: Connection): void {
   function applySettings(next: ServerSettings): void {
     if (next.ffprobePath !== settings.ffprobePath) probes = new ProbeCache({ ffprobePath: next.ffprobePath });
     settings = next;
+    jobs?.configure({ modelPath: next.modelPath, executionProvider: next.executionProvider });
   }
 
   function stateOf(uri: string): { document: TextDocument; doc: service.VscanDocument; context: service.DocumentContext } | undefined {
@@ -114,6 +127,61 @@ export function startServer(connection: Connection): void {
     const state = states.get(uri);
     return { document, doc: parsed(document), context: state?.context ?? {} };
   }
+
+  const jobs = new JobQueue({ modelPath: settings.modelPath, executionProvider: settings.executionProvider }, (status) => {
+    void connection.sendNotification(StatusNotification.type, status);
+  });
+
+  /** Runs a caption or find job with LSP progress, cancellation and partial text. */
+  async function videoJob(task: 'caption' | 'find', video: string, query: string | undefined, token: CancellationToken, progress: WorkDoneProgressReporter) {
+    const path = documentPath(video);
+    if (!path) throw new ResponseError(ErrorCodes.InvalidParams, `${video}: only file: URIs can be captioned`);
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    // A server-created progress can be cancelled from the notification itself.
+    (progress as Partial<WorkDoneProgressServerReporter>).token?.onCancellationRequested(() => controller.abort());
+    progress.begin(task === 'caption' ? 'Captioning video' : 'Finding event', 0, 'queued', true);
+    try {
+      return await jobs.run({ task, video: path, query, sampling: { ...samplingFromEnv(), ...settings.sampling }, maxNewTokens: task === 'caption' ? settings.maxNewTokens : undefined, ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath }, {
+        signal: controller.signal,
+        onProgress: ({ stage, done, total }) => {
+          const message = stage === 'generating' ? `generating tokens ${done}` : stage === 'decoding' ? `decoding frames ${done}/${total}` : stage === 'encoding' ? `encoding vision ${done}/${total}` : 'probing';
+          // Token counts have no known end: report the message alone, without a percentage.
+          if (stage === 'generating') progress.report(message);
+          else progress.report(Math.round((done / Math.max(total, 1)) * 100), message);
+        },
+        onText: (text) => void connection.sendNotification(PartialTextNotification.type, { video, text }),
+      });
+    } catch (error) {
+      if (controller.signal.aborted || (error as { cancelled?: boolean }).cancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+      throw new ResponseError(ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
+    } finally {
+      progress.done();
+    }
+  }
+
+  /** The client's progress token when it sent one; otherwise a server-created progress. */
+  async function progressFor(params: { workDoneToken?: string | number }): Promise<WorkDoneProgressReporter> {
+    return params.workDoneToken !== undefined ? connection.window.attachWorkDoneProgress(params.workDoneToken) : connection.window.createWorkDoneProgress();
+  }
+
+  const onCaption = async (params: CaptionParams, token: CancellationToken): Promise<CaptionResponse> => {
+    const result = await videoJob('caption', params.video, undefined, token, await progressFor(params)) as CaptionResult;
+    const videoPath = documentPath(params.video)!;
+    const out = params.out ? documentPath(params.out) : undefined;
+    const text = captionToVscan(result, basename(videoPath), settings.modelPath ? { Model: basename(settings.modelPath) } : {});
+    const written = await writeNewFile(out ? [out] : candidateNames(videoPath), text);
+    return { file: pathToFileURL(written).href, scene: result.scene, events: result.events, format_ok: result.format_ok, raw: result.raw };
+  };
+  connection.onRequest(CaptionRequest.type, onCaption);
+
+  const onFind = async (params: FindParams, token: CancellationToken): Promise<FindResponse> => {
+    const result = await videoJob('find', params.video, params.query, token, await progressFor(params)) as FindResult;
+    return { span: result.span, format_ok: result.format_ok, raw: result.raw };
+  };
+  connection.onRequest(FindRequest.type, onFind);
+
+  connection.onShutdown(() => jobs.dispose());
 
   connection.onInitialize((params) => {
     pullConfiguration = params.capabilities.workspace?.configuration === true;

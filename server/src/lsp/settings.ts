@@ -1,22 +1,50 @@
 /** Maps the client's `videoScan.*` configuration onto the language service's settings. */
 import { normalizeSettings, type VscanSettings } from '../language';
+import type { SamplingOptions } from '../video/plan';
 
 /** The `videoScan` configuration section as VS Code sends it (see package.json). */
 export interface VideoScanConfiguration {
   diagnostics?: { severity?: unknown; rangeTolerance?: unknown; overlapTolerance?: unknown };
   format?: { timeStyle?: unknown };
   ffprobe?: { path?: unknown };
+  ffmpeg?: { path?: unknown };
+  model?: { path?: unknown; executionProvider?: unknown; maxNewTokens?: unknown };
+  video?: { fps?: unknown; minFrames?: unknown; maxFrames?: unknown; maxPixels?: unknown };
 }
 
 export interface ServerSettings {
   language: VscanSettings;
   ffprobePath: string | undefined;
+  ffmpegPath: string | undefined;
+  modelPath: string | undefined;
+  executionProvider: 'auto' | 'cuda' | 'cpu';
+  maxNewTokens: number;
+  /** Overrides of the training sampling defaults (unset: the defaults). */
+  sampling: Partial<Pick<SamplingOptions, 'fps' | 'minFrames' | 'maxFrames' | 'maxPixels'>>;
+}
+
+function positive(value: unknown, integer: boolean): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value)) ? value : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value ? value : undefined;
 }
 
 export function readServerSettings(raw: unknown): ServerSettings {
   const config = (raw && typeof raw === 'object' ? raw : {}) as VideoScanConfiguration;
   const diagnostics = config.diagnostics ?? {};
-  const ffprobePath = config.ffprobe?.path;
+  const ep = config.model?.executionProvider;
+  const video = config.video ?? {};
+  const sampling: ServerSettings['sampling'] = {};
+  const fps = positive(video.fps, false);
+  const minFrames = positive(video.minFrames, true);
+  const maxFrames = positive(video.maxFrames, true);
+  const maxPixels = positive(video.maxPixels, true);
+  if (fps !== undefined) sampling.fps = fps;
+  if (minFrames !== undefined) sampling.minFrames = minFrames;
+  if (maxFrames !== undefined) sampling.maxFrames = maxFrames;
+  if (maxPixels !== undefined) sampling.maxPixels = maxPixels;
   return {
     language: normalizeSettings({
       severity: diagnostics.severity,
@@ -24,6 +52,11 @@ export function readServerSettings(raw: unknown): ServerSettings {
       overlapTolerance: diagnostics.overlapTolerance,
       timeStyle: config.format?.timeStyle,
     }),
-    ffprobePath: typeof ffprobePath === 'string' && ffprobePath ? ffprobePath : undefined,
+    ffprobePath: text(config.ffprobe?.path),
+    ffmpegPath: text(config.ffmpeg?.path),
+    modelPath: text(config.model?.path),
+    executionProvider: ep === 'cuda' || ep === 'cpu' ? ep : 'auto',
+    maxNewTokens: positive(config.model?.maxNewTokens, true) ?? 2048,
+    sampling,
   };
 }

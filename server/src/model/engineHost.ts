@@ -7,7 +7,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GenerateResult } from './engine';
-import type { FromEngine, RemoteGenerateOptions, ToEngine } from './engineProtocol';
+import type { TaskProgress } from '../tasks/videoTasks';
+import type { FromEngine, RemoteGenerateOptions, ToEngine, VideoTaskRequest, VideoTaskResult } from './engineProtocol';
 import type { RuntimeOptions, SessionReport } from './runtime';
 
 /** A request without its id (the host assigns ids). */
@@ -21,6 +22,7 @@ interface Pending {
   resolve: (message: FromEngine) => void;
   reject: (error: Error) => void;
   onToken?: (token: number, text: string) => void;
+  onProgress?: (progress: TaskProgress) => void;
 }
 
 /** dist/engine.js beside this bundle, or the TypeScript source under tsx (tests). */
@@ -48,6 +50,7 @@ export class EngineHost {
       const waiter = this.pending.get(message.id);
       if (!waiter) return;
       if (message.type === 'token') return waiter.onToken?.(message.token, message.text);
+      if (message.type === 'progress') return waiter.onProgress?.(message.progress);
       this.pending.delete(message.id);
       if (message.type === 'error') waiter.reject(Object.assign(new Error(message.message), { cancelled: message.cancelled === true }));
       else waiter.resolve(message);
@@ -64,11 +67,11 @@ export class EngineHost {
     return child;
   }
 
-  private request(message: Request, onToken?: Pending['onToken']): { id: number; done: Promise<FromEngine> } {
+  private request(message: Request, onToken?: Pending['onToken'], onProgress?: Pending['onProgress']): { id: number; done: Promise<FromEngine> } {
     const id = this.nextId++;
     const child = this.child ?? this.start();
     const done = new Promise<FromEngine>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onToken });
+      this.pending.set(id, { resolve, reject, onToken, onProgress });
       child.send({ ...message, id } as ToEngine);
     });
     return { id, done };
@@ -103,6 +106,24 @@ export class EngineHost {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Caption or find over a video in the engine process. */
+  async videoTask(request: VideoTaskRequest, options: { onText?: (text: string) => void; onProgress?: (progress: TaskProgress) => void; signal?: AbortSignal } = {}): Promise<VideoTaskResult> {
+    await this.ensureLoaded();
+    const { id, done } = this.request({ type: 'videoTask', request }, (_token, text) => options.onText?.(text), options.onProgress);
+    const onAbort = () => this.child?.send({ type: 'cancel', target: id } satisfies ToEngine);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return ((await done) as Extract<FromEngine, { type: 'taskDone' }>).result;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The checkpoint folder loaded (or to reload after a crash). */
+  get loadedDir(): string | undefined {
+    return this.loaded?.dir;
   }
 
   /** The engine's process id (tests use it to simulate a crash). */

@@ -3,9 +3,11 @@
  * its parent over Node's IPC channel. Run in its own process so that inference never
  * blocks the language server and a native crash cannot take the server down.
  */
-import { CancelledError, TextEngine } from './engine';
+import { type TaskProgress, VideoModel } from '../tasks/videoTasks';
+import { CancelledError, type TextEngine } from './engine';
 import type { FromEngine, ToEngine } from './engineProtocol';
 
+let model: VideoModel | undefined;
 let engine: TextEngine | undefined;
 const cancelled = new Map<number, AbortController>();
 
@@ -19,9 +21,35 @@ async function handle(message: ToEngine): Promise<void> {
       cancelled.get(message.target)?.abort();
       return;
     case 'load':
-      engine = await TextEngine.load(message.dir, message.options);
+      model = await VideoModel.load(message.dir, message.options);
+      engine = model.text;
       send({ type: 'loaded', id: message.id, report: engine.report });
       return;
+    case 'videoTask': {
+      if (!model) throw new Error('no model loaded');
+      const controller = new AbortController();
+      cancelled.set(message.id, controller);
+      const { request } = message;
+      try {
+        const options = {
+          sampling: request.sampling,
+          maxNewTokens: request.maxNewTokens,
+          prompt: request.prompt,
+          ffmpegPath: request.ffmpegPath,
+          ffprobePath: request.ffprobePath,
+          signal: controller.signal,
+          onProgress: (progress: TaskProgress) => send({ type: 'progress', id: message.id, progress }),
+          onText: (text: string) => send({ type: 'token', id: message.id, token: -1, text }),
+        };
+        const { run: _run, ...result } = request.task === 'caption'
+          ? await model.caption(request.video, options)
+          : await model.find(request.video, request.query ?? '', options);
+        send({ type: 'taskDone', id: message.id, result });
+      } finally {
+        cancelled.delete(message.id);
+      }
+      return;
+    }
     case 'encodeChat':
       if (!engine) throw new Error('no model loaded');
       send({ type: 'encoded', id: message.id, ids: engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: message.prompt }])) });
@@ -50,7 +78,8 @@ async function handle(message: ToEngine): Promise<void> {
 process.on('message', (message: ToEngine) => {
   handle(message).catch((error: unknown) => {
     if (message.type === 'cancel') return;
-    send({ type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error), cancelled: error instanceof CancelledError });
+    const text = error instanceof Error ? error.message : String(error);
+    send({ type: 'error', id: message.id, message: text, cancelled: error instanceof CancelledError || /cancelled/.test(text) });
   });
 });
 

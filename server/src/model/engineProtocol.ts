@@ -2,8 +2,26 @@
  * The messages between the engine host (language server or CLI) and the engine process.
  * One discriminated union per direction, keyed on `type`, imported by both sides.
  */
+import type { CaptionResult, FindResult } from '../tasks/parse';
+import type { TaskProgress } from '../tasks/videoTasks';
+import type { SamplingOptions } from '../video/plan';
 import type { GenerateOptions, GenerateResult } from './engine';
 import type { RuntimeOptions, SessionReport } from './runtime';
+
+/** A caption or find over a video file, run entirely in the engine process. */
+export interface VideoTaskRequest {
+  task: 'caption' | 'find';
+  video: string;
+  /** The event to find. */
+  query?: string;
+  sampling: SamplingOptions;
+  maxNewTokens?: number;
+  prompt?: string;
+  ffmpegPath?: string;
+  ffprobePath?: string;
+}
+
+export type VideoTaskResult = Omit<CaptionResult, never> | FindResult;
 
 /** Generation options that cross the process boundary (no callbacks, no signals). */
 export type RemoteGenerateOptions = Omit<GenerateOptions, 'onToken' | 'onLogits' | 'signal' | 'visual'> & {
@@ -16,6 +34,8 @@ export type ToEngine =
   | { type: 'load'; id: number; dir: string; options: RuntimeOptions }
   /** Generate from token ids; tokens stream back as `token` messages. */
   | { type: 'generate'; id: number; promptIds: number[]; options: RemoteGenerateOptions }
+  /** Caption or find over a video; progress and partial text stream back. */
+  | { type: 'videoTask'; id: number; request: VideoTaskRequest }
   /** Tokenize a chat prompt with the loaded checkpoint's template. */
   | { type: 'encodeChat'; id: number; prompt: string }
   /** Stop request `target` between steps. */
@@ -26,5 +46,7 @@ export type FromEngine =
   | { type: 'loaded'; id: number; report: SessionReport }
   | { type: 'encoded'; id: number; ids: number[] }
   | { type: 'token'; id: number; token: number; text: string }
+  | { type: 'progress'; id: number; progress: TaskProgress }
+  | { type: 'taskDone'; id: number; result: VideoTaskResult }
   | { type: 'done'; id: number; result: GenerateResult }
   | { type: 'error'; id: number; message: string; cancelled?: boolean };

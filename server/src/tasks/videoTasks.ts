@@ -106,6 +106,8 @@ export class VideoModel {
     let firstLogits = new Float32Array(0);
     let generated = 0;
     const maxNewTokens = options.maxNewTokens ?? 2048;
+    // The prefill of a long video prompt takes a while: say so before the first token.
+    options.onProgress?.({ stage: 'generating', done: 0, total: maxNewTokens });
     const result = await this.text.generate(prompt.ids, {
       positions: prompt.positions,
       ropeDelta: prompt.ropeDelta,

@@ -1,0 +1,72 @@
+/**
+ * Model jobs for the language server: one at a time (one GPU), in order, with the queue
+ * length reported; the engine runs in its own process (EngineHost), loaded lazily from the
+ * configured model folder and reloaded when the setting changes.
+ */
+import { EngineHost } from '../model/engineHost';
+import type { VideoTaskRequest, VideoTaskResult } from '../model/engineProtocol';
+import type { ExecutionProviderChoice } from '../model/runtime';
+import type { TaskProgress } from '../tasks/videoTasks';
+import type { StatusParams } from './protocol';
+
+export interface EngineSettings {
+  modelPath: string | undefined;
+  executionProvider: ExecutionProviderChoice;
+}
+
+export class NoModelError extends Error {
+  override name = 'NoModelError';
+}
+
+export class JobQueue {
+  private readonly host = new EngineHost();
+  private tail: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
+  private loadedFor: string | undefined;
+  private status: StatusParams = { state: 'idle', queue: 0 };
+
+  constructor(private settings: EngineSettings, private readonly report: (status: StatusParams) => void) {
+    this.host.onCrash = (reason) => this.publish({ state: 'error', message: reason });
+  }
+
+  configure(settings: EngineSettings): void {
+    this.settings = settings;
+  }
+
+  private publish(change: Partial<StatusParams>): void {
+    this.status = { ...this.status, ...change, queue: this.waiting, model: this.settings.modelPath };
+    this.report(this.status);
+  }
+
+  /** Runs a video task after the jobs before it. */
+  run(request: Omit<VideoTaskRequest, 'sampling'> & Pick<VideoTaskRequest, 'sampling'>, options: { onProgress?: (p: TaskProgress) => void; onText?: (text: string) => void; signal?: AbortSignal }): Promise<VideoTaskResult> {
+    this.waiting++;
+    this.publish({});
+    const job = this.tail.then(async () => {
+      this.waiting--;
+      if (options.signal?.aborted) throw Object.assign(new Error('cancelled'), { cancelled: true });
+      const model = this.settings.modelPath;
+      if (!model) throw new NoModelError('No model configured: set videoScan.model.path to a video-scan checkpoint folder');
+      if (this.loadedFor !== `${model}|${this.settings.executionProvider}`) {
+        this.publish({ state: 'loading' });
+        const report = await this.host.load(model, { executionProvider: this.settings.executionProvider });
+        this.loadedFor = `${model}|${this.settings.executionProvider}`;
+        this.publish({ executionProvider: report.executionProvider, message: report.fallbackReason });
+      }
+      this.publish({ state: 'busy' });
+      return this.host.videoTask(request, options);
+    }).then((result) => {
+      this.publish({ state: 'idle' });
+      return result;
+    }, (error: unknown) => {
+      this.publish({ state: (error as { cancelled?: boolean }).cancelled ? 'idle' : 'error', message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    });
+    this.tail = job.catch(() => undefined);
+    return job;
+  }
+
+  dispose(): void {
+    this.host.dispose();
+  }
+}
