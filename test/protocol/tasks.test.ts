@@ -21,7 +21,7 @@ before(async () => {
   await writeTinyCheckpoint(tiny, { seed: 3 });
   video = pathToFileURL(await makeIndexVideo(join(dir, 'clip.mkv'), 30, '32x24', 10)).href;
   client = await TestClient.start({ model: { path: tiny, executionProvider: 'cpu', maxNewTokens: 12 } });
-  client.connection.onNotification(StatusNotification.type, (status) => statuses.push(status));
+  client.connection.onNotification(StatusNotification.method, (status: StatusParams) => { statuses.push(status); });
 });
 
 after(async () => {
