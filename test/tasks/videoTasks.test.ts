@@ -54,7 +54,9 @@ test('vscan caption writes clip.vscan beside the video, then clip.2.vscan; --dum
   assert.equal(typeof result.format_ok, 'boolean');
   const text = await readFile(result.file, 'utf8');
   assert.match(text, /^Video: clip\.mkv\nModel: tiny\n/);
-  const second = JSON.parse(vscan(['caption', video, '--model', tiny, '--max-new-tokens', '4', '--json', '--ep', 'cpu']).stdout);
+  // Resume: a video that has its .vscan is skipped; --force captions it into a new file.
+  assert.deepEqual(JSON.parse(vscan(['caption', video, '--model', tiny, '--json', '--ep', 'cpu']).stdout), { video, skipped: true });
+  const second = JSON.parse(vscan(['caption', video, '--model', tiny, '--max-new-tokens', '4', '--json', '--ep', 'cpu', '--force']).stdout);
   assert.equal(second.file, join(dir, 'clip.2.vscan'));
   assert.equal(await readFile(result.file, 'utf8'), text, 'the first caption is untouched');
 

@@ -1,22 +1,57 @@
 /** `vscan caption`, `vscan find` and `vscan generate <video>`: the model over videos. */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeNpy } from '../io/npy';
 import type { ExecutionProviderChoice } from '../model/runtime';
 import { samplingFromEnv } from '../video/plan';
 import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
-import { candidateNames, captionToVscan, writeNewFile } from '../tasks/writeResult';
+import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
 import { UsageError } from './usage';
 
-export const TASK_HELP = `  vscan caption <video> --model DIR [--out FILE] [--json] [--ep auto|cuda|cpu] [--max-new-tokens N] [--dump DIR]
-  vscan find <video> "<event>" --model DIR [--json] [--ep …] [--dump DIR]
+export const TASK_HELP = `  vscan caption <video|folder>... --model DIR [--out FILE] [--json] [--ep auto|cuda|cpu] [--max-new-tokens N]
+                [--window S] [--overlap S] [--force] [--dump DIR]
+                (folders: every video inside; videos with a .vscan already are skipped unless --force)
+  vscan find <video> "<event>" --model DIR [--json] [--ep …] [--window S] [--overlap S] [--dump DIR]
   vscan generate <video> --model DIR --prompt TEXT [--json]`;
 
 const OPTIONS = {
   model: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ep: { type: 'string' },
   'max-new-tokens': { type: 'string' }, dump: { type: 'string' }, prompt: { type: 'string' }, seed: { type: 'string' },
+  window: { type: 'string' }, overlap: { type: 'string' }, force: { type: 'boolean' },
 } as const;
+
+const VIDEO_NAME = /\.(mp4|mov|m4v|mkv|webm|avi)$/i;
+
+/** Videos named on the command line, folders expanded (sorted, recursive). */
+async function videosFrom(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of paths) {
+    let info;
+    try {
+      info = await stat(path);
+    } catch {
+      throw new UsageError(`${path}: no such file or folder`);
+    }
+    if (!info.isDirectory()) {
+      out.push(path);
+      continue;
+    }
+    for (const entry of await readdir(path, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile() && VIDEO_NAME.test(entry.name)) out.push(join(entry.parentPath ?? path, entry.name));
+    }
+  }
+  return out.sort();
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The exact model inputs and the first generated position's logits, for comparison with a reference. */
 async function dumpRun(dir: string, run: VideoTaskRun): Promise<void> {
@@ -42,42 +77,59 @@ function progressPrinter(enabled: boolean): VideoTaskOptions['onProgress'] {
 
 export async function runTaskCommand(command: 'caption' | 'find' | 'generate', args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: OPTIONS });
-  const [video, query] = positionals;
-  if (!video || (command === 'find' ? positionals.length !== 2 : positionals.length !== 1)) {
-    throw new UsageError(command === 'find' ? 'find needs a video and an event description' : `${command} needs exactly one video`);
+  if (command === 'find' ? positionals.length !== 2 : command === 'generate' ? positionals.length !== 1 : positionals.length < 1) {
+    throw new UsageError(command === 'find' ? 'find needs a video and an event description' : command === 'generate' ? 'generate needs exactly one video' : 'caption needs at least one video or folder');
   }
   if (!values.model) throw new UsageError(`${command} needs --model DIR (a Hugging Face checkpoint folder)`);
   if (command === 'generate' && values.prompt === undefined) throw new UsageError('generate needs --prompt TEXT');
-  try {
-    await stat(video);
-  } catch {
-    throw new UsageError(`${video}: no such file`);
-  }
+  const videos = command === 'caption' ? await videosFrom(positionals) : await videosFrom([positionals[0]]);
+  if (values.out && videos.length > 1) throw new UsageError('--out names one file: caption one video with it');
   const ep = (values.ep ?? 'auto') as ExecutionProviderChoice;
   if (!['auto', 'cuda', 'cpu'].includes(ep)) throw new UsageError(`--ep is auto, cuda or cpu, got "${values.ep}"`);
-  const maxNewTokens = values['max-new-tokens'] === undefined ? undefined : Number(values['max-new-tokens']);
-  if (maxNewTokens !== undefined && !(Number.isSafeInteger(maxNewTokens) && maxNewTokens > 0)) throw new UsageError('--max-new-tokens needs a positive integer');
+  const positive = (flag: string, raw: string | undefined, integer: boolean, allowZero = false) => {
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || (integer && !Number.isSafeInteger(value))) throw new UsageError(`--${flag} needs a ${allowZero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}, got "${raw}"`);
+    return value;
+  };
+  const maxNewTokens = positive('max-new-tokens', values['max-new-tokens'], true);
+  const long = { window: positive('window', values.window, false), overlap: positive('overlap', values.overlap, false, true) };
+  if (long.window !== undefined && long.overlap !== undefined && long.overlap >= long.window) throw new UsageError('--overlap must be shorter than --window');
   const model = await VideoModel.load(values.model, { executionProvider: ep });
   if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
   const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true) };
   if (command === 'find') {
-    const result = await model.find(video, query, options);
-    if (values.dump) await dumpRun(values.dump, result.run);
-    const { run: _run, ...json } = result;
-    console.log(values.json ? JSON.stringify(json) : result.span ? `${result.span[0]} – ${result.span[1]} s${result.format_ok ? '' : ' (answer not in the trained format)'}` : `no span found in the answer: ${result.raw}`);
+    const result = await model.findLong(videos[0], positionals[1], { ...options, ...long });
+    console.log(values.json ? JSON.stringify(result) : result.span ? `${result.span[0]} – ${result.span[1]} s${result.format_ok ? '' : ' (answer not in the trained format)'}` : `no span found in the answer: ${result.raw}`);
     return 0;
   }
   if (command === 'generate') {
-    const run = await model.run(video, values.prompt!, options);
+    const run = await model.run(videos[0], values.prompt!, options);
     if (values.dump) await dumpRun(values.dump, run);
     console.log(values.json ? JSON.stringify({ raw: run.raw }) : run.raw);
     return 0;
   }
-  const result = await model.caption(video, options);
-  if (values.dump) await dumpRun(values.dump, result.run);
-  const text = captionToVscan(result, basename(video), { Model: basename(values.model) });
-  const written = await writeNewFile(values.out ? [values.out] : candidateNames(video), text);
-  const { run: _run, ...json } = result;
-  console.log(values.json ? JSON.stringify({ ...json, file: written }) : `wrote ${written}${result.format_ok ? '' : ' (the answer was not in the trained format; kept as written)'}`);
+  const results: unknown[] = [];
+  for (const video of videos) {
+    if (!values.force && !values.out && (await exists(candidateNames(video, 1)[0]))) {
+      if (!values.json) console.log(`skipped ${video}: ${basename(candidateNames(video, 1)[0])} exists (--force captions it again into a new file)`);
+      results.push({ video, skipped: true });
+      continue;
+    }
+    const caption = await model.captionLong(video, { ...options, ...long });
+    // The exact inputs of the (first) window, for comparison with a reference.
+    if (values.dump) await dumpRun(values.dump, caption.runs[0]);
+    const text = windowsToVscan(caption.windows, basename(video), { Model: basename(values.model) });
+    const written = await writeNewFile(values.out ? [values.out] : candidateNames(video), text);
+    const events = caption.windows.flatMap((w) => w.events);
+    const scene = caption.windows.map((w) => w.scene).join(' ');
+    results.push({ video, file: written, caption: caption.raw, scene, events, format_ok: caption.format_ok, raw: caption.raw, windows: caption.windows, merged: caption.merged });
+    if (!values.json) console.log(`wrote ${written}${caption.windows.length > 1 ? ` (${caption.windows.length} windows, ${caption.merged} duplicate events merged)` : ''}${caption.format_ok ? '' : ' (the answer was not in the trained format; kept as written)'}`);
+  }
+  if (values.json) console.log(JSON.stringify(videos.length === 1 && positionals.length === 1 && !(await isFolder(positionals[0])) ? results[0] : results));
   return 0;
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return (await stat(path)).isDirectory();
 }

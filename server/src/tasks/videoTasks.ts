@@ -12,6 +12,9 @@ import { prepareVideo, type PreparedVideo } from '../video/pipeline';
 import type { SamplingOptions, VisionGeometry } from '../video/plan';
 import { type CaptionResult, type FindResult, parseCaption, parseFind } from './parse';
 import { readPrompts, type TaskPrompts } from './prompts';
+import { probeVideo } from '../video/probe';
+import { withTimeOrigin } from '../video/plan';
+import { mergeWindowEvents, planWindows, type TimeWindow, type WindowCaption } from './windows';
 import { buildVideoPrompt, type VideoPrompt } from './videoPrompt';
 
 export type TaskStage = 'probing' | 'decoding' | 'encoding' | 'generating';
@@ -36,6 +39,34 @@ export interface VideoTaskOptions {
   ffprobePath?: string;
   /** Frame pairs per vision-tower run (memory vs. overhead; default 4). */
   pairsPerRun?: number;
+  /** Show the model times from this origin (a window's start) instead of 0. */
+  timeOrigin?: number;
+}
+
+export interface LongVideoOptions {
+  /** Window length in seconds (default FPS_MAX_FRAMES / FPS: what the model sees at full density). */
+  window?: number;
+  /** Seconds shared by neighbouring windows (default 10). */
+  overlap?: number;
+}
+
+export interface LongCaption {
+  windows: WindowCaption[];
+  merged: number;
+  format_ok: boolean;
+  raw: string;
+  /** Each window's run (inputs, for --dump). */
+  runs: VideoTaskRun[];
+}
+
+export interface FindCandidate {
+  window: TimeWindow;
+  span: [number, number] | null;
+  format_ok: boolean;
+}
+
+export interface LongFind extends FindResult {
+  candidates: FindCandidate[];
 }
 
 export interface VideoTaskRun {
@@ -102,7 +133,7 @@ export class VideoModel {
       onFrame: (done, total) => options.onProgress?.({ stage: 'decoding', done, total }),
     });
     const features = await this.encode(prepared, options);
-    const prompt = buildVideoPrompt(this.text.tokenizer, this.text.checkpoint.config, prepared.plan, instruction);
+    const prompt = buildVideoPrompt(this.text.tokenizer, this.text.checkpoint.config, withTimeOrigin(prepared.plan, options.timeOrigin ?? 0), instruction);
     let firstLogits = new Float32Array(0);
     let generated = 0;
     const maxNewTokens = options.maxNewTokens ?? 2048;
@@ -130,6 +161,64 @@ export class VideoModel {
   async caption(videoFile: string, options: VideoTaskOptions & { prompt?: string }): Promise<CaptionResult & { run: VideoTaskRun }> {
     const run = await this.run(videoFile, options.prompt ?? this.prompts.caption, options);
     return { ...parseCaption(run.raw), run };
+  }
+
+  /** Captions a video of any length: one window when it fits, overlapping windows otherwise. */
+  async captionLong(videoFile: string, options: VideoTaskOptions & LongVideoOptions & { prompt?: string }): Promise<LongCaption> {
+    const windows = await this.windowsFor(videoFile, options);
+    const captions: WindowCaption[] = [];
+    const raws: string[] = [];
+    const runs: VideoTaskRun[] = [];
+    for (const window of windows) {
+      const single = windows.length === 1;
+      const result = await this.caption(videoFile, { ...options, ...(single ? {} : { sampling: { ...options.sampling, start: window.start, end: window.end }, timeOrigin: window.start }) });
+      const shift = single ? 0 : window.start;
+      captions.push({
+        window,
+        scene: result.scene || result.caption,
+        format_ok: result.format_ok,
+        events: result.events.map((e) => ({ start: e.start + shift, end: e.end + shift, description: e.description })),
+      });
+      raws.push(result.raw);
+      runs.push(result.run);
+    }
+    const { captions: kept, merged } = mergeWindowEvents(captions);
+    return { windows: kept, merged, format_ok: kept.every((c) => c.format_ok), raw: raws.join('\n\n'), runs };
+  }
+
+  /**
+   * Finds an event in a video of any length: each window is asked first; then the window
+   * centred on the best answer is asked again, and its span (in source time) is the result.
+   */
+  async findLong(videoFile: string, query: string, options: VideoTaskOptions & LongVideoOptions & { prompt?: string }): Promise<LongFind> {
+    const windows = await this.windowsFor(videoFile, options);
+    if (windows.length === 1) {
+      const { run: _run, ...result } = await this.find(videoFile, query, options);
+      return { ...result, candidates: [{ window: windows[0], span: result.span, format_ok: result.format_ok }] };
+    }
+    const candidates: FindCandidate[] = [];
+    for (const window of windows) {
+      const result = await this.find(videoFile, query, { ...options, sampling: { ...options.sampling, start: window.start, end: window.end }, timeOrigin: window.start });
+      const span = result.span && ([result.span[0] + window.start, result.span[1] + window.start] as [number, number]);
+      candidates.push({ window, span, format_ok: result.format_ok });
+    }
+    const inside = (c: FindCandidate) => c.span !== null && c.span[0] >= c.window.start - 1 && c.span[1] <= c.window.end + 1 && c.span[0] <= c.span[1];
+    const best = candidates.find((c) => inside(c) && c.format_ok) ?? candidates.find(inside);
+    if (!best?.span) return { raw: '', span: null, format_ok: false, candidates };
+    const length = windows[0].end - windows[0].start;
+    const duration = windows[windows.length - 1].end;
+    const middle = (best.span[0] + best.span[1]) / 2;
+    const start = Math.max(0, Math.min(middle - length / 2, duration - length));
+    const focus = { start, end: Math.min(duration, start + length) };
+    const final = await this.find(videoFile, query, { ...options, sampling: { ...options.sampling, start: focus.start, end: focus.end }, timeOrigin: focus.start });
+    const span = final.span && ([final.span[0] + focus.start, final.span[1] + focus.start] as [number, number]);
+    return { raw: final.raw, span: span ?? best.span, format_ok: final.format_ok, candidates: [...candidates, { window: focus, span, format_ok: final.format_ok }] };
+  }
+
+  private async windowsFor(videoFile: string, options: VideoTaskOptions & LongVideoOptions): Promise<TimeWindow[]> {
+    const probe = await probeVideo(videoFile, { ffprobePath: options.ffprobePath, signal: options.signal });
+    const length = options.window ?? options.sampling.maxFrames / options.sampling.fps;
+    return planWindows(probe.durationSec, length, options.overlap ?? Math.min(10, length / 4));
   }
 
   async find(videoFile: string, query: string, options: VideoTaskOptions & { prompt?: string }): Promise<FindResult & { run: VideoTaskRun }> {

@@ -8,6 +8,7 @@ import { link, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { formatTime } from '../language';
 import type { CaptionResult } from './parse';
+import type { WindowCaption } from './windows';
 
 /** One line of text: whitespace and control characters become single spaces. */
 function oneLine(text: string): string {
@@ -21,6 +22,22 @@ export function captionToVscan(result: Pick<CaptionResult, 'scene' | 'events' | 
   if (!result.format_ok) lines.push('# The model did not answer in the trained format; its answer is kept below as written.');
   lines.push(`Scene: ${oneLine(result.scene || result.caption)}`, 'Events:');
   for (const event of result.events) lines.push(`<${formatTime(event.start)} - ${formatTime(event.end)}> ${oneLine(event.description)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The .vscan text of a windowed caption: one `Scene <start - end>:` block per window. */
+export function windowsToVscan(captions: readonly WindowCaption[], videoName: string, header: Record<string, string> = {}): string {
+  if (captions.length === 1) {
+    const [only] = captions;
+    return captionToVscan({ scene: only.scene, events: only.events, format_ok: only.format_ok, caption: only.scene }, videoName, header);
+  }
+  const lines = [`Video: ${videoName}`, ...Object.entries(header).map(([k, v]) => `${k}: ${oneLine(v)}`)];
+  for (const c of captions) {
+    lines.push('');
+    if (!c.format_ok) lines.push('# The model did not answer in the trained format for this window; its answer is kept as written.');
+    lines.push(`Scene <${formatTime(c.window.start)} - ${formatTime(c.window.end)}>: ${oneLine(c.scene)}`, 'Events:');
+    for (const e of c.events) lines.push(`<${formatTime(e.start)} - ${formatTime(e.end)}> ${oneLine(e.description)}`);
+  }
   return lines.join('\n') + '\n';
 }
 

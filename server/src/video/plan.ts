@@ -205,3 +205,13 @@ export function planFrames(input: PlanInput, options: SamplingOptions, geometry:
     lastFrame: last,
   };
 }
+
+/**
+ * The same plan with its prompt timestamps measured from `originSec`: a window of a long
+ * video is shown to the model as a clip starting at 0, as its training clips did.
+ */
+export function withTimeOrigin(plan: FramePlan, originSec: number): FramePlan {
+  if (originSec === 0) return plan;
+  const timestampsSec = plan.timestampsSec.map((t) => t - originSec);
+  return { ...plan, timestampsSec, timestampText: timestampsSec.map((t) => `<${pythonFixed1(t)} seconds>`) };
+}
