@@ -91,3 +91,12 @@ test('the ONNX graph computes what the Hugging Face modeling code computes (floa
   assert.ok(diff < 1e-3, `max |Δlogit| ${diff}`);
   console.log(`# reference check: max |Δlogit| ${diff.toExponential(2)} over ${reference.length} positions`);
 });
+
+test('a prompt prefilled in chunks gives the same next-token logits as one run', async () => {
+  const V = engine.vocabSize;
+  const whole = await engine.forward(prompt, textPositions(0, prompt.length), engine.emptyCache(), prompt.length - 1);
+  const chunked = await engine.prefill(prompt, textPositions(0, prompt.length), undefined, 4);
+  let diff = 0;
+  for (let j = 0; j < V; j++) diff = Math.max(diff, Math.abs(whole.logits[j] - chunked.logits[j]));
+  assert.ok(diff < 1e-4, String(diff));
+});

@@ -82,3 +82,16 @@ test('vscan find answers with a span or null, and says whether the format matche
   assert.equal(typeof json.format_ok, 'boolean');
   assert.equal(vscan(['find', video, '--model', tiny]).code, 2);
 });
+
+test('chunked prefill splits the vision features at chunk boundaries correctly', async () => {
+  const { buildVideoPrompt } = await import('../../server/src/tasks/videoPrompt');
+  const prepared = await prepareVideo(video, { sampling: TRAINING_DEFAULTS, geometry: model.geometry });
+  const features = await model.encode(prepared);
+  const prompt = buildVideoPrompt(model.text.tokenizer, model.text.checkpoint.config, prepared.plan, 'Describe.');
+  const visual = { embeds: features, index: prompt.videoPadIndex };
+  const whole = await model.text.forward(prompt.ids, prompt.positions, model.text.emptyCache(), prompt.ids.length - 1, visual);
+  const chunked = await model.text.prefill(prompt.ids, prompt.positions, visual, 100); // boundaries fall inside the video tokens
+  let diff = 0;
+  for (let j = 0; j < model.text.vocabSize; j++) diff = Math.max(diff, Math.abs(whole.logits[j] - chunked.logits[j]));
+  assert.ok(diff < 1e-4, String(diff));
+});

@@ -206,3 +206,10 @@ test('the cost estimate', async () => {
   assert.equal(chooseDecodeMethod(sparse, keyEvery60, 36_000, 640 * 360).method, 'sequential');
   assert.equal(chooseDecodeMethod(sparse, keyEvery60, 36_000, hd).method, 'seek');
 });
+
+test('a window far into the file starts its pass there and still decodes the right frames', async () => {
+  const file = await makeIndexVideo(join(dir, 'windowed.mkv'), 900, '16x16', 30); // 30 s
+  const prepared = await prepareVideo(file, { sampling: { ...TRAINING_DEFAULTS, start: 20, end: 25 } });
+  assert.equal(prepared.plan.firstFrame, 600);
+  prepared.plan.frameIndices.forEach((index, i) => assertFilled(prepared.frames[i], indexColor(index), `frame ${index}`));
+});

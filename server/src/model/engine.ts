@@ -40,6 +40,11 @@ export interface GenerateOptions {
   ropeDelta?: number;
   /** Vision features over placeholder positions. */
   visual?: { embeds: Float32Array; index: number[] };
+  /**
+   * Prompt tokens per prefill run (default 2048). Attention scores of a run are
+   * [heads × chunk × context]: a 20,000-token video prompt in one run would need tens of GB.
+   */
+  prefillChunk?: number;
 }
 
 export interface GenerateResult {
@@ -133,6 +138,30 @@ export class TextEngine {
     return { logits, rows: logits.length / this.vocabSize, cache: next };
   }
 
+  /** Runs the prompt through the decoder in chunks; returns the last chunk's result (its last row of logits). */
+  async prefill(ids: readonly number[], positions: number[][], visual: GenerateOptions['visual'], chunk: number, signal?: AbortSignal): Promise<ForwardResult> {
+    const hidden = this.checkpoint.config.text.hiddenSize;
+    let cache = this.emptyCache();
+    let result: ForwardResult | undefined;
+    for (let start = 0; start < ids.length; start += chunk) {
+      if (signal?.aborted) throw new CancelledError('generation cancelled');
+      const end = Math.min(ids.length, start + chunk);
+      let part: GenerateOptions['visual'];
+      if (visual) {
+        // The features of the placeholders inside this chunk, re-indexed from its start.
+        const first = visual.index.findIndex((i) => i >= start);
+        let last = first;
+        while (last >= 0 && last < visual.index.length && visual.index[last] < end) last++;
+        if (first >= 0 && last > first) {
+          part = { embeds: visual.embeds.subarray(first * hidden, last * hidden), index: visual.index.slice(first, last).map((i) => i - start) };
+        }
+      }
+      result = await this.forward(ids.slice(start, end), positions.map((row) => row.slice(start, end)), cache, end - start - 1, part);
+      cache = result.cache;
+    }
+    return result!;
+  }
+
   async generate(promptIds: readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {
     const maxNew = options.maxNewTokens ?? 256;
     const random = seededRandom(options.seed ?? 0);
@@ -140,7 +169,7 @@ export class TextEngine {
     const delta = options.ropeDelta ?? 0;
     const runBefore = this.runMs;
     let started = performance.now();
-    let step = await this.forward(promptIds, positions, this.emptyCache(), promptIds.length - 1, options.visual);
+    let step = await this.prefill(promptIds, positions, options.visual, options.prefillChunk ?? 2048, options.signal);
     const prefillMs = performance.now() - started;
     started = performance.now();
     const ids: number[] = [];

@@ -75,6 +75,8 @@ export interface VideoTaskRun {
   prepared: PreparedVideo;
   /** Logits of the first generated position (for --dump). */
   firstLogits: Float32Array;
+  /** Milliseconds in the model stages (the video stages are in prepared.timings). */
+  timings: { vision: number; prefill: number; decode: number; tokens: number };
 }
 
 export class VideoModel {
@@ -132,7 +134,9 @@ export class VideoModel {
       signal: options.signal,
       onFrame: (done, total) => options.onProgress?.({ stage: 'decoding', done, total }),
     });
+    const visionStarted = performance.now();
     const features = await this.encode(prepared, options);
+    const visionMs = performance.now() - visionStarted;
     const prompt = buildVideoPrompt(this.text.tokenizer, this.text.checkpoint.config, withTimeOrigin(prepared.plan, options.timeOrigin ?? 0), instruction);
     let firstLogits = new Float32Array(0);
     let generated = 0;
@@ -155,7 +159,7 @@ export class VideoModel {
         options.onProgress?.({ stage: 'generating', done: ++generated, total: maxNewTokens });
       },
     });
-    return { raw: result.text, prompt, prepared, firstLogits };
+    return { raw: result.text, prompt, prepared, firstLogits, timings: { vision: visionMs, prefill: result.prefillMs, decode: result.decodeMs, tokens: result.ids.length } };
   }
 
   async caption(videoFile: string, options: VideoTaskOptions & { prompt?: string }): Promise<CaptionResult & { run: VideoTaskRun }> {

@@ -16,6 +16,11 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** Kill ffmpeg when no frame arrived for this long (default 60 s). */
   stallTimeoutMs?: number;
+  /**
+   * Start the pass at this frame instead of the first: ffmpeg seeks to `time` (the frame's
+   * exact presentation time, from the packet table) and counts frames from there.
+   */
+  startAt?: { frame: number; time: number };
 }
 
 export interface DecodedFrame {
@@ -94,10 +99,13 @@ export class PpmReader {
 export function decodeFrames(file: string, indices: readonly number[], onFrame: (frame: DecodedFrame) => void, options: DecodeOptions = {}): Promise<void> {
   const ffmpeg = resolveTool('ffmpeg', options.ffmpegPath);
   const threads = Math.max(1, options.threads ?? cpus().length);
+  const start = options.startAt;
   const args = [
-    '-nostdin', '-v', 'error', '-threads', String(threads), '-i', file,
+    '-nostdin', '-v', 'error', '-threads', String(threads),
+    ...(start ? ['-seek_timestamp', '1', '-ss', start.time.toFixed(6)] : []),
+    '-i', file,
     '-map', '0:v:0', '-an', '-sn', '-dn',
-    '-vf', `select='${selectExpression(indices)}'`,
+    '-vf', `select='${selectExpression(indices.map((i) => i - (start?.frame ?? 0)))}'`,
     '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1',
   ];
   // Plan positions waiting for each source index (an index may repeat in a plan).

@@ -26,6 +26,8 @@ export interface PrepareOptions {
 
 /** A plan this sparse (source frames per sampled frame) is worth checking for seeking. */
 const SPARSE_PLAN = 8;
+/** A window starting this many frames in skips them with one seek. */
+const SKIP_TO_WINDOW_FRAMES = 300;
 
 export interface PreparedVideo {
   probe: VideoProbe;
@@ -64,7 +66,9 @@ export async function prepareVideo(file: string, options: PrepareOptions): Promi
   started = performance.now();
   const method = options.decodeMethod ?? 'auto';
   const lastIndex = plan.frameIndices[plan.frameIndices.length - 1];
-  const table = method === 'seek' || (method === 'auto' && lastIndex + 1 >= SPARSE_PLAN * plan.frameIndices.length)
+  // A window far into the file starts its pass there, which needs exact frame times too.
+  const windowed = plan.firstFrame >= SKIP_TO_WINDOW_FRAMES;
+  const table = method === 'seek' || windowed || (method === 'auto' && lastIndex + 1 >= SPARSE_PLAN * plan.frameIndices.length)
     ? await readPacketTable(file, { ffprobePath: options.ffprobePath, signal: options.signal })
     : undefined;
   const decode = method === 'sequential' ? { method: 'sequential' as const, sequentialFrames: lastIndex + 1, seekFrames: Infinity }
@@ -87,7 +91,14 @@ export async function prepareVideo(file: string, options: PrepareOptions): Promi
     };
     const decodeOptions = { ffmpegPath: options.ffmpegPath, threads: options.threads, signal: options.signal };
     if (decode.method === 'seek') await decodeFramesBySeeking(file, plan.frameIndices, table!, onFrame, decodeOptions);
-    else await decodeFrames(file, plan.frameIndices, onFrame, decodeOptions);
+    else {
+      // Start at the window (seek halfway before its first frame, so rounding cannot skip it).
+      const first = plan.firstFrame;
+      const startAt = windowed && table && table.times.length === probe.frameCount && first > 0
+        ? { frame: first, time: (table.times[first - 1] + table.times[first]) / 2 }
+        : undefined;
+      await decodeFrames(file, plan.frameIndices, onFrame, { ...decodeOptions, startAt });
+    }
     await Promise.all(resized);
   } finally {
     await Promise.allSettled(resized);
