@@ -100,3 +100,25 @@ test('a prompt prefilled in chunks gives the same next-token logits as one run',
   for (let j = 0; j < V; j++) diff = Math.max(diff, Math.abs(whole.logits[j] - chunked.logits[j]));
   assert.ok(diff < 1e-4, String(diff));
 });
+
+test('the K-step decode loop gives the same tokens as one run per token, and stops at stop ids', async () => {
+  const perToken = await engine.generate(prompt, { maxNewTokens: 11 });
+  for (const loopSteps of [2, 4, 16]) {
+    const looped = await engine.generate(prompt, { maxNewTokens: 11, loopSteps });
+    assert.deepEqual(looped.ids, perToken.ids, `loopSteps ${loopSteps}`);
+  }
+  // Make the 6th greedy token a stop id: both paths stop after 5 tokens.
+  const stopAt = perToken.ids[5];
+  const firstIndex = perToken.ids.indexOf(stopAt);
+  const saved = [...engine.stopIds];
+  (engine.stopIds as number[]).splice(0, engine.stopIds.length, stopAt);
+  try {
+    const a = await engine.generate(prompt, { maxNewTokens: 11 });
+    const b = await engine.generate(prompt, { maxNewTokens: 11, loopSteps: 4 });
+    assert.deepEqual(b.ids, a.ids);
+    assert.equal(a.ids.length, firstIndex);
+    assert.deepEqual([a.stopReason, b.stopReason], ['stop-token', 'stop-token']);
+  } finally {
+    (engine.stopIds as number[]).splice(0, engine.stopIds.length, ...saved);
+  }
+});

@@ -17,6 +17,7 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
     model: { type: 'string' }, prompt: { type: 'string' }, 'max-new-tokens': { type: 'string' }, json: { type: 'boolean' },
     sample: { type: 'boolean' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, ep: { type: 'string' },
+    'loop-steps': { type: 'string' },
   } });
   if (positionals.length) throw new UsageError('generate takes no positional arguments here (video prompts come with vscan caption/find)');
   if (!values.model || values.prompt === undefined) throw new UsageError('generate needs --model DIR and --prompt TEXT');
@@ -36,6 +37,7 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
     temperature: number('temperature', values.temperature, 1, false),
     topP: number('top-p', values['top-p'], 1, false),
     seed: number('seed', values.seed, 0, true),
+    loopSteps: number('loop-steps', values['loop-steps'], 1, true) || 1,
     onToken: values.json ? undefined : (_id, text) => {
       process.stdout.write(text.slice(printed));
       printed = text.length;
@@ -51,7 +53,8 @@ export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a smal
   vscan model check <dir> [--ep auto|cuda|cpu] [--json]
                                          load, run, and compare cached decoding with full recomputation
   vscan model logits <dir> --ids 1,2,3 [--json] [--dump DIR]
-  vscan generate --model <dir> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N] [--json]`;
+  vscan generate --model <dir> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N]
+                 [--loop-steps K] [--json]   (K > 1: K greedy tokens per session run)`;
 
 const EP_CHOICES = ['auto', 'cuda', 'cpu'] as const;
 

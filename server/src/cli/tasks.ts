@@ -118,7 +118,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
     }
     const caption = await model.captionLong(video, { ...options, ...long });
     // The exact inputs of the (first) window, for comparison with a reference.
-    if (values.dump) await dumpRun(values.dump, caption.runs[0]);
+    if (values.dump) await dumpRun(values.dump, caption.firstRun);
     const text = windowsToVscan(caption.windows, basename(video), { Model: basename(values.model) });
     const written = await writeNewFile(values.out ? [values.out] : candidateNames(video), text);
     const events = caption.windows.flatMap((w) => w.events);

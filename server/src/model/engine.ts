@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { type Checkpoint, openCheckpoint } from './checkpoint';
 import { CheckpointError } from './safetensors';
 import { createSession, type RuntimeOptions, type SessionReport } from './runtime';
-import { buildTextDecoder, cacheSpecs, type CacheSpec } from './textDecoder';
+import { buildTextModel, cacheSpecs, type CacheSpec } from './textDecoder';
 import { ModelTokenizer } from './tokenizer';
 import { seededRandom } from './tiny';
 
@@ -40,6 +40,12 @@ export interface GenerateOptions {
   ropeDelta?: number;
   /** Vision features over placeholder positions. */
   visual?: { embeds: Float32Array; index: number[] };
+  /**
+   * Greedy tokens per session run (default 1: one run per token). Above 1, an ONNX Loop
+   * decodes that many tokens per run with the cache as loop-carried state, so the cache
+   * crosses the session boundary once per block (a second session; see docs/engine.md).
+   */
+  loopSteps?: number;
   /**
    * Prompt tokens per prefill run (default 2048). Attention scores of a run are
    * [heads × chunk × context]: a 20,000-token video prompt in one run would need tens of GB.
@@ -98,7 +104,7 @@ export class TextEngine {
   static async load(dir: string, options: RuntimeOptions = {}): Promise<TextEngine> {
     const checkpoint = await openCheckpoint(dir);
     const tokenizer = await ModelTokenizer.load(dir);
-    const { session, report } = await createSession(checkpoint, (location) => buildTextDecoder(checkpoint, location), 'text-decoder', options);
+    const { session, report } = await createSession(checkpoint, (location) => buildTextModel(checkpoint, location), 'text-model', options);
     return new TextEngine(checkpoint, tokenizer, session, report, await stopIds(dir, tokenizer), cacheSpecs(checkpoint.config.text));
   }
 
@@ -125,6 +131,8 @@ export class TextEngine {
       visual_embeds: new ort.Tensor('float32', visual?.embeds ?? new Float32Array(0), [visual?.index.length ?? 0, hidden]),
       visual_index: new ort.Tensor('int64', BigInt64Array.from(visual?.index ?? [], (v) => BigInt(v)), [visual?.index.length ?? 0, 1]),
       logits_start: new ort.Tensor('int64', BigInt64Array.from([BigInt(logitsFrom)]), [1]),
+      ...this.idleLoopInputs(),
+      forward: new ort.Tensor('bool', Uint8Array.from([1]), []),
     };
     for (const [name, tensor] of cache) feeds[name] = tensor;
     for (const tensor of Object.values(feeds)) this.bytesIn += (tensor.data as ArrayBufferView).byteLength;
@@ -162,6 +170,49 @@ export class TextEngine {
     return result!;
   }
 
+  /** Placeholders for the decode-loop inputs in forward mode (the If branch ignores them). */
+  private idleLoopInputs(): Record<string, ort.Tensor> {
+    return {
+      token: new ort.Tensor('int64', new BigInt64Array(1), [1, 1]),
+      position: new ort.Tensor('int64', new BigInt64Array(1), [1]),
+      steps: new ort.Tensor('int64', new BigInt64Array(1), []),
+      stop_ids: new ort.Tensor('int64', BigInt64Array.from([-1n]), [1]),
+    };
+  }
+
+  /** Placeholders for the forward inputs in decode mode. */
+  private idleForwardInputs(): Record<string, ort.Tensor> {
+    return {
+      input_ids: new ort.Tensor('int64', new BigInt64Array(1), [1, 1]),
+      position_ids: new ort.Tensor('int64', new BigInt64Array(3), [3, 1, 1]),
+      visual_embeds: new ort.Tensor('float32', new Float32Array(0), [0, this.checkpoint.config.text.hiddenSize]),
+      visual_index: new ort.Tensor('int64', new BigInt64Array(0), [0, 1]),
+      logits_start: new ort.Tensor('int64', new BigInt64Array(1), [1]),
+    };
+  }
+
+  /** Up to `steps` greedy tokens after `token` (at `position`) in one run, in decode mode. */
+  async decodeBlock(token: number, position: number, cache: Cache, steps: number): Promise<{ tokens: number[]; cache: Cache }> {
+    const stops = this.stopIds.length ? this.stopIds : [-1];
+    const feeds: Record<string, ort.Tensor> = {
+      ...this.idleForwardInputs(),
+      forward: new ort.Tensor('bool', Uint8Array.from([0]), []),
+      token: new ort.Tensor('int64', BigInt64Array.from([BigInt(token)]), [1, 1]),
+      position: new ort.Tensor('int64', BigInt64Array.from([BigInt(position)]), [1]),
+      steps: new ort.Tensor('int64', BigInt64Array.from([BigInt(steps)]), []),
+      stop_ids: new ort.Tensor('int64', BigInt64Array.from(stops, (v) => BigInt(v)), [stops.length]),
+    };
+    for (const [name, tensor] of cache) feeds[name] = tensor;
+    for (const tensor of Object.values(feeds)) this.bytesIn += (tensor.data as ArrayBufferView).byteLength;
+    const started = performance.now();
+    const out = await this.session.run(feeds);
+    this.runMs += performance.now() - started;
+    for (const tensor of Object.values(out)) this.bytesOut += (tensor.data as ArrayBufferView).byteLength;
+    const next: Cache = new Map();
+    for (const spec of this.specs) next.set(spec.input, out[spec.output]);
+    return { tokens: Array.from(out.tokens.data as BigInt64Array, Number), cache: next };
+  }
+
   async generate(promptIds: readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {
     const maxNew = options.maxNewTokens ?? 256;
     const random = seededRandom(options.seed ?? 0);
@@ -175,6 +226,41 @@ export class TextEngine {
     const ids: number[] = [];
     let past = promptIds.length;
     let stopReason: GenerateResult['stopReason'] = 'max-new-tokens';
+    const loopSteps = options.doSample ? 1 : Math.max(1, options.loopSteps ?? 1);
+    if (loopSteps > 1) {
+      // The first token comes from the prefill; then blocks of greedy tokens per run.
+      let token = argmax(step.logits.subarray((step.rows - 1) * this.vocabSize, step.rows * this.vocabSize));
+      let cache = step.cache;
+      while (!this.stopIds.includes(token)) {
+        ids.push(token);
+        options.onToken?.(token, this.tokenizer.decode(ids));
+        if (ids.length >= maxNew) break;
+        if (options.signal?.aborted) throw new CancelledError('generation cancelled');
+        const block = await this.decodeBlock(token, past + delta, cache, Math.min(loopSteps, maxNew - ids.length + 1));
+        cache = block.cache;
+        past += block.tokens.length;
+        const stopAt = block.tokens.findIndex((id) => this.stopIds.includes(id));
+        const kept = stopAt >= 0 ? block.tokens.slice(0, stopAt) : block.tokens;
+        for (const id of kept.slice(0, -1)) {
+          if (ids.length >= maxNew) break;
+          ids.push(id);
+          options.onToken?.(id, this.tokenizer.decode(ids));
+        }
+        if (stopAt >= 0) {
+          if (kept.length && ids.length < maxNew) {
+            ids.push(kept[kept.length - 1]);
+            options.onToken?.(kept[kept.length - 1], this.tokenizer.decode(ids));
+          }
+          stopReason = 'stop-token';
+          break;
+        }
+        // The block's last token has not been fed to the model yet: it starts the next block.
+        token = block.tokens[block.tokens.length - 1];
+        if (ids.length >= maxNew) break;
+      }
+      if (this.stopIds.includes(token) && stopReason !== 'stop-token') stopReason = 'stop-token';
+      return { ids, text: this.tokenizer.decode(ids), stopReason, prefillMs, decodeMs: performance.now() - started, runMs: this.runMs - runBefore };
+    }
     while (ids.length < maxNew) {
       if (options.signal?.aborted) throw new CancelledError('generation cancelled');
       const row = step.logits.subarray((step.rows - 1) * this.vocabSize, step.rows * this.vocabSize);

@@ -28,7 +28,7 @@ function attribute(name: string, value: Attr): onnx.IAttributeProto {
 
 export type Dim = number | string;
 
-function valueInfo(name: string, elemType: number, dims: Dim[] | undefined): onnx.IValueInfoProto {
+export function valueInfoOf(name: string, elemType: number, dims: Dim[] | undefined): onnx.IValueInfoProto {
   return {
     name,
     type: { tensorType: { elemType, shape: dims && { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
@@ -44,22 +44,28 @@ export class Graph {
   readonly inputs: onnx.IValueInfoProto[] = [];
   readonly outputs: onnx.IValueInfoProto[] = [];
   private counter = 0;
+  /** Keeps generated names unique across a model and its subgraphs (ONNX requires SSA throughout). */
+  private prefix = '';
   private readonly weights = new Map<string, string>();
 
-  constructor(readonly name: string, private readonly location: ExternalLocation = (file) => file) {}
+  constructor(readonly name: string, private readonly location: ExternalLocation = (file) => file, isBody = false) {
+    // Subgraph prefixes count from 0 for each model, so the same checkpoint always builds
+    // the same bytes (the graph cache is keyed by them). Builds are synchronous.
+    if (!isBody) Graph.bodies = 0;
+  }
 
   fresh(prefix: string): string {
-    return `${prefix}_${this.counter++}`;
+    return `${this.prefix}${prefix}_${this.counter++}`;
   }
 
   input(name: string, elemType: number, dims?: Dim[]): string {
-    this.inputs.push(valueInfo(name, elemType, dims));
+    this.inputs.push(valueInfoOf(name, elemType, dims));
     return name;
   }
 
   output(name: string, from: string, elemType: number, dims?: Dim[]): void {
     this.op('Identity', [from], {}, { outputs: [name] });
-    this.outputs.push(valueInfo(name, elemType, dims));
+    this.outputs.push(valueInfoOf(name, elemType, dims));
   }
 
   /** Adds a node; returns its output names (one unless `outputs` says otherwise). */
@@ -86,6 +92,12 @@ export class Graph {
   constInt64(values: number[], dims: number[] = [values.length]): string {
     const name = this.fresh('const_i64');
     this.initializers.push({ name, dataType: DT.INT64, dims, int64Data: values });
+    return name;
+  }
+
+  constBool(value: boolean): string {
+    const name = this.fresh('const_bool');
+    this.initializers.push({ name, dataType: DT.BOOL, dims: [], int32Data: [value ? 1 : 0] });
     return name;
   }
 
@@ -129,10 +141,14 @@ export class Graph {
     return { name: this.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs };
   }
 
-  /** A body graph for Loop/Scan: no initializers of its own are allowed to be external here. */
+  /** A subgraph (If branch, Loop or Scan body); its generated names carry a unique prefix. */
   static body(name: string): Graph {
-    return new Graph(name);
+    const graph = new Graph(name, undefined, true);
+    graph.prefix = `${name}${Graph.bodies++}/`;
+    return graph;
   }
+
+  private static bodies = 0;
 }
 
 export const OPSET = 21;

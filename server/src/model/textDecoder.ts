@@ -58,14 +58,31 @@ export function mropeStreams(t: TextConfig): number[] {
   });
 }
 
-export function buildTextDecoder(checkpoint: Checkpoint, location: (file: string) => string): Graph {
-  const t = checkpoint.config.text;
-  const g = new Graph('qwen3_5_text_decoder', location);
-  const w = (name: string) => {
-    const info = checkpoint.tensors.get(name);
-    if (!info) throw new Error(`tensor ${name} missing`);
-    return g.weight(info);
-  };
+/** The values the decoder reads; the graph or loop body that hosts it provides them. */
+export interface DecoderInputs {
+  inputIds: string;
+  positionIds: string;
+  /** Vision features [n, hidden] and their token indices [n, 1]; absent in decode-only bodies. */
+  visual?: { embeds: string; index: string };
+  /** Logits from this position on ([1] int64). */
+  logitsStart: string;
+  /** The value holding each cache input (by its graph input name, e.g. `past_key.3`). */
+  cache: (inputName: string) => string;
+}
+
+export interface DecoderOutputs {
+  logits: string;
+  /** Present cache values by output name (e.g. `present_key.3`). */
+  present: Map<string, string>;
+}
+
+/**
+ * Emits the decoder's nodes into `g` (a model graph or a Loop body). `weight` gives the
+ * float32 value of a checkpoint tensor; in a Loop body it refers to the outer graph's.
+ */
+export function emitDecoder(g: Graph, t: TextConfig, weight: (name: string) => string, io: DecoderInputs): DecoderOutputs {
+  const w = weight;
+  const present = new Map<string, string>();
   const i64 = (values: number[]) => g.constInt64(values);
   const scalar = (value: number) => g.constFloat([value], []);
   const reshape = (x: string, dims: number[]) => g.o('Reshape', [x, i64(dims)]);
@@ -78,20 +95,12 @@ export function buildTextDecoder(checkpoint: Checkpoint, location: (file: string
     return g.o('Mul', [normed, plusOne ? g.o('Add', [weight, scalar(1)]) : weight]);
   };
   const sliceLast = (x: string, start: number, end: number) => g.o('Slice', [x, i64([start]), i64([end]), i64([-1])]);
-
-  // Inputs.
-  const inputIds = g.input('input_ids', DT.INT64, [1, 'seq']);
-  const positionIds = g.input('position_ids', DT.INT64, [3, 1, 'seq']);
-  const visualEmbeds = g.input('visual_embeds', DT.FLOAT, ['visual', t.hiddenSize]);
-  const visualIndex = g.input('visual_index', DT.INT64, ['visual', 1]);
-  const logitsStart = g.input('logits_start', DT.INT64, [1]);
-  const cache = cacheSpecs(t);
-  for (const spec of cache) g.input(spec.input, DT.FLOAT, spec.dims);
+  const { inputIds, positionIds, logitsStart } = io;
 
   // Embedding, with the vision tower's features written over the placeholder tokens.
   const embedTable = w('model.language_model.embed_tokens.weight');
   const embedded = reshape(g.o('Gather', [embedTable, inputIds]), [-1, t.hiddenSize]);
-  let hidden = reshape(g.o('ScatterND', [embedded, visualIndex, visualEmbeds]), [1, -1, t.hiddenSize]);
+  let hidden = reshape(io.visual ? g.o('ScatterND', [embedded, io.visual.index, io.visual.embeds]) : embedded, [1, -1, t.hiddenSize]);
 
   // Interleaved multimodal rotary: cos/sin [seq, rotary] shared by every attention layer.
   const rotary = Math.round(t.headDim * t.partialRotaryFactor);
@@ -121,7 +130,7 @@ export function buildTextDecoder(checkpoint: Checkpoint, location: (file: string
     const x = rmsNorm(hidden, w(`${p}.input_layernorm.weight`), true);
     let mixed: string;
     if (type === 'full_attention') {
-      const [pastKey, pastValue] = [`past_key.${layer}`, `past_value.${layer}`];
+      const [pastKey, pastValue] = [io.cache(`past_key.${layer}`), io.cache(`past_value.${layer}`)];
       const qg = reshape(linear(x, `${p}.self_attn.q_proj.weight`), [1, -1, t.numAttentionHeads, t.headDim * 2]);
       const [qRaw, gate] = g.op('Split', [qg, i64([t.headDim, t.headDim])], { axis: { int: -1 } }, { outputs: 2 });
       const q = applyRotary(transpose(rmsNorm(qRaw, w(`${p}.self_attn.q_norm.weight`), true), [0, 2, 1, 3]));
@@ -130,8 +139,8 @@ export function buildTextDecoder(checkpoint: Checkpoint, location: (file: string
       const v = transpose(reshape(linear(x, `${p}.self_attn.v_proj.weight`), [1, -1, t.numKeyValueHeads, t.headDim]), [0, 2, 1, 3]);
       const keys = g.o('Concat', [pastKey, k], { axis: { int: 2 } });
       const values = g.o('Concat', [pastValue, v], { axis: { int: 2 } });
-      g.output(`present_key.${layer}`, keys, DT.FLOAT, [1, t.numKeyValueHeads, 'total', t.headDim]);
-      g.output(`present_value.${layer}`, values, DT.FLOAT, [1, t.numKeyValueHeads, 'total', t.headDim]);
+      present.set(`present_key.${layer}`, keys);
+      present.set(`present_value.${layer}`, values);
       const groups = t.numAttentionHeads / t.numKeyValueHeads;
       const repeat = (kv: string) => groups === 1 ? kv : reshape(
         g.o('Expand', [g.o('Unsqueeze', [kv, i64([2])]), g.o('Concat', [i64([1, t.numKeyValueHeads, groups]), g.o('Slice', [g.o('Shape', [kv]), i64([2]), i64([4])])], { axis: { int: 0 } })]),
@@ -157,8 +166,8 @@ export function buildTextDecoder(checkpoint: Checkpoint, location: (file: string
       const a = `${p}.linear_attn`;
       // Causal depthwise conv over [state, new inputs]; the state keeps the last kernel−1 inputs.
       const qkv = transpose(linear(x, `${a}.in_proj_qkv.weight`), [0, 2, 1]); // [1, C, seq]
-      const window = g.o('Concat', [`past_conv.${layer}`, qkv], { axis: { int: 2 } });
-      g.output(`present_conv.${layer}`, g.o('Slice', [window, i64([-(t.linearConvKernel - 1)]), i64([2147483647]), i64([2])]), DT.FLOAT, [1, convDim, t.linearConvKernel - 1]);
+      const window = g.o('Concat', [io.cache(`past_conv.${layer}`), qkv], { axis: { int: 2 } });
+      present.set(`present_conv.${layer}`, g.o('Slice', [window, i64([-(t.linearConvKernel - 1)]), i64([2147483647]), i64([2])]));
       const conv = silu(g.o('Conv', [window, w(`${a}.conv1d.weight`)], { group: { int: convDim }, kernel_shape: { ints: [t.linearConvKernel] } }));
       const [qc, kc, vc] = g.op('Split', [transpose(conv, [0, 2, 1]), i64([keyDim, keyDim, valueDim])], { axis: { int: -1 } }, { outputs: 3 });
       const l2 = (v: string) => g.o('Mul', [v, g.o('Reciprocal', [g.o('Sqrt', [g.o('Add', [g.o('ReduceSum', [g.o('Mul', [v, v]), i64([-1])], { keepdims: { int: 1 } }), scalar(1e-6)])])])]);
@@ -173,9 +182,9 @@ export function buildTextDecoder(checkpoint: Checkpoint, location: (file: string
       const beta = reshape(g.o('Sigmoid', [linear(x, `${a}.in_proj_b.weight`)]), [-1, t.linearNumValueHeads]);
       const softplus = g.o('Softplus', [g.o('Add', [linear(x, `${a}.in_proj_a.weight`), w(`${a}.dt_bias`)])]);
       const decay = reshape(g.o('Mul', [g.o('Neg', [g.o('Exp', [w(`${a}.A_log`)])]), softplus]), [-1, t.linearNumValueHeads]);
-      const [state, core] = g.op('Scan', [g.o('Squeeze', [`past_recurrent.${layer}`, i64([0])]), q, k, v, decay, beta],
+      const [state, core] = g.op('Scan', [g.o('Squeeze', [io.cache(`past_recurrent.${layer}`), i64([0])]), q, k, v, decay, beta],
         { num_scan_inputs: { int: 5 }, body: { graph: gatedDeltaStep(t).toGraphProto() } }, { outputs: 2 });
-      g.output(`present_recurrent.${layer}`, g.o('Unsqueeze', [state, i64([0])]), DT.FLOAT, [1, t.linearNumValueHeads, t.linearKeyHeadDim, t.linearValueHeadDim]);
+      present.set(`present_recurrent.${layer}`, g.o('Unsqueeze', [state, i64([0])]));
       // Gated RMSNorm per head (plain w), times silu(z).
       const z = reshape(linear(x, `${a}.in_proj_z.weight`), [-1, t.linearNumValueHeads, t.linearValueHeadDim]);
       const normed = g.o('Mul', [rmsNorm(core, w(`${a}.norm.weight`), false), silu(z)]);
@@ -190,10 +199,94 @@ export function buildTextDecoder(checkpoint: Checkpoint, location: (file: string
   const finalHidden = rmsNorm(hidden, w('model.language_model.norm.weight'), true);
   const tail = g.o('Slice', [finalHidden, logitsStart, i64([2147483647]), i64([1])]);
   const head = t.tieWordEmbeddings ? embedTable : w('lm_head.weight');
-  g.output('logits', g.o('MatMul', [tail, transpose(head, [1, 0])]), DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
-  return g;
+  return { logits: g.o('MatMul', [tail, transpose(head, [1, 0])]), present };
 }
 
+/** A checkpoint's tensors as float32 graph values (initializers referencing the files). */
+function weightsOf(checkpoint: Checkpoint, g: Graph): (name: string) => string {
+  return (name: string) => {
+    const info = checkpoint.tensors.get(name);
+    if (!info) throw new Error(`tensor ${name} missing`);
+    return g.weight(info);
+  };
+}
+
+/** The body of the decode loop: the decoder on one token, then argmax and the stop test. */
+function decodeStepBody(t: TextConfig, weights: (name: string) => string, stopIds: string): Graph {
+  const cache = cacheSpecs(t);
+  const body = Graph.body('decode_step');
+  body.input('iteration', DT.INT64, []);
+  body.input('condition', DT.BOOL, []);
+  const token = body.input('token_in', DT.INT64, [1, 1]);
+  const position = body.input('position_in', DT.INT64, [1]);
+  for (const spec of cache) body.input(`${spec.input}_in`, DT.FLOAT, spec.dims);
+  const positionIds = body.o('Reshape', [body.o('Expand', [position, body.constInt64([3])]), body.constInt64([3, 1, 1])]);
+  const out = emitDecoder(body, t, weights, { inputIds: token, positionIds, logitsStart: body.constInt64([0]), cache: (name) => `${name}_in` });
+  const next = body.o('ArgMax', [out.logits], { axis: { int: -1 }, keepdims: { int: 0 } }); // [1, 1]
+  const isStop = body.o('Equal', [body.o('Reshape', [next, body.constInt64([1])]), stopIds]);
+  const stop = body.o('ReduceMax', [body.o('Cast', [isStop], { to: { int: DT.INT64 } })], { keepdims: { int: 0 } });
+  body.output('condition_out', body.o('Not', [body.o('Cast', [stop], { to: { int: DT.BOOL } })]), DT.BOOL, []);
+  body.output('token_out', next, DT.INT64, [1, 1]);
+  body.output('position_out', body.o('Add', [position, body.constInt64([1])]), DT.INT64, [1]);
+  for (const spec of cache) body.output(`${spec.output}_out`, out.present.get(spec.output)!, DT.FLOAT, spec.dims.map((d) => (d === 'past' ? 'total' : d)));
+  body.output('token_scan', body.o('Reshape', [next, body.constInt64([1])]), DT.INT64, [1]);
+  return body;
+}
+
+/**
+ * The text model as one graph with two modes sharing one copy of the weights:
+ * - `forward` (mode = true): prefill or single steps — any number of new tokens after any
+ *   cache; logits from `logits_start` on;
+ * - `decode` (mode = false): up to `steps` greedy tokens in one run — an ONNX Loop whose
+ *   body is the decoder on one token, with the whole cache as loop-carried state, stopping
+ *   at a stop id — so the cache crosses the session boundary once per block of tokens.
+ * Both branches of the `If` read the outer graph's weights. Outputs: the cache, `logits`
+ * (empty in decode mode) and `tokens` (empty in forward mode; its last may be a stop id).
+ */
+export function buildTextModel(checkpoint: Checkpoint, location: (file: string) => string): Graph {
+  const t = checkpoint.config.text;
+  const g = new Graph('qwen3_5_text', location);
+  const cache = cacheSpecs(t);
+  const mode = g.input('forward', DT.BOOL, []);
+  const io: DecoderInputs = {
+    inputIds: g.input('input_ids', DT.INT64, [1, 'seq']),
+    positionIds: g.input('position_ids', DT.INT64, [3, 1, 'seq']),
+    visual: {
+      embeds: g.input('visual_embeds', DT.FLOAT, ['visual', t.hiddenSize]),
+      index: g.input('visual_index', DT.INT64, ['visual', 1]),
+    },
+    logitsStart: g.input('logits_start', DT.INT64, [1]),
+    cache: (name) => name,
+  };
+  const token = g.input('token', DT.INT64, [1, 1]);
+  const position = g.input('position', DT.INT64, [1]);
+  const steps = g.input('steps', DT.INT64, []);
+  const stopIds = g.input('stop_ids', DT.INT64, ['stops']);
+  for (const spec of cache) g.input(spec.input, DT.FLOAT, spec.dims);
+  const weights = weightsOf(checkpoint, g);
+  const cacheDims = (spec: CacheSpec) => spec.dims.map((d) => (d === 'past' ? 'total' : d));
+
+  const forward = Graph.body('forward');
+  const out = emitDecoder(forward, t, weights, io);
+  for (const spec of cache) forward.output(`${spec.output}_f`, out.present.get(spec.output)!, DT.FLOAT, cacheDims(spec));
+  forward.output('logits_f', out.logits, DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
+  forward.output('tokens_f', forward.constInt64([], [0]), DT.INT64, ['generated']);
+
+  const decode = Graph.body('decode');
+  const loopOutputs = ['next_token', 'next_position', ...cache.map((spec) => `${spec.output}_l`), 'tokens_scan'];
+  decode.op('Loop', [steps, decode.constBool(true), token, position, ...cache.map((spec) => spec.input)],
+    { body: { graph: decodeStepBody(t, weights, stopIds).toGraphProto() } }, { outputs: loopOutputs });
+  for (const spec of cache) decode.output(`${spec.output}_d`, `${spec.output}_l`, DT.FLOAT, cacheDims(spec));
+  decode.output('logits_d', decode.o('ConstantOfShape', [decode.constInt64([1, 0, t.vocabSize])]), DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
+  decode.output('tokens_d', decode.o('Reshape', ['tokens_scan', decode.constInt64([-1])]), DT.INT64, ['generated']);
+
+  const outputs = [...cache.map((spec) => spec.output), 'logits', 'tokens'];
+  g.op('If', [mode], { then_branch: { graph: forward.toGraphProto() }, else_branch: { graph: decode.toGraphProto() } }, { outputs: outputs.map((name) => `${name}_if`) });
+  for (const spec of cache) g.output(spec.output, `${spec.output}_if`, DT.FLOAT, cacheDims(spec));
+  g.output('logits', 'logits_if', DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
+  g.output('tokens', 'tokens_if', DT.INT64, ['generated']);
+  return g;
+}
 /** One step of the gated delta rule, the Scan body: S ← e^g·S; S += k ⊗ β(v − Sᵀk); o = Sᵀq. */
 function gatedDeltaStep(t: TextConfig): Graph {
   const b = Graph.body('gated_delta_step');

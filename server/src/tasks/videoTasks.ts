@@ -55,8 +55,10 @@ export interface LongCaption {
   merged: number;
   format_ok: boolean;
   raw: string;
-  /** Each window's run (inputs, for --dump). */
-  runs: VideoTaskRun[];
+  /** The first window's run (its exact inputs, for --dump); later runs are not kept (each holds its pixel values). */
+  firstRun: VideoTaskRun;
+  /** Per window: the video stages' and the model stages' milliseconds. */
+  timings: { video: PreparedVideo['timings']; model: VideoTaskRun['timings'] }[];
 }
 
 export interface FindCandidate {
@@ -172,7 +174,8 @@ export class VideoModel {
     const windows = await this.windowsFor(videoFile, options);
     const captions: WindowCaption[] = [];
     const raws: string[] = [];
-    const runs: VideoTaskRun[] = [];
+    const timings: LongCaption['timings'] = [];
+    let firstRun: VideoTaskRun | undefined;
     for (const window of windows) {
       const single = windows.length === 1;
       const result = await this.caption(videoFile, { ...options, ...(single ? {} : { sampling: { ...options.sampling, start: window.start, end: window.end }, timeOrigin: window.start }) });
@@ -184,10 +187,11 @@ export class VideoModel {
         events: result.events.map((e) => ({ start: e.start + shift, end: e.end + shift, description: e.description })),
       });
       raws.push(result.raw);
-      runs.push(result.run);
+      timings.push({ video: result.run.prepared.timings, model: result.run.timings });
+      firstRun ??= result.run;
     }
     const { captions: kept, merged } = mergeWindowEvents(captions);
-    return { windows: kept, merged, format_ok: kept.every((c) => c.format_ok), raw: raws.join('\n\n'), runs };
+    return { windows: kept, merged, format_ok: kept.every((c) => c.format_ok), raw: raws.join('\n\n'), firstRun: firstRun!, timings };
   }
 
   /**
