@@ -102,7 +102,7 @@ test('a prompt prefilled in chunks gives the same next-token logits as one run',
 });
 
 test('the K-step decode loop gives the same tokens as one run per token, and stops at stop ids', async () => {
-  const perToken = await engine.generate(prompt, { maxNewTokens: 11 });
+  const perToken = await engine.generate(prompt, { maxNewTokens: 11, loopSteps: 1 });
   for (const loopSteps of [2, 4, 16]) {
     const looped = await engine.generate(prompt, { maxNewTokens: 11, loopSteps });
     assert.deepEqual(looped.ids, perToken.ids, `loopSteps ${loopSteps}`);
@@ -113,7 +113,7 @@ test('the K-step decode loop gives the same tokens as one run per token, and sto
   const saved = [...engine.stopIds];
   (engine.stopIds as number[]).splice(0, engine.stopIds.length, stopAt);
   try {
-    const a = await engine.generate(prompt, { maxNewTokens: 11 });
+    const a = await engine.generate(prompt, { maxNewTokens: 11, loopSteps: 1 });
     const b = await engine.generate(prompt, { maxNewTokens: 11, loopSteps: 4 });
     assert.deepEqual(b.ids, a.ids);
     assert.equal(a.ids.length, firstIndex);

@@ -37,7 +37,7 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
     temperature: number('temperature', values.temperature, 1, false),
     topP: number('top-p', values['top-p'], 1, false),
     seed: number('seed', values.seed, 0, true),
-    loopSteps: number('loop-steps', values['loop-steps'], 1, true) || 1,
+    loopSteps: values['loop-steps'] === undefined ? undefined : Math.max(1, number('loop-steps', values['loop-steps'], 1, true)),
     onToken: values.json ? undefined : (_id, text) => {
       process.stdout.write(text.slice(printed));
       printed = text.length;
@@ -54,7 +54,7 @@ export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a smal
                                          load, run, and compare cached decoding with full recomputation
   vscan model logits <dir> --ids 1,2,3 [--json] [--dump DIR]
   vscan generate --model <dir> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N]
-                 [--loop-steps K] [--json]   (K > 1: K greedy tokens per session run)`;
+                 [--loop-steps K] [--json]   (greedy tokens per session run, default 16; 1: one run per token)`;
 
 const EP_CHOICES = ['auto', 'cuda', 'cpu'] as const;
 

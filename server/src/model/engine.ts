@@ -31,7 +31,7 @@ export interface GenerateOptions {
   seed?: number;
   /** Called with each new token id and the text decoded so far. */
   onToken?: (id: number, text: string) => void;
-  /** Called with the logits each token is chosen from (the first call: the prompt's last position). */
+  /** Called with the logits a token is chosen from: the prompt's last position first; later ones only when decoding one run per token. */
   onLogits?: (logits: Float32Array) => void;
   signal?: AbortSignal;
   /** 3-D positions of the prompt ([3][T]); text-only positions when omitted. */
@@ -41,9 +41,11 @@ export interface GenerateOptions {
   /** Vision features over placeholder positions. */
   visual?: { embeds: Float32Array; index: number[] };
   /**
-   * Greedy tokens per session run (default 1: one run per token). Above 1, an ONNX Loop
-   * decodes that many tokens per run with the cache as loop-carried state, so the cache
-   * crosses the session boundary once per block (a second session; see docs/engine.md).
+   * Greedy tokens per session run (default 16). Above 1 the graph's decode mode (an ONNX
+   * Loop with the cache as loop-carried state) generates a block of tokens per run, so the
+   * cache crosses the session boundary once per block; tokens stream block by block and
+   * cancellation takes effect between blocks. 1: one run per token. Sampling always uses
+   * one run per token.
    */
   loopSteps?: number;
   /**
@@ -79,6 +81,9 @@ async function stopIds(dir: string, tokenizer: ModelTokenizer): Promise<number[]
     return [tokenizer.tokenId('<|im_end|>')];
   }
 }
+
+/** Greedy tokens per session run by default (measured: 1/16 of the bytes per token; docs/benchmarks.md). */
+export const DEFAULT_LOOP_STEPS = 16;
 
 export function textPositions(start: number, count: number): number[][] {
   const row = Array.from({ length: count }, (_, i) => start + i);
@@ -226,10 +231,13 @@ export class TextEngine {
     const ids: number[] = [];
     let past = promptIds.length;
     let stopReason: GenerateResult['stopReason'] = 'max-new-tokens';
-    const loopSteps = options.doSample ? 1 : Math.max(1, options.loopSteps ?? 1);
+    const loopSteps = options.doSample ? 1 : Math.max(1, options.loopSteps ?? DEFAULT_LOOP_STEPS);
     if (loopSteps > 1) {
-      // The first token comes from the prefill; then blocks of greedy tokens per run.
-      let token = argmax(step.logits.subarray((step.rows - 1) * this.vocabSize, step.rows * this.vocabSize));
+      // The first token comes from the prefill; then blocks of greedy tokens per run
+      // (whose logits stay inside the graph: onLogits sees the prefill's row only).
+      const row = step.logits.subarray((step.rows - 1) * this.vocabSize, step.rows * this.vocabSize);
+      options.onLogits?.(row);
+      let token = argmax(row);
       let cache = step.cache;
       while (!this.stopIds.includes(token)) {
         ids.push(token);
