@@ -1,11 +1,12 @@
 /** `vscan check` and `vscan format`: the language service from the command line. */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { formatVscanText, parseVscan, validateVscan, type VscanSettings } from '../language';
 import { ProbeCache } from '../video/probe';
 import { resolveDocumentContext } from '../workspace/videoContext';
 import { writeFileAtomic } from '../workspace/atomicWrite';
+import { expandPaths, isVscanName } from './files';
 import { UsageError } from './usage';
 
 const SEVERITY_NAMES = ['error', 'warning', 'information', 'hint'] as const;
@@ -30,32 +31,10 @@ export async function readVscan(file: string): Promise<string> {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** Expands folders into the .vscan files below them. */
-async function expand(paths: string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const path of paths) {
-    let info;
-    try {
-      info = await stat(path);
-    } catch {
-      throw new UsageError(`${path}: no such file or folder`);
-    }
-    if (!info.isDirectory()) {
-      files.push(path);
-      continue;
-    }
-    const entries = await readdir(path, { recursive: true, withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.isFile() && entry.name.endsWith('.vscan')) files.push(join(entry.parentPath ?? path, entry.name));
-    }
-  }
-  return files.sort();
-}
-
 export async function checkFiles(paths: string[], settings: VscanSettings, ffprobePath?: string): Promise<CliDiagnostic[]> {
   const probes = new ProbeCache({ ffprobePath });
   const out: CliDiagnostic[] = [];
-  for (const file of await expand(paths)) {
+  for (const file of await expandPaths(paths, isVscanName)) {
     const doc = parseVscan(await readVscan(file));
     const { context } = await resolveDocumentContext(doc, resolve(file), { probes, probeWaitMs: Infinity });
     for (const d of validateVscan(doc, context, settings)) {

@@ -1,5 +1,5 @@
 /** `vscan caption`, `vscan find` and `vscan generate <video>`: the model over videos. */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeNpy } from '../io/npy';
@@ -7,6 +7,7 @@ import type { ExecutionProviderChoice } from '../model/runtime';
 import { samplingFromEnv } from '../video/plan';
 import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
 import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
+import { expandPaths, isVideoName } from './files';
 import { UsageError } from './usage';
 
 export const TASK_HELP = `  vscan caption <video|folder>... --model DIR [--out FILE] [--json] [--ep auto|cuda|cpu] [--max-new-tokens N]
@@ -20,29 +21,6 @@ const OPTIONS = {
   'max-new-tokens': { type: 'string' }, dump: { type: 'string' }, prompt: { type: 'string' }, seed: { type: 'string' },
   window: { type: 'string' }, overlap: { type: 'string' }, force: { type: 'boolean' },
 } as const;
-
-const VIDEO_NAME = /\.(mp4|mov|m4v|mkv|webm|avi)$/i;
-
-/** Videos named on the command line, folders expanded (sorted, recursive). */
-async function videosFrom(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const path of paths) {
-    let info;
-    try {
-      info = await stat(path);
-    } catch {
-      throw new UsageError(`${path}: no such file or folder`);
-    }
-    if (!info.isDirectory()) {
-      out.push(path);
-      continue;
-    }
-    for (const entry of await readdir(path, { recursive: true, withFileTypes: true })) {
-      if (entry.isFile() && VIDEO_NAME.test(entry.name)) out.push(join(entry.parentPath ?? path, entry.name));
-    }
-  }
-  return out.sort();
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -82,7 +60,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
   }
   if (!values.model) throw new UsageError(`${command} needs --model DIR (a Hugging Face checkpoint folder)`);
   if (command === 'generate' && values.prompt === undefined) throw new UsageError('generate needs --prompt TEXT');
-  const videos = command === 'caption' ? await videosFrom(positionals) : await videosFrom([positionals[0]]);
+  const videos = await expandPaths(command === 'caption' ? positionals : [positionals[0]], isVideoName);
   if (values.out && videos.length > 1) throw new UsageError('--out names one file: caption one video with it');
   const ep = (values.ep ?? 'auto') as ExecutionProviderChoice;
   if (!['auto', 'cuda', 'cpu'].includes(ep)) throw new UsageError(`--ep is auto, cuda or cpu, got "${values.ep}"`);

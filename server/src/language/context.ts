@@ -27,3 +27,9 @@ export interface DocumentContext {
 
 /** File extensions treated as videos. */
 export const VIDEO_EXTENSIONS = ['.mp4', '.mov', '.m4v', '.mkv', '.webm', '.avi'] as const;
+
+/** Whether a file name has one of the video extensions (case-insensitive). */
+export function isVideoFileName(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && (VIDEO_EXTENSIONS as readonly string[]).includes(name.slice(dot).toLowerCase());
+}

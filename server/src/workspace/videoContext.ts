@@ -6,14 +6,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type DocumentContext, findHeader, type LinkedVideo, VIDEO_EXTENSIONS, type VscanDocument } from '../language';
+import { type DocumentContext, findHeader, isVideoFileName, type LinkedVideo, type VscanDocument } from '../language';
 import type { ProbeCache } from '../video/probe';
 
 const MAX_SIBLINGS = 50;
-
-function isVideoName(name: string): boolean {
-  return (VIDEO_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase());
-}
 
 async function fileSize(path: string): Promise<{ size: number; mtimeMs: number } | undefined> {
   try {
@@ -26,7 +22,7 @@ async function fileSize(path: string): Promise<{ size: number; mtimeMs: number }
 
 async function siblingVideos(folder: string): Promise<string[]> {
   try {
-    return (await readdir(folder)).filter(isVideoName).sort().slice(0, MAX_SIBLINGS);
+    return (await readdir(folder)).filter(isVideoFileName).sort().slice(0, MAX_SIBLINGS);
   } catch {
     return [];
   }
