@@ -5,8 +5,8 @@
  * full attention with interleaved multimodal partial rotary — (1 + w) RMSNorms, SwiGLU MLPs
  * and the (tied) LM head. The cache crosses the graph boundary explicitly: K/V per full
  * attention layer, conv and recurrent state per DeltaNet layer. All arithmetic in float32
- * (weights are cast from bf16 inside the graph). Standard ONNX operators only; the gated
- * delta rule is a Scan over time.
+ * (weights are cast from bf16 inside the graph). Standard ONNX operators, and ONNX Runtime's
+ * LinearAttention contrib operator for the gated delta rule.
  */
 import type { Checkpoint } from './checkpoint';
 import type { TextConfig } from './config';
@@ -182,9 +182,21 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: (name: string) => s
       const beta = reshape(g.o('Sigmoid', [linear(x, `${a}.in_proj_b.weight`)]), [-1, t.linearNumValueHeads]);
       const softplus = g.o('Softplus', [g.o('Add', [linear(x, `${a}.in_proj_a.weight`), w(`${a}.dt_bias`)])]);
       const decay = reshape(g.o('Mul', [g.o('Neg', [g.o('Exp', [w(`${a}.A_log`)])]), softplus]), [-1, t.linearNumValueHeads]);
-      const [state, core] = g.op('Scan', [g.o('Squeeze', [io.cache(`past_recurrent.${layer}`), i64([0])]), q, k, v, decay, beta],
-        { num_scan_inputs: { int: 5 }, body: { graph: gatedDeltaStep(t).toGraphProto() } }, { outputs: 2 });
-      present.set(`present_recurrent.${layer}`, g.o('Unsqueeze', [state, i64([0])]));
+      // The gated delta rule: ONNX Runtime's LinearAttention contrib operator (CPU kernel;
+      // packed [1, seq, heads·dim] inputs, state [1, heads, k, v], decay in log space).
+      // q and k already carry the value-head count and the 1/√d scale, hence scale 1.
+      const packed = (x: string, width: number) => reshape(x, [1, -1, width]);
+      const [coreOut, state] = g.op('LinearAttention', [
+        packed(q, t.linearNumValueHeads * t.linearKeyHeadDim), packed(k, t.linearNumValueHeads * t.linearKeyHeadDim),
+        packed(v, valueDim), io.cache(`past_recurrent.${layer}`), packed(decay, t.linearNumValueHeads), packed(beta, t.linearNumValueHeads),
+      ], {
+        update_rule: { string: 'gated_delta' },
+        q_num_heads: { int: t.linearNumValueHeads },
+        kv_num_heads: { int: t.linearNumValueHeads },
+        scale: { float: 1 },
+      }, { outputs: 2, domain: 'com.microsoft' });
+      present.set(`present_recurrent.${layer}`, state);
+      const core = reshape(coreOut, [-1, t.linearNumValueHeads, t.linearValueHeadDim]);
       // Gated RMSNorm per head (plain w), times silu(z).
       const z = reshape(linear(x, `${a}.in_proj_z.weight`), [-1, t.linearNumValueHeads, t.linearValueHeadDim]);
       const normed = g.o('Mul', [rmsNorm(core, w(`${a}.norm.weight`), false), silu(z)]);
@@ -286,27 +298,4 @@ export function buildTextModel(checkpoint: Checkpoint, location: (file: string) 
   g.output('logits', 'logits_if', DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
   g.output('tokens', 'tokens_if', DT.INT64, ['generated']);
   return g;
-}
-/** One step of the gated delta rule, the Scan body: S ← e^g·S; S += k ⊗ β(v − Sᵀk); o = Sᵀq. */
-function gatedDeltaStep(t: TextConfig): Graph {
-  const b = Graph.body('gated_delta_step');
-  const H = t.linearNumValueHeads;
-  const K = t.linearKeyHeadDim;
-  const V = t.linearValueHeadDim;
-  const state = b.input('state_in', DT.FLOAT, [H, K, V]);
-  const q = b.input('q_t', DT.FLOAT, [H, K]);
-  const k = b.input('k_t', DT.FLOAT, [H, K]);
-  const v = b.input('v_t', DT.FLOAT, [H, V]);
-  const g = b.input('g_t', DT.FLOAT, [H]);
-  const beta = b.input('beta_t', DT.FLOAT, [H]);
-  const axes = (values: number[]) => b.constInt64(values);
-  const decayed = b.o('Mul', [state, b.o('Reshape', [b.o('Exp', [g]), axes([H, 1, 1])])]);
-  const kCol = b.o('Unsqueeze', [k, axes([-1])]); // [H, K, 1]
-  const memory = b.o('ReduceSum', [b.o('Mul', [decayed, kCol]), axes([1])], { keepdims: { int: 0 } }); // [H, V]
-  const delta = b.o('Mul', [b.o('Sub', [v, memory]), b.o('Unsqueeze', [beta, axes([-1])])]);
-  const updated = b.o('Add', [decayed, b.o('Mul', [kCol, b.o('Unsqueeze', [delta, axes([1])])])]);
-  const out = b.o('ReduceSum', [b.o('Mul', [updated, b.o('Unsqueeze', [q, axes([-1])])]), axes([1])], { keepdims: { int: 0 } });
-  b.output('state_out', updated, DT.FLOAT, [H, K, V]);
-  b.output('o_t', out, DT.FLOAT, [H, V]);
-  return b;
 }
