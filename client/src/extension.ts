@@ -1,17 +1,17 @@
 /**
  * The VS Code side: starts the language server (dist/server.js over node IPC) for .vscan
- * files and owns the commands that need the editor. The synced preview and the model
- * commands build on this (docs/architecture.md).
+ * files, the synced preview, the commands (caption, find, preview, set times from the
+ * playhead) and the engine's status bar item (docs/architecture.md).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { PartialTextNotification, StatusNotification, type StatusParams } from '../../server/src/lsp/protocol';
+import { registerCommands } from './commands';
+import { PreviewManager } from './preview';
 
 let client: LanguageClient | undefined;
 
-/** Seek requests from document links and code lenses, for the preview to honour. */
-const seekEmitter = new vscode.EventEmitter<{ uri: vscode.Uri; seconds: number }>();
-export const onDidRequestSeek = seekEmitter.event;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
@@ -26,16 +26,32 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     outputChannel: output,
   };
   client = new LanguageClient('videoScan', 'video-scan', serverOptions, clientOptions);
+  const previews = new PreviewManager(context);
+  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+  status.name = 'video-scan';
+  status.command = 'workbench.action.openSettings';
   context.subscriptions.push(
     output,
-    seekEmitter,
-    vscode.commands.registerCommand('videoScan.seek', (uri: string | vscode.Uri, seconds: number) => {
+    previews,
+    status,
+    vscode.commands.registerCommand('videoScan.seek', async (uri: string | vscode.Uri, seconds: number) => {
       const target = typeof uri === 'string' ? vscode.Uri.parse(uri) : uri;
       if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return;
-      seekEmitter.fire({ uri: target, seconds });
-      output.info(`seek ${target.toString()} → ${seconds} s`);
+      if (!previews.seek(target, seconds)) {
+        // Clicking a time with no preview open opens it, then seeks.
+        await previews.open(await vscode.workspace.openTextDocument(target), true);
+        setTimeout(() => previews.seek(target, seconds), 500);
+      }
     }),
   );
+  registerCommands(context, client, previews);
+  client.onNotification(StatusNotification.method, (s: StatusParams) => {
+    status.text = `$(device-camera-video) ${s.state}${s.executionProvider ? ` · ${s.executionProvider}` : ''}${s.queue ? ` · ${s.queue} queued` : ''}`;
+    status.tooltip = [`video-scan engine: ${s.state}`, s.model && `model ${s.model}`, s.message].filter(Boolean).join('\n');
+    status.show();
+    if (s.message) output.info(s.message);
+  });
+  client.onNotification(PartialTextNotification.method, (p: { video: string; text: string }) => output.trace(`${p.video}: ${p.text.slice(-120)}`));
   await client.start();
 }
 

@@ -2,7 +2,7 @@
  * The LSP extensions of video-scan: declared once here, imported by the server and the
  * VS Code client (never copied). Each says who sends it to whom.
  */
-import { NotificationType, ProtocolRequestType } from 'vscode-languageserver/node';
+import { NotificationType, ProtocolRequestType } from 'vscode-languageserver-protocol';
 import type { CaptionEvent } from '../tasks/parse';
 
 export interface CaptionParams {

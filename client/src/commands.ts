@@ -1,0 +1,183 @@
+/**
+ * The editor commands: Caption Video / Caption All Videos, Find Event, Open Preview, and
+ * Set Event Start / Set Event End / Insert Event at Playhead from the preview's playhead.
+ * Model commands run only in trusted workspaces.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import * as vscode from 'vscode';
+import { type LanguageClient, WorkDoneProgress } from 'vscode-languageclient/node';
+import { eventsOnLine, formatTime, isVideoFileName, parseVscan } from '../../server/src/language';
+import { CaptionRequest, FindRequest } from '../../server/src/lsp/protocol';
+import { linkedVideo } from './linkedVideo';
+import type { PreviewManager } from './preview';
+
+const FIND_HISTORY = 'videoScan.findHistory';
+
+function requireTrust(): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window.showWarningMessage('Running the model needs a trusted workspace (Manage Workspace Trust).');
+  return false;
+}
+
+/** Runs a server request under a cancellable notification fed by the server's work-done progress. */
+async function withServerProgress<R>(client: LanguageClient, title: string, run: (token: vscode.CancellationToken, workDoneToken: string) => Promise<R>): Promise<R> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    const workDoneToken = randomBytes(8).toString('hex');
+    let last = 0;
+    const listener = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+      if (value.kind === 'end') return;
+      const percentage = 'percentage' in value ? value.percentage : undefined;
+      const increment = percentage === undefined ? undefined : Math.max(0, percentage - last);
+      if (percentage !== undefined) last = percentage;
+      progress.report({ message: value.message, increment });
+    });
+    try {
+      return await run(token, workDoneToken);
+    } finally {
+      listener.dispose();
+    }
+  });
+}
+
+function videosIn(folder: string): string[] {
+  return (readdirSync(folder, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((entry) => entry.isFile() && isVideoFileName(entry.name))
+    .map((entry) => join(entry.parentPath ?? folder, entry.name))
+    .sort();
+}
+
+async function captionOne(client: LanguageClient, video: vscode.Uri, label: string): Promise<vscode.Uri | undefined> {
+  try {
+    const result = await withServerProgress(client, label, (token, workDoneToken) => client.sendRequest(CaptionRequest.type, { video: video.toString(), workDoneToken }, token));
+    if (!result.format_ok) void vscode.window.showWarningMessage(`${basename(video.fsPath)}: the model did not answer in the trained format; its answer is kept in the file as written.`);
+    return vscode.Uri.parse(result.file);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/cancel/i.test(message)) return undefined;
+    const action = /videoScan\.model\.path/.test(message) ? 'Open Settings' : undefined;
+    const choice = await vscode.window.showErrorMessage(`Caption failed for ${basename(video.fsPath)}: ${message}`, ...(action ? [action] : []));
+    if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'videoScan.model.path');
+    return undefined;
+  }
+}
+
+/** The video a command acts on: the argument, the active .vscan's, or one the user picks. */
+async function pickVideo(argument?: vscode.Uri): Promise<vscode.Uri | undefined> {
+  if (argument) return argument;
+  const editor = vscode.window.activeTextEditor;
+  if (editor?.document.languageId === 'vscan') {
+    const linked = linkedVideo(editor.document);
+    if (linked) return linked;
+  }
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Videos: ['mp4', 'mov', 'm4v', 'mkv', 'webm', 'avi'] }, openLabel: 'Use this video' });
+  return picked?.[0];
+}
+
+/** The event under the cursor of the active .vscan editor, with its token ranges. */
+function cursorEvent(editor: vscode.TextEditor) {
+  const doc = parseVscan(editor.document.getText());
+  const position = editor.selection.active;
+  const events = eventsOnLine(doc, position.line);
+  return events.find((e) => position.character >= e.open && position.character <= e.contentEnd) ?? events[0];
+}
+
+export function registerCommands(context: vscode.ExtensionContext, client: LanguageClient, previews: PreviewManager): void {
+  const register = (id: string, handler: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, handler));
+
+  register('videoScan.captionVideo', async (uri?: vscode.Uri) => {
+    if (!requireTrust()) return;
+    const video = await pickVideo(uri);
+    if (!video) return;
+    const file = await captionOne(client, video, `Captioning ${basename(video.fsPath)}`);
+    if (file) await vscode.window.showTextDocument(file);
+  });
+
+  register('videoScan.captionFolder', async (uri?: vscode.Uri) => {
+    if (!requireTrust()) return;
+    const folder = uri ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false }))?.[0];
+    if (!folder) return;
+    const videos = videosIn(folder.fsPath);
+    // Resume: videos that already have their .vscan are skipped.
+    const todo = videos.filter((v) => !existsSync(join(dirname(v), `${basename(v, extname(v))}.vscan`)));
+    let done = 0;
+    for (const [i, video] of todo.entries()) {
+      if (await captionOne(client, vscode.Uri.file(video), `Captioning ${i + 1}/${todo.length}: ${basename(video)}`)) done++;
+    }
+    void vscode.window.showInformationMessage(`Captioned ${done} of ${todo.length} videos (${videos.length - todo.length} already had a .vscan).`);
+  });
+
+  register('videoScan.findEvent', async () => {
+    if (!requireTrust()) return;
+    const video = await pickVideo();
+    if (!video) return;
+    const history = context.globalState.get<string[]>(FIND_HISTORY, []);
+    const query = await new Promise<string | undefined>((resolve) => {
+      const pick = vscode.window.createQuickPick();
+      pick.placeholder = 'Describe the event to find, e.g. "the dog jumps into the water"';
+      pick.items = history.map((label) => ({ label }));
+      pick.onDidChangeValue((value) => { pick.items = [...(value ? [{ label: value }] : []), ...history.filter((h) => h !== value).map((label) => ({ label }))]; });
+      pick.onDidAccept(() => { resolve(pick.selectedItems[0]?.label ?? pick.value); pick.hide(); });
+      pick.onDidHide(() => { resolve(undefined); pick.dispose(); });
+      pick.show();
+    });
+    if (!query) return;
+    await context.globalState.update(FIND_HISTORY, [query, ...history.filter((h) => h !== query)].slice(0, 20));
+    try {
+      const result = await withServerProgress(client, `Finding "${query}"`, (token, workDoneToken) => client.sendRequest(FindRequest.type, { video: video.toString(), query, workDoneToken }, token));
+      if (!result.span) return void vscode.window.showWarningMessage(`No span in the model's answer: ${result.raw.slice(0, 200)}`);
+      const [start, end] = result.span;
+      const editor = vscode.window.activeTextEditor;
+      if (editor?.document.languageId === 'vscan') previews.showFound(editor.document.uri, start, end, query);
+      const choice = await vscode.window.showInformationMessage(`"${query}": ${formatTime(start)}–${formatTime(end)} s${result.format_ok ? '' : ' (answer not in the trained format)'}`,
+        ...(editor?.document.languageId === 'vscan' ? ['Insert as Event'] : []));
+      if (choice === 'Insert as Event' && editor) {
+        const line = `<${formatTime(start)} - ${formatTime(end)}> ${query}`;
+        const last = editor.document.lineAt(editor.document.lineCount - 1);
+        await editor.edit((edit) => edit.insert(last.range.end, `${last.text ? editor.document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n' : ''}${line}`));
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!/cancel/i.test(message)) void vscode.window.showErrorMessage(`Find failed: ${message}`);
+    }
+  });
+
+  for (const [id, toSide] of [['videoScan.openPreview', false], ['videoScan.openPreviewToSide', true]] as const) {
+    register(id, async (uri?: vscode.Uri) => {
+      const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
+      if (document?.languageId === 'vscan') await previews.open(document, toSide);
+    });
+  }
+
+  const playhead = (editor: vscode.TextEditor): number | undefined => {
+    const time = previews.currentTime(editor.document.uri);
+    if (time === undefined) void vscode.window.showInformationMessage('Open the preview (video-scan: Open Preview to the Side) to use its playhead.');
+    return time;
+  };
+  for (const [id, which] of [['videoScan.setEventStart', 'start'], ['videoScan.setEventEnd', 'end']] as const) {
+    register(id, async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (editor?.document.languageId !== 'vscan') return;
+      const time = playhead(editor);
+      const event = time === undefined ? undefined : cursorEvent(editor);
+      if (event && time !== undefined) {
+        const token = event[which];
+        await editor.edit((edit) => edit.replace(new vscode.Range(token.range.start.line, token.range.start.character, token.range.end.line, token.range.end.character), formatTime(time, 'seconds', 2)));
+      }
+    });
+  }
+  register('videoScan.insertEventAtPlayhead', async () => {
+    const editor = vscode.window.activeTextEditor;
+    if (editor?.document.languageId !== 'vscan') return;
+    const time = playhead(editor);
+    if (time === undefined) return;
+    const line = editor.selection.active.line;
+    const eol = editor.document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
+    const text = `<${formatTime(time, 'seconds', 2)} - ${formatTime(time + 1, 'seconds', 2)}> `;
+    const at = editor.document.lineAt(line).range.end;
+    await editor.edit((edit) => edit.insert(at, eol + text));
+    const position = new vscode.Position(line + 1, text.length);
+    editor.selection = new vscode.Selection(position, position);
+  });
+}
