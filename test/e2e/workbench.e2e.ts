@@ -143,7 +143,7 @@ test('the preview seeks to the event under the cursor, and a timeline bar moves 
   await frame.click('.bar >> nth=0');
   try {
     // The kitchen.vscan editor's active line number becomes 7.
-    await page.waitForFunction(() => [...document.querySelectorAll('.line-numbers.active-line-number')].some((n) => n.textContent?.trim() === '7'), undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.line-numbers.active-line-number')).some((n) => n.textContent?.trim() === '7'), undefined, { timeout: 15_000 });
   } finally {
     await shot('preview-bar-click');
   }
