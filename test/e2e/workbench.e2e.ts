@@ -43,12 +43,24 @@ async function shot(name: string): Promise<void> {
 }
 
 async function palette(command: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 20_000 });
-  await input.fill(`>${command}`);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command}"]`, { timeout: 20_000 });
-  await page.keyboard.press('Enter');
+  // The palette lists a command once its extension has registered it: retry a few times.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 20_000 });
+    await input.fill(`>${command}`);
+    try {
+      await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command}"]`, { timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (error) {
+      await page.keyboard.press('Escape');
+      if (attempt === 3) {
+        await shot(`failed-palette-${command.replace(/\W+/g, '-')}`);
+        throw error;
+      }
+    }
+  }
 }
 
 async function openFile(name: string): Promise<void> {
