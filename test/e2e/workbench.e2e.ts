@@ -139,7 +139,7 @@ test('the Problems view shows the .vscan diagnostics', { timeout: 120_000 }, asy
   await shot('problems');
 });
 
-test('the preview seeks to the event under the cursor, and a timeline bar moves the cursor', { timeout: 120_000 }, async () => {
+test('the preview seeks to the event under the cursor; a timeline bar moves the cursor; a clicked time seeks', { timeout: 120_000 }, async () => {
   await openFile('kitchen.vscan');
   await palette('video-scan: Open Preview to the Side');
   const frame = await previewFrame();
@@ -158,5 +158,13 @@ test('the preview seeks to the event under the cursor, and a timeline bar moves 
     await page.waitForFunction(() => Array.from(document.querySelectorAll('.line-numbers.active-line-number')).some((n) => n.textContent?.trim() === '7'), undefined, { timeout: 15_000 });
   } finally {
     await shot('preview-bar-click');
+  }
+  // Ctrl+click a time in the editor (a document link running videoScan.seek): line 10's end, 9.5 s.
+  const link = page.locator('.editor-group-container .view-line span.detected-link', { hasText: '9.5' }).first();
+  await link.click({ modifiers: ['Control'] });
+  try {
+    await frame.waitForFunction(() => Math.abs((document.querySelector('video') as HTMLVideoElement).currentTime - 9.5) < 0.05, undefined, { timeout: 15_000 });
+  } finally {
+    await shot('timestamp-click');
   }
 });
