@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { parseVscan } from '../../server/src/language';
+import { needsProxy, previewProxy } from '../../server/src/video/previewProxy';
+import { probeVideo } from '../../server/src/video/probe';
 import type { FromWebview, PreviewState, TimelineEvent, ToWebview } from '../../webview/src/messages';
 import { eventAt, type TimeTable, timeTable } from '../../webview/src/timeline';
 import { linkedVideo } from './linkedVideo';
@@ -73,7 +75,7 @@ class Preview {
         break;
       }
       case 'playbackError':
-        void vscode.window.showWarningMessage(`The preview cannot play this video (${message.message}). Converting it for preview is not available yet; the annotation is unaffected.`);
+        this.manager.playbackFailed(this, message.message);
         break;
     }
   }
@@ -119,14 +121,47 @@ export class PreviewManager implements vscode.Disposable {
     this.attach(document, panel);
   }
 
-  private attach(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
-    const video = linkedVideo(document);
-    // Only the video's folder and the extension's scripts can be loaded by the webview.
+  private get proxyFolder(): vscode.Uri {
+    return vscode.Uri.joinPath(this.context.globalStorageUri, 'preview-proxies');
+  }
+
+  /** Shows `video` (or its proxy) in the panel; only its folder and our scripts are loadable. */
+  private show(panel: vscode.WebviewPanel, document: vscode.TextDocument, video: vscode.Uri | undefined): void {
     panel.webview.options = {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist'), ...(video ? [vscode.Uri.file(dirname(video.fsPath))] : [])],
     };
     panel.webview.html = this.html(panel.webview, document, video);
+  }
+
+  /**
+   * Webviews cannot play HEVC, ProRes, AAC audio and the like: such a video is shown through
+   * a proxy made once with ffmpeg (H.264 + Opus) in the extension's storage.
+   */
+  private async showPlayable(panel: vscode.WebviewPanel, document: vscode.TextDocument, video: vscode.Uri, force = false): Promise<void> {
+    try {
+      const probe = await probeVideo(video.fsPath, { ffprobePath: vscode.workspace.getConfiguration('videoScan.ffprobe').get<string>('path') || undefined });
+      const reason = needsProxy(probe) ?? (force ? 'a playback error' : undefined);
+      if (!reason) return;
+      const proxy = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Making a preview copy of ${video.path.split('/').pop()} (${reason})`, cancellable: true },
+        (_progress, token) => {
+          const controller = new AbortController();
+          token.onCancellationRequested(() => controller.abort());
+          return previewProxy(video.fsPath, probe.durationSec, this.proxyFolder.fsPath, {
+            signal: controller.signal,
+            ffmpegPath: vscode.workspace.getConfiguration('videoScan.ffmpeg').get<string>('path') || undefined,
+          });
+        });
+      if (this.previews.has(document.uri.toString())) this.show(panel, document, vscode.Uri.file(proxy));
+    } catch (error) {
+      void vscode.window.showWarningMessage(`The preview cannot play this video: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private attach(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
+    const video = linkedVideo(document);
+    this.show(panel, document, video);
+    if (video) void this.showPlayable(panel, document, video);
     const preview = new Preview(document, panel, this);
     const key = document.uri.toString();
     this.previews.set(key, preview);
@@ -145,6 +180,14 @@ export class PreviewManager implements vscode.Disposable {
       editor.setDecorations(this.playingLine, range ? [range] : []);
       if (range && playing && follow) editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     }
+  }
+
+  /** The webview could not play what it was given: make a proxy unless it is one already. */
+  playbackFailed(preview: Preview, message: string): void {
+    const video = linkedVideo(preview.document);
+    const showingProxy = preview.panel.webview.html.includes('preview-proxies');
+    if (video && !showingProxy) void this.showPlayable(preview.panel, preview.document, video, true);
+    else void vscode.window.showWarningMessage(`The preview cannot play this video (${message}); the annotation is unaffected.`);
   }
 
   /** The preview's playhead for a document (for Set Event Start/End). */
