@@ -46,6 +46,15 @@ const targets = [
     external: nodeExternals,
   },
   {
+    // The client suite for @vscode/test-electron (npm run test:vscode); not packaged.
+    ...common,
+    entryPoints: { 'vscode-suite': 'test/vscode/suite.ts' },
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
     ...common,
     entryPoints: { webview: 'webview/src/main.ts' },
     platform: 'browser',
