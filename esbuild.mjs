@@ -46,8 +46,9 @@ const targets = [
     external: nodeExternals,
   },
   {
-    // The client suite for @vscode/test-electron (npm run test:vscode); not packaged.
+    // The client suite for @vscode/test-electron (npm run test:vscode): out/, not packaged.
     ...common,
+    outdir: 'out',
     entryPoints: { 'vscode-suite': 'test/vscode/suite.ts' },
     platform: 'node',
     format: 'cjs',
@@ -66,12 +67,12 @@ const targets = [
 const outdir = 'dist';
 if (watch) {
   for (const options of targets) {
-    const ctx = await esbuild.context({ ...options, outdir });
+    const ctx = await esbuild.context({ outdir, ...options });
     await ctx.watch();
   }
   console.log('esbuild: watching for changes');
 } else {
-  await Promise.all(targets.map((options) => esbuild.build({ ...options, outdir })));
+  await Promise.all(targets.map((options) => esbuild.build({ outdir, ...options })));
   // The CLI is run directly as `vscan`; its shebang comes from the source file.
   await chmod(`${outdir}/cli.js`, 0o755);
 }

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   cpSync(join(root, 'test', 'sample-workspace'), workspace, { recursive: true });
   await runTests({
     extensionDevelopmentPath: root,
-    extensionTestsPath: join(root, 'dist', 'vscode-suite.js'),
+    extensionTestsPath: join(root, 'out', 'vscode-suite.js'),
     launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust'],
     ...(process.env.VSCODE_EXECUTABLE ? { vscodeExecutablePath: process.env.VSCODE_EXECUTABLE } : {}),
   });

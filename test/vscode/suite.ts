@@ -1,6 +1,6 @@
 /**
  * The client suite, run inside VS Code's extension host by @vscode/test-electron (bundled
- * to dist/vscode-suite.js). A small sequential runner: each check either passes or throws.
+ * to out/vscode-suite.js). A small sequential runner: each check either passes or throws.
  */
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
