@@ -30,7 +30,8 @@ const targets = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode'],
+    // The client probes videos and makes preview proxies with the packaged ffmpeg too.
+    external: ['vscode', ...nodeExternals],
   },
   {
     ...common,

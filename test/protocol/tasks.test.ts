@@ -67,3 +67,14 @@ test('without a model configured, the error says what to do', async () => {
     await bare.stop();
   }
 });
+
+test('a long video is captioned in windows, one Scene block per window', async () => {
+  const windowed = await TestClient.start({ model: { path: join(dir, 'tiny'), executionProvider: 'cpu', maxNewTokens: 4 }, video: { window: 1.5, overlap: 0.5 } });
+  try {
+    const result = await windowed.connection.sendRequest(CaptionRequest.type, { video });
+    const text = await readFile(fileURLToPath(result.file), 'utf8');
+    assert.deepEqual(text.match(/^Scene <[\d.]+ - [\d.]+>:/gm), ['Scene <0.0 - 1.5>:', 'Scene <1.0 - 2.5>:', 'Scene <2.0 - 3.0>:']);
+  } finally {
+    await windowed.stop();
+  }
+});

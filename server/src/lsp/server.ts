@@ -23,8 +23,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import * as service from '../language';
 import { ProbeCache } from '../video/probe';
 import { resolveDocumentContext } from '../workspace/videoContext';
-import type { CaptionResult, FindResult } from '../tasks/parse';
-import { candidateNames, captionToVscan, writeNewFile } from '../tasks/writeResult';
+import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
 import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, PartialTextNotification, StatusNotification } from './protocol';
@@ -142,7 +141,10 @@ export function startServer(connection: Connection): void {
     (progress as Partial<WorkDoneProgressServerReporter>).token?.onCancellationRequested(() => controller.abort());
     progress.begin(task === 'caption' ? 'Captioning video' : 'Finding event', 0, 'queued', true);
     try {
-      return await jobs.run({ task, video: path, query, sampling: { ...samplingFromEnv(), ...settings.sampling }, maxNewTokens: task === 'caption' ? settings.maxNewTokens : undefined, ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath }, {
+      return await jobs.run({
+        task, video: path, query, sampling: { ...samplingFromEnv(), ...settings.sampling }, maxNewTokens: task === 'caption' ? settings.maxNewTokens : undefined,
+        ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath, window: settings.window, overlap: settings.overlap,
+      }, {
         signal: controller.signal,
         onProgress: ({ stage, done, total }) => {
           const message = stage === 'generating' ? `generating tokens ${done}` : stage === 'decoding' ? `decoding frames ${done}/${total}` : stage === 'encoding' ? `encoding vision ${done}/${total}` : 'probing';
@@ -166,17 +168,25 @@ export function startServer(connection: Connection): void {
   }
 
   const onCaption = async (params: CaptionParams, token: CancellationToken): Promise<CaptionResponse> => {
-    const result = await videoJob('caption', params.video, undefined, token, await progressFor(params)) as CaptionResult;
+    const result = await videoJob('caption', params.video, undefined, token, await progressFor(params));
+    if (result.task !== 'caption') throw new ResponseError(ErrorCodes.InternalError, 'the engine answered a caption with another task');
     const videoPath = documentPath(params.video)!;
     const out = params.out ? documentPath(params.out) : undefined;
-    const text = captionToVscan(result, basename(videoPath), settings.modelPath ? { Model: basename(settings.modelPath) } : {});
+    const text = windowsToVscan(result.windows, basename(videoPath), settings.modelPath ? { Model: basename(settings.modelPath) } : {});
     const written = await writeNewFile(out ? [out] : candidateNames(videoPath), text);
-    return { file: pathToFileURL(written).href, scene: result.scene, events: result.events, format_ok: result.format_ok, raw: result.raw };
+    return {
+      file: pathToFileURL(written).href,
+      scene: result.windows.map((w) => w.scene).join(' '),
+      events: result.windows.flatMap((w) => w.events),
+      format_ok: result.format_ok,
+      raw: result.raw,
+    };
   };
   connection.onRequest(CaptionRequest.type, onCaption);
 
   const onFind = async (params: FindParams, token: CancellationToken): Promise<FindResponse> => {
-    const result = await videoJob('find', params.video, params.query, token, await progressFor(params)) as FindResult;
+    const result = await videoJob('find', params.video, params.query, token, await progressFor(params));
+    if (result.task !== 'find') throw new ResponseError(ErrorCodes.InternalError, 'the engine answered a find with another task');
     return { span: result.span, format_ok: result.format_ok, raw: result.raw };
   };
   connection.onRequest(FindRequest.type, onFind);

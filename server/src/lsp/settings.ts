@@ -9,7 +9,7 @@ export interface VideoScanConfiguration {
   ffprobe?: { path?: unknown };
   ffmpeg?: { path?: unknown };
   model?: { path?: unknown; executionProvider?: unknown; maxNewTokens?: unknown };
-  video?: { fps?: unknown; minFrames?: unknown; maxFrames?: unknown; maxPixels?: unknown };
+  video?: { fps?: unknown; minFrames?: unknown; maxFrames?: unknown; maxPixels?: unknown; window?: unknown; overlap?: unknown };
 }
 
 export interface ServerSettings {
@@ -21,6 +21,9 @@ export interface ServerSettings {
   maxNewTokens: number;
   /** Overrides of the training sampling defaults (unset: the defaults). */
   sampling: Partial<Pick<SamplingOptions, 'fps' | 'minFrames' | 'maxFrames' | 'maxPixels'>>;
+  /** Long videos: window length and overlap in seconds (unset: FPS_MAX_FRAMES / FPS and 10). */
+  window: number | undefined;
+  overlap: number | undefined;
 }
 
 function positive(value: unknown, integer: boolean): number | undefined {
@@ -58,5 +61,7 @@ export function readServerSettings(raw: unknown): ServerSettings {
     executionProvider: ep === 'cuda' || ep === 'cpu' ? ep : 'auto',
     maxNewTokens: positive(config.model?.maxNewTokens, true) ?? 2048,
     sampling,
+    window: positive(video.window, false),
+    overlap: typeof video.overlap === 'number' && Number.isFinite(video.overlap) && video.overlap >= 0 ? video.overlap : undefined,
   };
 }

@@ -41,10 +41,14 @@ async function handle(message: ToEngine): Promise<void> {
           onProgress: (progress: TaskProgress) => send({ type: 'progress', id: message.id, progress }),
           onText: (text: string) => send({ type: 'token', id: message.id, token: -1, text }),
         };
-        const { run: _run, ...result } = request.task === 'caption'
-          ? await model.caption(request.video, options)
-          : await model.find(request.video, request.query ?? '', options);
-        send({ type: 'taskDone', id: message.id, result });
+        const long = { window: request.window, overlap: request.overlap };
+        if (request.task === 'caption') {
+          const { windows, merged, format_ok, raw } = await model.captionLong(request.video, { ...options, ...long });
+          send({ type: 'taskDone', id: message.id, result: { task: 'caption', windows, merged, format_ok, raw } });
+        } else {
+          const result = await model.findLong(request.video, request.query ?? '', { ...options, ...long });
+          send({ type: 'taskDone', id: message.id, result: { task: 'find', ...result } });
+        }
       } finally {
         cancelled.delete(message.id);
       }

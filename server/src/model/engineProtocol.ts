@@ -2,8 +2,9 @@
  * The messages between the engine host (language server or CLI) and the engine process.
  * One discriminated union per direction, keyed on `type`, imported by both sides.
  */
-import type { CaptionResult, FindResult } from '../tasks/parse';
-import type { TaskProgress } from '../tasks/videoTasks';
+import type { FindResult } from '../tasks/parse';
+import type { FindCandidate, TaskProgress } from '../tasks/videoTasks';
+import type { WindowCaption } from '../tasks/windows';
 import type { SamplingOptions } from '../video/plan';
 import type { GenerateOptions, GenerateResult } from './engine';
 import type { RuntimeOptions, SessionReport } from './runtime';
@@ -19,9 +20,15 @@ export interface VideoTaskRequest {
   prompt?: string;
   ffmpegPath?: string;
   ffprobePath?: string;
+  /** Long videos: window length and overlap in seconds (defaults: FPS_MAX_FRAMES / FPS, 10). */
+  window?: number;
+  overlap?: number;
 }
 
-export type VideoTaskResult = Omit<CaptionResult, never> | FindResult;
+/** Caption: the windows (one for a short video), each with its scene and source-time events. */
+export type VideoTaskResult =
+  | { task: 'caption'; windows: WindowCaption[]; merged: number; format_ok: boolean; raw: string }
+  | ({ task: 'find' } & FindResult & { candidates: FindCandidate[] });
 
 /** Generation options that cross the process boundary (no callbacks, no signals). */
 export type RemoteGenerateOptions = Omit<GenerateOptions, 'onToken' | 'onLogits' | 'signal' | 'visual'> & {
