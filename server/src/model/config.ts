@@ -3,8 +3,8 @@
  * the engine needs is read from here (never hard-coded), and anything missing, mistyped or
  * unsupported fails with a message naming the file and the key.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readJsonObject } from '../io/json';
 import { CheckpointError } from './safetensors';
 
 export type LayerType = 'linear_attention' | 'full_attention';
@@ -170,20 +170,9 @@ function readVision(r: Reader): VisionConfig {
 
 export async function readModelConfig(checkpointDir: string): Promise<ModelConfig> {
   const file = join(checkpointDir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new CheckpointError(`${file}: missing (is ${checkpointDir} a Hugging Face checkpoint folder?)`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CheckpointError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new CheckpointError(`${file}: expected a JSON object`);
-  const root = new Reader(file, '', json as Record<string, unknown>);
+  const json = await readJsonObject(file, (message) => new CheckpointError(message));
+  if (!json) throw new CheckpointError(`${file}: missing (is ${checkpointDir} a Hugging Face checkpoint folder?)`);
+  const root = new Reader(file, '', json);
   const modelType = root.raw('model_type');
   if (typeof modelType !== 'string' || !SUPPORTED_MODEL_TYPES.includes(modelType)) {
     throw new CheckpointError(`${file}: model_type ${JSON.stringify(modelType)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);

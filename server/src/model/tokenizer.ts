@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { readJsonObject } from '../io/json';
 import { CheckpointError } from './safetensors';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'video' } | { type: 'image' };
@@ -16,19 +17,9 @@ export interface ChatMessage {
 }
 
 async function readJson(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new CheckpointError(`${file}: missing`);
-  }
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a JSON object');
-    return value as Record<string, unknown>;
-  } catch (error) {
-    throw new CheckpointError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
+  const value = await readJsonObject(file, (message) => new CheckpointError(message));
+  if (!value) throw new CheckpointError(`${file}: missing`);
+  return value;
 }
 
 export class ModelTokenizer {

@@ -1,6 +1,6 @@
 /** Reads the vision geometry (patch sizes, mean/std) from a checkpoint's preprocessor config. */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readJsonObject } from '../io/json';
 import { DEFAULT_GEOMETRY, type VisionGeometry } from './plan';
 
 export class CheckpointConfigError extends Error {
@@ -31,20 +31,8 @@ function triple(file: string, config: Record<string, unknown>, key: string, fall
 export async function readVisionGeometry(checkpointDir: string): Promise<VisionGeometry> {
   for (const name of ['video_preprocessor_config.json', 'preprocessor_config.json']) {
     const file = join(checkpointDir, name);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      continue;
-    }
-    let config: unknown;
-    try {
-      config = JSON.parse(text);
-    } catch (error) {
-      throw new CheckpointConfigError(`${file}: not valid JSON (${(error as Error).message})`);
-    }
-    if (!config || typeof config !== 'object' || Array.isArray(config)) throw new CheckpointConfigError(`${file}: expected a JSON object`);
-    const c = config as Record<string, unknown>;
+    const c = await readJsonObject(file, (message) => new CheckpointConfigError(message));
+    if (!c) continue;
     return {
       patchSize: positiveInteger(file, c, 'patch_size', DEFAULT_GEOMETRY.patchSize),
       temporalPatchSize: positiveInteger(file, c, 'temporal_patch_size', DEFAULT_GEOMETRY.temporalPatchSize),
