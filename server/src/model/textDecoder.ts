@@ -137,26 +137,21 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: (name: string) => s
       const kRaw = reshape(linear(x, `${p}.self_attn.k_proj.weight`), [1, -1, t.numKeyValueHeads, t.headDim]);
       const k = applyRotary(transpose(rmsNorm(kRaw, w(`${p}.self_attn.k_norm.weight`), true), [0, 2, 1, 3]));
       const v = transpose(reshape(linear(x, `${p}.self_attn.v_proj.weight`), [1, -1, t.numKeyValueHeads, t.headDim]), [0, 2, 1, 3]);
-      const keys = g.o('Concat', [pastKey, k], { axis: { int: 2 } });
-      const values = g.o('Concat', [pastValue, v], { axis: { int: 2 } });
+      // Grouped-query attention by ONNX Runtime's GroupQueryAttention contrib operator (CPU
+      // kernel): packed [1, seq, heads·dim] inputs, the cache as [1, kv_heads, past, dim],
+      // causal over absolute positions (seqlens_k = total − 1). Rotary is applied above
+      // (the interleaved multimodal kind, which the operator's own rotary does not know).
+      const pack = (x: string, heads: number) => reshape(transpose(x, [0, 2, 1, 3]), [1, -1, heads * t.headDim]);
+      const total = g.o('Add', [g.o('Gather', [g.o('Shape', [pastKey]), i64([2])]), seqLen]); // [1]
+      const seqlensK = g.o('Cast', [g.o('Sub', [total, i64([1])])], { to: { int: DT.INT32 } });
+      const totalLength = g.o('Squeeze', [g.o('Cast', [total], { to: { int: DT.INT32 } }), i64([0])]);
+      const [merged, keys, values] = g.op('GroupQueryAttention', [pack(q, t.numAttentionHeads), pack(k, t.numKeyValueHeads), pack(v, t.numKeyValueHeads), pastKey, pastValue, seqlensK, totalLength], {
+        num_heads: { int: t.numAttentionHeads },
+        kv_num_heads: { int: t.numKeyValueHeads },
+        scale: { float: 1 / Math.sqrt(t.headDim) },
+      }, { outputs: 3, domain: 'com.microsoft' });
       present.set(`present_key.${layer}`, keys);
       present.set(`present_value.${layer}`, values);
-      const groups = t.numAttentionHeads / t.numKeyValueHeads;
-      const repeat = (kv: string) => groups === 1 ? kv : reshape(
-        g.o('Expand', [g.o('Unsqueeze', [kv, i64([2])]), g.o('Concat', [i64([1, t.numKeyValueHeads, groups]), g.o('Slice', [g.o('Shape', [kv]), i64([2]), i64([4])])], { axis: { int: 0 } })]),
-        [1, t.numAttentionHeads, -1, t.headDim]);
-      const scores = g.o('Mul', [g.o('MatMul', [q, transpose(repeat(keys), [0, 1, 3, 2])]), scalar(1 / Math.sqrt(t.headDim))]);
-      // Causal mask over [seq, past + seq]: key j is visible to query i when j − i ≤ past.
-      const total = g.o('Gather', [g.o('Shape', [keys]), i64([2])]);
-      const past = g.o('Sub', [total, seqLen]);
-      const zero = i64([0]);
-      const one = i64([1]);
-      const qIdx = g.o('Unsqueeze', [g.o('Range', [g.o('Squeeze', [zero]), g.o('Squeeze', [seqLen]), g.o('Squeeze', [one])]), i64([1])]);
-      const kIdx = g.o('Unsqueeze', [g.o('Range', [g.o('Squeeze', [zero]), g.o('Squeeze', [total]), g.o('Squeeze', [one])]), i64([0])]);
-      const visible = g.o('LessOrEqual', [g.o('Sub', [kIdx, qIdx]), past]);
-      const masked = g.o('Where', [visible, scores, scalar(-Infinity)]);
-      const attended = g.o('MatMul', [g.o('Softmax', [masked], { axis: { int: -1 } }), repeat(values)]);
-      const merged = reshape(transpose(attended, [0, 2, 1, 3]), [1, -1, t.numAttentionHeads * t.headDim]);
       const gated = g.o('Mul', [merged, g.o('Sigmoid', [reshape(gate, [1, -1, t.numAttentionHeads * t.headDim])])]);
       mixed = linear(gated, `${p}.self_attn.o_proj.weight`);
     } else {
