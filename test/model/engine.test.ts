@@ -30,9 +30,12 @@ test('incremental decoding reproduces a full recomputation (model check)', async
   assert.equal(report.executionProvider, 'cpu');
 });
 
-test('weights are referenced in place: the graph sits beside hard links, not copies', () => {
+test('weights are referenced in place: the graph sits beside hard links, not copies; loading reports its stages', async () => {
   assert.equal(engine.report.weightFiles, 'hard-linked');
   assert.ok(engine.report.modelFile?.startsWith(cacheDir));
+  const stages: string[] = [];
+  await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir, onLoadProgress: (stage) => stages.push(stage) });
+  assert.deepEqual(stages, ['checkpoint', 'graph', 'weights', 'session']);
 });
 
 test('a prompt split over two runs gives the same logits as one run', async () => {

@@ -27,7 +27,7 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
     if (!Number.isFinite(value) || value < 0 || (integer && !Number.isSafeInteger(value))) throw new UsageError(`--${flag} needs a ${integer ? 'non-negative integer' : 'non-negative number'}, got "${raw}"`);
     return value;
   };
-  const engine = await TextEngine.load(values.model, { executionProvider: executionProvider(values.ep) });
+  const engine = await TextEngine.load(values.model, { executionProvider: executionProvider(values.ep), onLoadProgress: loadProgress(values.json === true) });
   if (engine.report.fallbackReason && !values.json) console.error(engine.report.fallbackReason);
   const prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: values.prompt }]));
   let printed = 0;
@@ -57,6 +57,11 @@ export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a smal
                  [--loop-steps K] [--json]   (greedy tokens per session run, default 16; 1: one run per token)`;
 
 const EP_CHOICES = ['auto', 'cuda', 'cpu'] as const;
+
+/** Load stages on stderr (not with --json, whose stdout must stay clean anyway). */
+function loadProgress(quiet: boolean): ((stage: string, detail: string) => void) | undefined {
+  return quiet ? undefined : (_stage, detail) => process.stderr.write(`${detail}…\n`);
+}
 
 function executionProvider(value: string | undefined): (typeof EP_CHOICES)[number] {
   if (value === undefined) return 'auto';
@@ -110,10 +115,11 @@ export async function runModelCommand(args: string[]): Promise<number> {
       return 0;
     }
     case 'check': {
-      const report = await checkModel(dir, { executionProvider: executionProvider(values.ep) });
+      const report = await checkModel(dir, { executionProvider: executionProvider(values.ep), onLoadProgress: loadProgress(values.json === true) });
       if (values.json) console.log(JSON.stringify(report, null, 2));
       else {
         if (report.fallbackReason) console.error(report.fallbackReason);
+        console.log(`loaded ${report.loaded.dir}: ${(report.loaded.parameters / 1e6).toFixed(2)} M parameters, ${(report.loaded.weightsBytes / 2 ** 30).toFixed(3)} GiB of weights (${report.loaded.weightFiles}), graph ${report.loaded.modelFile ?? 'in memory'}`);
         console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider}, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance 1e-4), tokens ${report.tokensMatch ? 'match' : 'differ'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
       }
       return report.ok ? 0 : 1;

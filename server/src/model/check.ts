@@ -17,6 +17,8 @@ export interface CheckReport {
   decodeTokensPerSec: number;
   promptTokens: number;
   generatedTokens: number;
+  /** What was loaded, from where, how big. */
+  loaded: { dir: string; weightsBytes: number; weightFiles: string; modelFile?: string; parameters: number };
 }
 
 export const CHECK_TOLERANCE = 1e-4;
@@ -63,5 +65,12 @@ export async function checkModel(dir: string, options: RuntimeOptions & { steps?
     decodeTokensPerSec: steps / (decodeMs / 1000),
     promptTokens: prompt.length,
     generatedTokens: steps,
+    loaded: {
+      dir,
+      weightsBytes: engine.report.weightsBytes,
+      weightFiles: engine.report.weightFiles,
+      ...(engine.report.modelFile ? { modelFile: engine.report.modelFile } : {}),
+      parameters: [...engine.checkpoint.tensors.values()].reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0),
+    },
   };
 }

@@ -107,6 +107,7 @@ export class TextEngine {
   ) {}
 
   static async load(dir: string, options: RuntimeOptions = {}): Promise<TextEngine> {
+    options.onLoadProgress?.('checkpoint', `reading ${dir}`);
     const checkpoint = await openCheckpoint(dir);
     const tokenizer = await ModelTokenizer.load(dir);
     const { session, report } = await createSession(checkpoint, (location) => buildTextModel(checkpoint, location), 'text-model', options);

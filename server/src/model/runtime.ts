@@ -26,8 +26,13 @@ export interface SessionReport {
   loadMs: number;
 }
 
+/** Where loading is: reading headers, building the graph, linking the weights, starting the session. */
+export type LoadStage = 'checkpoint' | 'graph' | 'weights' | 'session';
+
 export interface RuntimeOptions {
   executionProvider?: ExecutionProviderChoice;
+  /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
+  onLoadProgress?: (stage: LoadStage, detail: string) => void;
   intraOpThreads?: number;
   /** Folder for generated graphs (default: the user's cache). */
   cacheDir?: string;
@@ -63,6 +68,7 @@ export async function createSession(
   options: RuntimeOptions = {},
 ): Promise<{ session: ort.InferenceSession; report: SessionReport }> {
   const started = performance.now();
+  options.onLoadProgress?.('graph', `building the ${name} graph`);
   const graph = build(linkName);
   const bytes = encodeModel(graph);
   const key = createHash('sha1').update(checkpoint.dir).update(bytes).digest('hex').slice(0, 16);
@@ -71,6 +77,7 @@ export async function createSession(
   let weightFiles: SessionReport['weightFiles'] = 'hard-linked';
   let modelFile: string | undefined = join(folder, `${name}.onnx`);
   const externalData: { path: string; data: Uint8Array }[] = [];
+  options.onLoadProgress?.('weights', `linking ${checkpoint.files.length} weight file(s), ${(weightsBytes / 2 ** 30).toFixed(2)} GiB`);
   try {
     await mkdir(folder, { recursive: true });
     for (const file of checkpoint.files) {
@@ -87,6 +94,7 @@ export async function createSession(
     for (const file of checkpoint.files) externalData.push({ path: linkName(file.path), data: new Uint8Array(await readFile(file.path)) });
   }
   const choice = options.executionProvider ?? 'auto';
+  options.onLoadProgress?.('session', `starting ONNX Runtime (${choice}) and converting the weights`);
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
