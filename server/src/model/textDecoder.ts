@@ -159,11 +159,12 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: (name: string) => s
       const valueDim = t.linearNumValueHeads * t.linearValueHeadDim;
       const convDim = keyDim * 2 + valueDim;
       const a = `${p}.linear_attn`;
-      // Causal depthwise conv over [state, new inputs]; the state keeps the last kernel−1 inputs.
+      // Causal depthwise conv with SiLU over [state, new inputs] by ONNX Runtime's
+      // CausalConvWithState contrib operator; the state keeps the last kernel−1 inputs.
       const qkv = transpose(linear(x, `${a}.in_proj_qkv.weight`), [0, 2, 1]); // [1, C, seq]
-      const window = g.o('Concat', [io.cache(`past_conv.${layer}`), qkv], { axis: { int: 2 } });
-      present.set(`present_conv.${layer}`, g.o('Slice', [window, i64([-(t.linearConvKernel - 1)]), i64([2147483647]), i64([2])]));
-      const conv = silu(g.o('Conv', [window, w(`${a}.conv1d.weight`)], { group: { int: convDim }, kernel_shape: { ints: [t.linearConvKernel] } }));
+      const [conv, convState] = g.op('CausalConvWithState', [qkv, w(`${a}.conv1d.weight`), g.constFloat(new Float32Array(convDim), [convDim]), io.cache(`past_conv.${layer}`)],
+        { activation: { string: 'silu' } }, { outputs: 2, domain: 'com.microsoft' });
+      present.set(`present_conv.${layer}`, convState);
       const [qc, kc, vc] = g.op('Split', [transpose(conv, [0, 2, 1]), i64([keyDim, keyDim, valueDim])], { axis: { int: -1 } }, { outputs: 3 });
       const l2 = (v: string) => g.o('Mul', [v, g.o('Reciprocal', [g.o('Sqrt', [g.o('Add', [g.o('ReduceSum', [g.o('Mul', [v, v]), i64([-1])], { keepdims: { int: 1 } }), scalar(1e-6)])])])]);
       const heads = (v: string, n: number, d: number) => reshape(v, [-1, n, d]); // [seq, heads, dim]
