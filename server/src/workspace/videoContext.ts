@@ -22,10 +22,25 @@ async function fileSize(path: string): Promise<{ size: number; mtimeMs: number }
 
 async function siblingVideos(folder: string): Promise<string[]> {
   try {
-    return (await readdir(folder)).filter(isVideoFileName).sort().slice(0, MAX_SIBLINGS);
+    return (await readdir(folder)).filter(isVideoFileName).sort();
   } catch {
     return [];
   }
+}
+
+/**
+ * Where a document's video is, by the format's rule: the `Video:` header (relative to the
+ * document's folder, or absolute), else a video with the document's base name among
+ * `siblings` (the video file names in its folder). Existence is the caller's to check.
+ * Shared by the language server, the CLI and the VS Code client.
+ */
+export function linkedVideoPath(doc: VscanDocument, documentPath: string, siblings: readonly string[]): { path: string; explicit: boolean } | undefined {
+  const folder = dirname(documentPath);
+  const header = findHeader(doc, 'video');
+  if (header) return { path: header.value ? (isAbsolute(header.value) ? header.value : resolve(folder, header.value)) : folder, explicit: true };
+  const base = basename(documentPath, extname(documentPath));
+  const match = siblings.find((name) => basename(name, extname(name)) === base);
+  return match ? { path: join(folder, match), explicit: false } : undefined;
 }
 
 export interface ResolvedContext {
@@ -42,28 +57,20 @@ export interface ResolveOptions {
 
 /** The video linked by a document at `documentPath` (an absolute file path). */
 export async function resolveDocumentContext(doc: VscanDocument, documentPath: string, options: ResolveOptions): Promise<ResolvedContext> {
-  const folder = dirname(documentPath);
-  const siblings = await siblingVideos(folder);
-  const header = findHeader(doc, 'video');
-  let video: LinkedVideo | undefined;
-  if (header) {
-    const path = header.value ? (isAbsolute(header.value) ? header.value : resolve(folder, header.value)) : folder;
-    video = { path, uri: pathToFileURL(path).href, explicit: true, exists: header.value !== '' && (await fileSize(path)) !== undefined };
-  } else {
-    const base = basename(documentPath, extname(documentPath));
-    const match = siblings.find((name) => basename(name, extname(name)) === base);
-    if (match) {
-      const path = join(folder, match);
-      video = { path, uri: pathToFileURL(path).href, explicit: false, exists: true };
-    }
-  }
-  const context: DocumentContext = { video, siblingVideos: siblings };
+  const siblings = await siblingVideos(dirname(documentPath));
+  const linked = linkedVideoPath(doc, documentPath, siblings);
+  // A sibling was just listed, so it exists; a header's file must be checked (a folder is not a video).
+  const video: LinkedVideo | undefined = linked && {
+    ...linked,
+    uri: pathToFileURL(linked.path).href,
+    exists: !linked.explicit || (await fileSize(linked.path)) !== undefined,
+  };
+  const context: DocumentContext = { video, siblingVideos: siblings.slice(0, MAX_SIBLINGS) };
   if (!video?.exists) return { context };
 
-  const linked = video;
-  const probe = options.probes.get(linked.path).then(
-    (result) => { linked.durationSec = result.durationSec; },
-    (error: unknown) => { linked.probeError = error instanceof Error && 'reason' in error ? String(error.reason) : String(error); },
+  const probe = options.probes.get(video.path).then(
+    (result) => { video.durationSec = result.durationSec; },
+    (error: unknown) => { video.probeError = error instanceof Error && 'reason' in error ? String(error.reason) : String(error); },
   );
   if (options.probeWaitMs === Infinity) {
     await probe;
@@ -76,5 +83,5 @@ export async function resolveDocumentContext(doc: VscanDocument, documentPath: s
   ]);
   clearTimeout(timer);
   // A probe still running is reported as pending; its result lands in a later validation.
-  return finished ? { context } : { context: { ...context, video: { ...linked } }, pendingProbe: probe };
+  return finished ? { context } : { context: { ...context, video: { ...video } }, pendingProbe: probe };
 }
