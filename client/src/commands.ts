@@ -4,12 +4,14 @@
  * Model commands run only in trusted workspaces.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { type LanguageClient, WorkDoneProgress } from 'vscode-languageclient/node';
 import { eventsOnLine, formatTime, isVideoFileName, parseVscan } from '../../server/src/language';
 import { CaptionRequest, FindRequest } from '../../server/src/lsp/protocol';
+import { expandPaths } from '../../server/src/cli/files';
+import { candidateNames } from '../../server/src/tasks/writeResult';
 import { linkedVideo } from './linkedVideo';
 import type { PreviewManager } from './preview';
 
@@ -39,13 +41,6 @@ async function withServerProgress<R>(client: LanguageClient, title: string, run:
       listener.dispose();
     }
   });
-}
-
-function videosIn(folder: string): string[] {
-  return (readdirSync(folder, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
-    .filter((entry) => entry.isFile() && isVideoFileName(entry.name))
-    .map((entry) => join(entry.parentPath ?? folder, entry.name))
-    .sort();
 }
 
 async function captionOne(client: LanguageClient, video: vscode.Uri, label: string): Promise<vscode.Uri | undefined> {
@@ -98,9 +93,9 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
     if (!requireTrust()) return;
     const folder = uri ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false }))?.[0];
     if (!folder) return;
-    const videos = videosIn(folder.fsPath);
-    // Resume: videos that already have their .vscan are skipped.
-    const todo = videos.filter((v) => !existsSync(join(dirname(v), `${basename(v, extname(v))}.vscan`)));
+    const videos = await expandPaths([folder.fsPath], isVideoFileName);
+    // Resume: videos that already have their .vscan are skipped (as `vscan caption` does).
+    const todo = videos.filter((v) => !existsSync(candidateNames(v, 1)[0]));
     let done = 0;
     for (const [i, video] of todo.entries()) {
       if (await captionOne(client, vscode.Uri.file(video), `Captioning ${i + 1}/${todo.length}: ${basename(video)}`)) done++;
