@@ -12,7 +12,7 @@ import { prepareVideo, type PreparedVideo } from '../video/pipeline';
 import type { SamplingOptions, VisionGeometry } from '../video/plan';
 import { type CaptionResult, type FindResult, parseCaption, parseFind } from './parse';
 import { readPrompts, type TaskPrompts } from './prompts';
-import { probeVideo } from '../video/probe';
+import { probeVideo, type VideoProbe } from '../video/probe';
 import { withTimeOrigin } from '../video/plan';
 import { mergeWindowEvents, planWindows, type TimeWindow, type WindowCaption } from './windows';
 import { buildVideoPrompt, type VideoPrompt } from './videoPrompt';
@@ -41,6 +41,13 @@ export interface VideoTaskOptions {
   pairsPerRun?: number;
   /** Show the model times from this origin (a window's start) instead of 0. */
   timeOrigin?: number;
+  /** The video's probe when the caller has it (windows of one video share one). */
+  probe?: VideoProbe;
+}
+
+/** The options for one window of a long video: sample only it, and show it from time 0. */
+function inWindow<T extends VideoTaskOptions>(options: T, window: TimeWindow): T {
+  return { ...options, sampling: { ...options.sampling, start: window.start, end: window.end }, timeOrigin: window.start };
 }
 
 export interface LongVideoOptions {
@@ -134,6 +141,7 @@ export class VideoModel {
       ffmpegPath: options.ffmpegPath,
       ffprobePath: options.ffprobePath,
       signal: options.signal,
+      probe: options.probe,
       onFrame: (done, total) => options.onProgress?.({ stage: 'decoding', done, total }),
     });
     const visionStarted = performance.now();
@@ -171,14 +179,14 @@ export class VideoModel {
 
   /** Captions a video of any length: one window when it fits, overlapping windows otherwise. */
   async captionLong(videoFile: string, options: VideoTaskOptions & LongVideoOptions & { prompt?: string }): Promise<LongCaption> {
-    const windows = await this.windowsFor(videoFile, options);
+    const { windows, probe } = await this.windowsFor(videoFile, options);
     const captions: WindowCaption[] = [];
     const raws: string[] = [];
     const timings: LongCaption['timings'] = [];
     let firstRun: VideoTaskRun | undefined;
     for (const window of windows) {
       const single = windows.length === 1;
-      const result = await this.caption(videoFile, { ...options, ...(single ? {} : { sampling: { ...options.sampling, start: window.start, end: window.end }, timeOrigin: window.start }) });
+      const result = await this.caption(videoFile, single ? { ...options, probe } : inWindow({ ...options, probe }, window));
       const shift = single ? 0 : window.start;
       captions.push({
         window,
@@ -199,14 +207,14 @@ export class VideoModel {
    * centred on the best answer is asked again, and its span (in source time) is the result.
    */
   async findLong(videoFile: string, query: string, options: VideoTaskOptions & LongVideoOptions & { prompt?: string }): Promise<LongFind> {
-    const windows = await this.windowsFor(videoFile, options);
+    const { windows, probe } = await this.windowsFor(videoFile, options);
     if (windows.length === 1) {
-      const { run: _run, ...result } = await this.find(videoFile, query, options);
+      const { run: _run, ...result } = await this.find(videoFile, query, { ...options, probe });
       return { ...result, candidates: [{ window: windows[0], span: result.span, format_ok: result.format_ok }] };
     }
     const candidates: FindCandidate[] = [];
     for (const window of windows) {
-      const result = await this.find(videoFile, query, { ...options, sampling: { ...options.sampling, start: window.start, end: window.end }, timeOrigin: window.start });
+      const result = await this.find(videoFile, query, inWindow({ ...options, probe }, window));
       const span = result.span && ([result.span[0] + window.start, result.span[1] + window.start] as [number, number]);
       candidates.push({ window, span, format_ok: result.format_ok });
     }
@@ -218,15 +226,16 @@ export class VideoModel {
     const middle = (best.span[0] + best.span[1]) / 2;
     const start = Math.max(0, Math.min(middle - length / 2, duration - length));
     const focus = { start, end: Math.min(duration, start + length) };
-    const final = await this.find(videoFile, query, { ...options, sampling: { ...options.sampling, start: focus.start, end: focus.end }, timeOrigin: focus.start });
+    const final = await this.find(videoFile, query, inWindow({ ...options, probe }, focus));
     const span = final.span && ([final.span[0] + focus.start, final.span[1] + focus.start] as [number, number]);
     return { raw: final.raw, span: span ?? best.span, format_ok: final.format_ok, candidates: [...candidates, { window: focus, span, format_ok: final.format_ok }] };
   }
 
-  private async windowsFor(videoFile: string, options: VideoTaskOptions & LongVideoOptions): Promise<TimeWindow[]> {
-    const probe = await probeVideo(videoFile, { ffprobePath: options.ffprobePath, signal: options.signal });
+  /** The video's windows, and its probe (made once here and shared by every window's run). */
+  private async windowsFor(videoFile: string, options: VideoTaskOptions & LongVideoOptions): Promise<{ windows: TimeWindow[]; probe: VideoProbe }> {
+    const probe = options.probe ?? (await probeVideo(videoFile, { ffprobePath: options.ffprobePath, signal: options.signal }));
     const length = options.window ?? options.sampling.maxFrames / options.sampling.fps;
-    return planWindows(probe.durationSec, length, options.overlap ?? Math.min(10, length / 4));
+    return { windows: planWindows(probe.durationSec, length, options.overlap ?? Math.min(10, length / 4)), probe };
   }
 
   async find(videoFile: string, query: string, options: VideoTaskOptions & { prompt?: string }): Promise<FindResult & { run: VideoTaskRun }> {
