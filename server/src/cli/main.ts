@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { DIAGNOSTIC_CODES, normalizeSettings, type VscanSettings } from '../language';
 import { checkFiles, formatFile, renderDiagnostic } from './check';
-import { UsageError } from './usage';
+import { numberFlag, UsageError } from './usage';
 import { CheckpointConfigError } from '../video/geometry';
 import { PlanError } from '../video/plan';
 import { VideoError } from '../video/probe';
@@ -37,12 +37,6 @@ Options for check:
 
 Codes: ${DIAGNOSTIC_CODES.join(', ')}`;
 
-function number(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new UsageError(`--${flag} needs a non-negative number, got "${value}"`);
-  return parsed;
-}
 
 function settingsFrom(values: { severity?: string[]; 'range-tolerance'?: string; 'overlap-tolerance'?: string; 'time-style'?: string }): VscanSettings {
   const severity: Record<string, string> = {};
@@ -57,8 +51,8 @@ function settingsFrom(values: { severity?: string[]; 'range-tolerance'?: string;
   if (style !== undefined && style !== 'seconds' && style !== 'clock') throw new UsageError(`--time-style is seconds or clock, got "${style}"`);
   return normalizeSettings({
     severity,
-    rangeTolerance: number('range-tolerance', values['range-tolerance']),
-    overlapTolerance: number('overlap-tolerance', values['overlap-tolerance']),
+    rangeTolerance: numberFlag('range-tolerance', values['range-tolerance'], { allowZero: true }),
+    overlapTolerance: numberFlag('overlap-tolerance', values['overlap-tolerance'], { allowZero: true }),
     timeStyle: style,
   });
 }

@@ -10,7 +10,7 @@ import { writeNpy } from '../io/npy';
 import { checkModel } from '../model/check';
 import { argmax, TextEngine, textPositions } from '../model/engine';
 import { stripThink } from '../model/tokenizer';
-import { UsageError } from './usage';
+import { numberFlag, UsageError } from './usage';
 
 /** \`vscan generate --model DIR --prompt TEXT\`: raw text generation through the chat template. */
 export async function runGenerateCommand(args: string[]): Promise<number> {
@@ -21,23 +21,17 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
   } });
   if (positionals.length) throw new UsageError('generate takes no positional arguments here (video prompts come with vscan caption/find)');
   if (!values.model || values.prompt === undefined) throw new UsageError('generate needs --model DIR and --prompt TEXT');
-  const number = (flag: string, raw: string | undefined, fallback: number, integer: boolean) => {
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0 || (integer && !Number.isSafeInteger(value))) throw new UsageError(`--${flag} needs a ${integer ? 'non-negative integer' : 'non-negative number'}, got "${raw}"`);
-    return value;
-  };
   const engine = await TextEngine.load(values.model, { executionProvider: executionProvider(values.ep), onLoadProgress: loadProgress(values.json === true) });
   if (engine.report.fallbackReason && !values.json) console.error(engine.report.fallbackReason);
   const prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: values.prompt }]));
   let printed = 0;
   const result = await engine.generate(prompt, {
-    maxNewTokens: number('max-new-tokens', values['max-new-tokens'], 256, true),
+    maxNewTokens: numberFlag('max-new-tokens', values['max-new-tokens'], { integer: true, allowZero: true }) ?? 256,
     doSample: values.sample === true,
-    temperature: number('temperature', values.temperature, 1, false),
-    topP: number('top-p', values['top-p'], 1, false),
-    seed: number('seed', values.seed, 0, true),
-    loopSteps: values['loop-steps'] === undefined ? undefined : Math.max(1, number('loop-steps', values['loop-steps'], 1, true)),
+    temperature: numberFlag('temperature', values.temperature, { allowZero: true }) ?? 1,
+    topP: numberFlag('top-p', values['top-p'], { allowZero: true }) ?? 1,
+    seed: numberFlag('seed', values.seed, { integer: true, allowZero: true }) ?? 0,
+    loopSteps: values['loop-steps'] === undefined ? undefined : Math.max(1, numberFlag('loop-steps', values['loop-steps'], { integer: true, allowZero: true })!),
     onToken: values.json ? undefined : (_id, text) => {
       process.stdout.write(text.slice(printed));
       printed = text.length;

@@ -8,7 +8,7 @@ import { samplingFromEnv } from '../video/plan';
 import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
 import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
 import { expandPaths, isVideoName } from './files';
-import { UsageError } from './usage';
+import { numberFlag, UsageError } from './usage';
 
 export const TASK_HELP = `  vscan caption <video|folder>... --model DIR [--out FILE] [--json] [--ep auto|cuda|cpu] [--max-new-tokens N]
                 [--window S] [--overlap S] [--force] [--dump DIR]
@@ -64,14 +64,8 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
   if (values.out && videos.length > 1) throw new UsageError('--out names one file: caption one video with it');
   const ep = (values.ep ?? 'auto') as ExecutionProviderChoice;
   if (!['auto', 'cuda', 'cpu'].includes(ep)) throw new UsageError(`--ep is auto, cuda or cpu, got "${values.ep}"`);
-  const positive = (flag: string, raw: string | undefined, integer: boolean, allowZero = false) => {
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || (integer && !Number.isSafeInteger(value))) throw new UsageError(`--${flag} needs a ${allowZero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}, got "${raw}"`);
-    return value;
-  };
-  const maxNewTokens = positive('max-new-tokens', values['max-new-tokens'], true);
-  const long = { window: positive('window', values.window, false), overlap: positive('overlap', values.overlap, false, true) };
+  const maxNewTokens = numberFlag('max-new-tokens', values['max-new-tokens'], { integer: true });
+  const long = { window: numberFlag('window', values.window), overlap: numberFlag('overlap', values.overlap, { allowZero: true }) };
   if (long.window !== undefined && long.overlap !== undefined && long.overlap >= long.window) throw new UsageError('--overlap must be shorter than --window');
   const model = await VideoModel.load(values.model, { executionProvider: ep });
   if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);

@@ -9,7 +9,7 @@ import { prepareVideo, planVideo } from '../video/pipeline';
 import { PlanError, samplingFromEnv, type SamplingOptions } from '../video/plan';
 import type { VideoProbe } from '../video/probe';
 import type { FramePlan } from '../video/plan';
-import { UsageError } from './usage';
+import { numberFlag, UsageError } from './usage';
 
 export const VIDEO_HELP = `  vscan probe <video> [--json] [--dump DIR] [sampling options]
   vscan frames <video> --out DIR [sampling options]
@@ -37,15 +37,6 @@ const OPTIONS = {
   threads: { type: 'string' },
 } as const;
 
-function numberFlag(values: Record<string, unknown>, flag: string, integer: boolean, allowZero = false): number | undefined {
-  const raw = values[flag];
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`--${flag} needs a ${integer ? 'positive integer' : allowZero ? 'non-negative number' : 'positive number'}, got "${String(raw)}"`);
-  }
-  return value;
-}
 
 function sampling(values: Record<string, unknown>): SamplingOptions {
   let base: SamplingOptions;
@@ -55,12 +46,12 @@ function sampling(values: Record<string, unknown>): SamplingOptions {
     throw new UsageError((error as PlanError).message);
   }
   return {
-    fps: numberFlag(values, 'fps', false) ?? base.fps,
-    minFrames: numberFlag(values, 'min-frames', true) ?? base.minFrames,
-    maxFrames: numberFlag(values, 'max-frames', true) ?? base.maxFrames,
-    maxPixels: numberFlag(values, 'max-pixels', true) ?? base.maxPixels,
-    start: numberFlag(values, 'start', false, true),
-    end: numberFlag(values, 'end', false, true),
+    fps: numberFlag('fps', values.fps) ?? base.fps,
+    minFrames: numberFlag('min-frames', values['min-frames'], { integer: true }) ?? base.minFrames,
+    maxFrames: numberFlag('max-frames', values['max-frames'], { integer: true }) ?? base.maxFrames,
+    maxPixels: numberFlag('max-pixels', values['max-pixels'], { integer: true }) ?? base.maxPixels,
+    start: numberFlag('start', values.start, { allowZero: true }),
+    end: numberFlag('end', values.end, { allowZero: true }),
   };
 }
 
@@ -108,7 +99,7 @@ export async function runVideoCommand(command: 'probe' | 'frames', args: string[
     geometry,
     ffmpegPath: values.ffmpeg,
     ffprobePath: values.ffprobe,
-    threads: numberFlag(values, 'threads', true),
+    threads: numberFlag('threads', values.threads, { integer: true }),
   };
   if (command === 'probe' && !values.dump) {
     const { probe, plan } = await planVideo(file, options.sampling, geometry, { ffprobePath: values.ffprobe });
