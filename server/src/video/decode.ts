@@ -93,6 +93,30 @@ export class PpmReader {
 }
 
 /**
+ * Hands each decoded source frame to the plan positions that want it. An index may repeat
+ * in a plan; each repeat gets its own copy, since a receiver may transfer the buffer away.
+ * Used by both decoding paths (one pass, and seeking).
+ */
+export class FrameDispatcher {
+  private readonly positions = new Map<number, number[]>();
+  /** The distinct source indices, ascending. */
+  readonly order: number[];
+
+  constructor(indices: readonly number[], private readonly onFrame: (frame: DecodedFrame) => void) {
+    indices.forEach((index, position) => {
+      const list = this.positions.get(index);
+      if (list) list.push(position);
+      else this.positions.set(index, [position]);
+    });
+    this.order = [...this.positions.keys()].sort((a, b) => a - b);
+  }
+
+  deliver(index: number, frame: { width: number; height: number; rgb: Uint8Array }): void {
+    this.positions.get(index)!.forEach((position, i) => this.onFrame({ position, width: frame.width, height: frame.height, rgb: i === 0 ? frame.rgb : frame.rgb.slice() }));
+  }
+}
+
+/**
  * Decodes the frames at `indices` (sorted or not; repeated indices are delivered once per
  * occurrence) and calls `onFrame` for each, in plan order.
  */
@@ -108,14 +132,8 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
     '-vf', `select='${selectExpression(indices.map((i) => i - (start?.frame ?? 0)))}'`,
     '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1',
   ];
-  // Plan positions waiting for each source index (an index may repeat in a plan).
-  const positions = new Map<number, number[]>();
-  indices.forEach((index, position) => {
-    const list = positions.get(index);
-    if (list) list.push(position);
-    else positions.set(index, [position]);
-  });
-  const order = [...positions.keys()].sort((a, b) => a - b);
+  const dispatcher = new FrameDispatcher(indices, onFrame);
+  const order = dispatcher.order;
   const stallMs = options.stallTimeoutMs ?? 60_000;
 
   return new Promise((resolve, reject) => {
@@ -143,8 +161,7 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
         for (const frame of reader.push(chunk)) {
           if (received >= order.length) throw new VideoError(file, 'ffmpeg returned more frames than planned');
           const index = order[received++];
-          // A repeated index gets its own copy: the receiver may transfer the buffer away.
-          positions.get(index)!.forEach((position, i) => onFrame({ position, width: frame.width, height: frame.height, rgb: i === 0 ? frame.rgb : frame.rgb.slice() }));
+          dispatcher.deliver(index, frame);
           armStallTimer();
         }
       } catch (error) {

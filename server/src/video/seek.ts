@@ -8,7 +8,7 @@
  */
 import { cpus } from 'node:os';
 import type { DecodedFrame, DecodeOptions } from './decode';
-import { PpmReader } from './decode';
+import { FrameDispatcher, PpmReader } from './decode';
 import { VideoError } from './probe';
 import { lastLine, resolveTool, runTool, ToolError } from './tools';
 
@@ -76,9 +76,8 @@ export function chooseDecodeMethod(indices: readonly number[], table: PacketTabl
 /** Decodes each frame with its own seek. Same contract as decodeFrames. */
 export async function decodeFramesBySeeking(file: string, indices: readonly number[], table: PacketTable, onFrame: (frame: DecodedFrame) => void, options: DecodeOptions = {}): Promise<void> {
   const ffmpeg = resolveTool('ffmpeg', options.ffmpegPath);
-  const unique = [...new Set(indices)].sort((a, b) => a - b);
-  const positions = new Map<number, number[]>();
-  indices.forEach((index, position) => positions.set(index, [...(positions.get(index) ?? []), position]));
+  const dispatcher = new FrameDispatcher(indices, onFrame);
+  const unique = dispatcher.order;
   const concurrency = Math.max(1, Math.min(options.threads ?? cpus().length, 8));
   let next = 0;
   let failed = false;
@@ -97,7 +96,7 @@ export async function decodeFramesBySeeking(file: string, indices: readonly numb
       if (result.exitCode !== 0) throw new VideoError(file, `ffmpeg failed (${lastLine(result.stderr, file)})`);
       const [frame] = new PpmReader().push(result.stdout);
       if (!frame) throw new VideoError(file, `no frame decoded at index ${index} (the file may be truncated)`);
-      positions.get(index)!.forEach((position, i) => onFrame({ position, width: frame.width, height: frame.height, rgb: i === 0 ? frame.rgb : frame.rgb.slice() }));
+      dispatcher.deliver(index, frame);
     }
   };
   const guarded = () => worker().catch((error: unknown) => {
