@@ -127,6 +127,19 @@ export class TextEngine {
     return cache;
   }
 
+  /** One session run with the cache fed in; counts its time and the bytes crossing the boundary. */
+  private async run(feeds: Record<string, ort.Tensor>, cache: Cache): Promise<{ out: ort.InferenceSession.OnnxValueMapType; cache: Cache }> {
+    for (const [name, tensor] of cache) feeds[name] = tensor;
+    for (const tensor of Object.values(feeds)) this.bytesIn += (tensor.data as ArrayBufferView).byteLength;
+    const started = performance.now();
+    const out = await this.session.run(feeds);
+    this.runMs += performance.now() - started;
+    for (const tensor of Object.values(out)) this.bytesOut += (tensor.data as ArrayBufferView).byteLength;
+    const next: Cache = new Map();
+    for (const spec of this.specs) next.set(spec.input, out[spec.output]);
+    return { out, cache: next };
+  }
+
   /** One session run over `ids` after `cache`. */
   async forward(ids: readonly number[], positions: number[][], cache: Cache, logitsFrom: number, visual?: GenerateOptions['visual']): Promise<ForwardResult> {
     const T = ids.length;
@@ -140,14 +153,7 @@ export class TextEngine {
       ...this.idleLoopInputs(),
       forward: new ort.Tensor('bool', Uint8Array.from([1]), []),
     };
-    for (const [name, tensor] of cache) feeds[name] = tensor;
-    for (const tensor of Object.values(feeds)) this.bytesIn += (tensor.data as ArrayBufferView).byteLength;
-    const started = performance.now();
-    const out = await this.session.run(feeds);
-    this.runMs += performance.now() - started;
-    const next: Cache = new Map();
-    for (const spec of this.specs) next.set(spec.input, out[spec.output]);
-    for (const tensor of Object.values(out)) this.bytesOut += (tensor.data as ArrayBufferView).byteLength;
+    const { out, cache: next } = await this.run(feeds, cache);
     const logits = out.logits.data as Float32Array;
     return { logits, rows: logits.length / this.vocabSize, cache: next };
   }
@@ -208,14 +214,7 @@ export class TextEngine {
       steps: new ort.Tensor('int64', BigInt64Array.from([BigInt(steps)]), []),
       stop_ids: new ort.Tensor('int64', BigInt64Array.from(stops, (v) => BigInt(v)), [stops.length]),
     };
-    for (const [name, tensor] of cache) feeds[name] = tensor;
-    for (const tensor of Object.values(feeds)) this.bytesIn += (tensor.data as ArrayBufferView).byteLength;
-    const started = performance.now();
-    const out = await this.session.run(feeds);
-    this.runMs += performance.now() - started;
-    for (const tensor of Object.values(out)) this.bytesOut += (tensor.data as ArrayBufferView).byteLength;
-    const next: Cache = new Map();
-    for (const spec of this.specs) next.set(spec.input, out[spec.output]);
+    const { out, cache: next } = await this.run(feeds, cache);
     return { tokens: Array.from(out.tokens.data as BigInt64Array, Number), cache: next };
   }
 

@@ -5,7 +5,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import * as ortRuntime from 'onnxruntime-node';
-import { TextEngine } from '../model/engine';
+import { type GenerateOptions, TextEngine } from '../model/engine';
 import { createSession, type RuntimeOptions } from '../model/runtime';
 import { buildVisionEncoder, visionAuxiliaries } from '../model/visionEncoder';
 import { prepareVideo, type PreparedVideo } from '../video/pipeline';
@@ -25,13 +25,8 @@ export interface TaskProgress {
   total: number;
 }
 
-export interface VideoTaskOptions {
+export interface VideoTaskOptions extends Pick<GenerateOptions, 'maxNewTokens' | 'doSample' | 'temperature' | 'topP' | 'seed'> {
   sampling: SamplingOptions;
-  maxNewTokens?: number;
-  doSample?: boolean;
-  temperature?: number;
-  topP?: number;
-  seed?: number;
   onProgress?: (progress: TaskProgress) => void;
   onText?: (text: string) => void;
   signal?: AbortSignal;
