@@ -125,3 +125,40 @@ test('the K-step decode loop gives the same tokens as one run per token, and sto
     (engine.stopIds as number[]).splice(0, engine.stopIds.length, ...saved);
   }
 });
+
+test('a position beyond max_position_embeddings fails with a clear error, in either mode', async () => {
+  const limit = engine.checkpoint.config.text.maxPositionEmbeddings;
+  const message = new RegExp(`${tiny.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: position ${limit} is beyond the ${limit} positions`);
+  await assert.rejects(engine.forward([prompt[0]], textPositions(limit, 1), engine.emptyCache(), 0), message);
+  // The decode loop would reach the limit on its third step.
+  await assert.rejects(engine.decodeBlock(prompt[0], limit - 2, engine.emptyCache(), 3), message);
+  // The last position inside the table still runs.
+  const last = await engine.forward([prompt[0]], textPositions(limit - 1, 1), engine.emptyCache(), 0);
+  assert.equal(last.rows, 1);
+});
+
+test('the fp16 graph (CUDA\'s default) computes what the float32 one does, to half precision; its cache is float16 but the recurrent state', async () => {
+  const half = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir, precision: 'fp16' });
+  assert.equal(half.report.precision, 'fp16');
+  const types = new Map([...half.emptyCache()].map(([name, tensor]) => [name.split('.')[0], tensor.type]));
+  assert.deepEqual(Object.fromEntries(types), { past_key: 'float16', past_value: 'float16', past_conv: 'float16', past_recurrent: 'float32' });
+  const ids = prompt.slice(0, 16);
+  const positions = [ids.map((_, i) => i), ids.map((_, i) => i + (i > 3 ? 2 : 0)), ids.map((_, i) => i + (i > 3 ? 5 : 0))];
+  const a = await engine.forward(ids, positions, engine.emptyCache(), 0);
+  const b = await half.forward(ids, positions, half.emptyCache(), 0);
+  assert.ok(b.logits instanceof Float32Array);
+  // Rounding to 11 significant bits at every operator moves the logits, but every row still
+  // points the same way: a wrong cast or a mis-typed input would not.
+  const V = engine.vocabSize;
+  for (let r = 0; r < ids.length; r++) {
+    const x = a.logits.subarray(r * V, (r + 1) * V);
+    const y = b.logits.subarray(r * V, (r + 1) * V);
+    let dot = 0, xx = 0, yy = 0;
+    for (let j = 0; j < V; j++) { dot += x[j] * y[j]; xx += x[j] * x[j]; yy += y[j] * y[j]; }
+    assert.ok(dot / Math.sqrt(xx * yy) > 0.995, `row ${r}: cosine ${dot / Math.sqrt(xx * yy)}`);
+  }
+  // The float16 cache round-trips through the session: the decode loop matches one run per token.
+  const perToken = await half.generate(prompt, { maxNewTokens: 8, loopSteps: 1 });
+  const looped = await half.generate(prompt, { maxNewTokens: 8, loopSteps: 4 });
+  assert.deepEqual(looped.ids, perToken.ids);
+});

@@ -23,6 +23,8 @@ export interface TextConfig {
   partialRotaryFactor: number;
   mropeSection: [number, number, number];
   mropeInterleaved: boolean;
+  /** Positions beyond this have no rotary table row (the tables are built up to it). */
+  maxPositionEmbeddings: number;
   linearNumKeyHeads: number;
   linearNumValueHeads: number;
   linearKeyHeadDim: number;
@@ -137,6 +139,7 @@ function readText(r: Reader): TextConfig {
     partialRotaryFactor,
     mropeSection: section as [number, number, number],
     mropeInterleaved: rope.bool('mrope_interleaved', true),
+    maxPositionEmbeddings: r.int('max_position_embeddings'),
     linearNumKeyHeads: r.int('linear_num_key_heads'),
     linearNumValueHeads: r.int('linear_num_value_heads'),
     linearKeyHeadDim: r.int('linear_key_head_dim'),

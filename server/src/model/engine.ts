@@ -10,7 +10,8 @@ import * as ort from 'onnxruntime-node';
 import { type Checkpoint, openCheckpoint } from './checkpoint';
 import { CheckpointError } from './safetensors';
 import { createSession, type RuntimeOptions, type SessionReport } from './runtime';
-import { buildTextModel, cacheSpecs, type CacheSpec } from './textDecoder';
+import { DT } from './onnxGraph';
+import { buildTextModel, cacheSpecs, type CacheSpec, rotaryTableRows } from './textDecoder';
 import { ModelTokenizer } from './tokenizer';
 import { seededRandom } from './tiny';
 
@@ -110,8 +111,8 @@ export class TextEngine {
     options.onLoadProgress?.('checkpoint', `reading ${dir}`);
     const checkpoint = await openCheckpoint(dir);
     const tokenizer = await ModelTokenizer.load(dir);
-    const { session, report } = await createSession(checkpoint, (location) => buildTextModel(checkpoint, location), 'text-model', options);
-    return new TextEngine(checkpoint, tokenizer, session, report, await stopIds(dir, tokenizer), cacheSpecs(checkpoint.config.text));
+    const { session, report } = await createSession(checkpoint, (location, precision) => buildTextModel(checkpoint, location, precision), 'text-model', options);
+    return new TextEngine(checkpoint, tokenizer, session, report, await stopIds(dir, tokenizer), cacheSpecs(checkpoint.config.text, report.precision));
   }
 
   get vocabSize(): number {
@@ -122,7 +123,9 @@ export class TextEngine {
     const cache: Cache = new Map();
     for (const spec of this.specs) {
       const dims = spec.dims.map((d) => (d === 'past' ? 0 : (d as number)));
-      cache.set(spec.input, new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims));
+      const size = dims.reduce((a, b) => a * b, 1);
+      // float16 tensors carry their bit patterns in a Uint16Array (zeros are zeros).
+      cache.set(spec.input, spec.elemType === DT.FLOAT16 ? new ort.Tensor('float16', new Uint16Array(size), dims) : new ort.Tensor('float32', new Float32Array(size), dims));
     }
     return cache;
   }
@@ -140,9 +143,18 @@ export class TextEngine {
     return { out, cache: next };
   }
 
+  /** The rotary tables have a row per position up to max_position_embeddings: say so plainly before a run fails on it. */
+  private checkPosition(last: number): void {
+    const rows = rotaryTableRows(this.checkpoint.config.text);
+    if (last >= rows) {
+      throw new Error(`${this.checkpoint.dir}: position ${last} is beyond the ${rows} positions this model supports (max_position_embeddings); use a shorter prompt or shorter video windows`);
+    }
+  }
+
   /** One session run over `ids` after `cache`. */
   async forward(ids: readonly number[], positions: number[][], cache: Cache, logitsFrom: number, visual?: GenerateOptions['visual']): Promise<ForwardResult> {
     const T = ids.length;
+    this.checkPosition(positions.reduce((m, row) => row.reduce((a, b) => Math.max(a, b), m), 0));
     const hidden = this.checkpoint.config.text.hiddenSize;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, T]),
@@ -206,6 +218,7 @@ export class TextEngine {
   /** Up to `steps` greedy tokens after `token` (at `position`) in one run, in decode mode. */
   async decodeBlock(token: number, position: number, cache: Cache, steps: number): Promise<{ tokens: number[]; cache: Cache }> {
     const stops = this.stopIds.length ? this.stopIds : [-1];
+    this.checkPosition(position + steps - 1);
     const feeds: Record<string, ort.Tensor> = {
       ...this.idleForwardInputs(),
       forward: new ort.Tensor('bool', Uint8Array.from([0]), []),

@@ -13,11 +13,15 @@ import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Checkpoint } from './checkpoint';
 import { encodeModel, type Graph } from './onnxGraph';
+import type { Precision } from './textDecoder';
 
 export type ExecutionProviderChoice = 'auto' | 'cuda' | 'cpu';
+export type PrecisionChoice = 'auto' | Precision;
 
 export interface SessionReport {
   executionProvider: 'cuda' | 'cpu';
+  /** The graph's arithmetic type. */
+  precision: Precision;
   /** Why `auto` fell back to CPU, in one line. */
   fallbackReason?: string;
   weightsBytes: number;
@@ -31,6 +35,8 @@ export type LoadStage = 'checkpoint' | 'graph' | 'weights' | 'session';
 
 export interface RuntimeOptions {
   executionProvider?: ExecutionProviderChoice;
+  /** `auto`: fp16 on CUDA, fp32 on CPU (whose kernels are float32; fp16 there only emulates). */
+  precision?: PrecisionChoice;
   /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
   onLoadProgress?: (stage: LoadStage, detail: string) => void;
   intraOpThreads?: number;
@@ -63,64 +69,78 @@ async function sameFile(a: string, b: string): Promise<boolean> {
 
 export async function createSession(
   checkpoint: Checkpoint,
-  build: (location: (file: string) => string) => Graph,
+  build: (location: (file: string) => string, precision: Precision) => Graph,
   name: string,
   options: RuntimeOptions = {},
 ): Promise<{ session: ort.InferenceSession; report: SessionReport }> {
   const started = performance.now();
-  options.onLoadProgress?.('graph', `building the ${name} graph`);
-  const graph = build(linkName);
-  const bytes = encodeModel(graph);
-  const key = createHash('sha1').update(checkpoint.dir).update(bytes).digest('hex').slice(0, 16);
-  const folder = join(options.cacheDir ?? defaultCacheDir(), `${name}-${key}`);
   const weightsBytes = checkpoint.files.reduce((sum, f) => sum + f.bytes, 0);
-  let weightFiles: SessionReport['weightFiles'] = 'hard-linked';
-  let modelFile: string | undefined = join(folder, `${name}.onnx`);
-  const externalData: { path: string; data: Uint8Array }[] = [];
-  options.onLoadProgress?.('weights', `linking ${checkpoint.files.length} weight file(s), ${(weightsBytes / 2 ** 30).toFixed(2)} GiB`);
-  try {
-    await mkdir(folder, { recursive: true });
-    for (const file of checkpoint.files) {
-      const target = join(folder, linkName(file.path));
-      if (!(await sameFile(file.path, target))) {
-        await rm(target, { force: true });
-        await link(file.path, target);
-      }
-    }
-    await writeFile(modelFile, bytes);
-  } catch {
-    weightFiles = 'in-memory';
-    modelFile = undefined;
-    for (const file of checkpoint.files) externalData.push({ path: linkName(file.path), data: new Uint8Array(await readFile(file.path)) });
-  }
   const choice = options.executionProvider ?? 'auto';
-  options.onLoadProgress?.('session', `starting ONNX Runtime (${choice}) and converting the weights`);
+  const precisionFor = (ep: 'cuda' | 'cpu'): Precision => (options.precision && options.precision !== 'auto' ? options.precision : ep === 'cuda' ? 'fp16' : 'fp32');
+  // The weights: hard links beside the model files (ONNX Runtime reads them in place), or,
+  // where links are impossible, the files' bytes handed over in memory.
+  let weightFiles: SessionReport['weightFiles'] = 'hard-linked';
+  const externalData: { path: string; data: Uint8Array }[] = [];
+  const prepare = async (precision: Precision): Promise<{ bytes: Uint8Array; modelFile?: string }> => {
+    options.onLoadProgress?.('graph', `building the ${name} graph (${precision})`);
+    const bytes = encodeModel(build(linkName, precision));
+    options.onLoadProgress?.('weights', `linking ${checkpoint.files.length} weight file(s), ${(weightsBytes / 2 ** 30).toFixed(2)} GiB`);
+    if (weightFiles === 'in-memory') return { bytes };
+    const key = createHash('sha1').update(checkpoint.dir).update(bytes).digest('hex').slice(0, 16);
+    const folder = join(options.cacheDir ?? defaultCacheDir(), `${name}-${key}`);
+    const modelFile = join(folder, `${name}.onnx`);
+    try {
+      await mkdir(folder, { recursive: true });
+      for (const file of checkpoint.files) {
+        const target = join(folder, linkName(file.path));
+        if (!(await sameFile(file.path, target))) {
+          await rm(target, { force: true });
+          await link(file.path, target);
+        }
+      }
+      await writeFile(modelFile, bytes);
+      return { bytes, modelFile };
+    } catch {
+      weightFiles = 'in-memory';
+      for (const file of checkpoint.files) externalData.push({ path: linkName(file.path), data: new Uint8Array(await readFile(file.path)) });
+      return { bytes };
+    }
+  };
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    ...(externalData.length ? { externalData } : {}),
   };
   // A failed CUDA attempt is reported in our one line; keep ONNX Runtime's own log quiet.
-  const open = (providers: string[]) => {
-    const sessionOptions = { ...base, executionProviders: providers, ...(providers.includes('cuda') ? { logSeverityLevel: 4 as const } : {}) };
-    return modelFile ? ort.InferenceSession.create(modelFile, sessionOptions) : ort.InferenceSession.create(bytes, sessionOptions);
+  const open = async (ep: 'cuda' | 'cpu') => {
+    const precision = precisionFor(ep);
+    const { bytes, modelFile } = await prepare(precision);
+    options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}, ${precision}) and converting the weights`);
+    const sessionOptions = {
+      ...base,
+      ...(externalData.length ? { externalData } : {}),
+      executionProviders: ep === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      ...(ep === 'cuda' ? { logSeverityLevel: 4 as const } : {}),
+    };
+    const session = await (modelFile ? ort.InferenceSession.create(modelFile, sessionOptions) : ort.InferenceSession.create(bytes, sessionOptions));
+    return { session, precision, modelFile };
   };
-  let session: ort.InferenceSession;
+  let opened: Awaited<ReturnType<typeof open>>;
   let executionProvider: SessionReport['executionProvider'] = 'cpu';
   let fallbackReason: string | undefined;
   if (choice === 'cpu') {
-    session = await open(['cpu']);
+    opened = await open('cpu');
   } else {
     try {
-      session = await open(['cuda', 'cpu']);
+      opened = await open('cuda');
       executionProvider = 'cuda';
     } catch (error) {
       if (choice === 'cuda') throw new Error(`CUDA execution provider unavailable: ${firstLine(error)}`);
       fallbackReason = `CUDA unavailable (${firstLine(error)}); using CPU`;
-      session = await open(['cpu']);
+      opened = await open('cpu');
     }
   }
-  return { session, report: { executionProvider, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+  const { session, precision, modelFile } = opened;
+  return { session, report: { executionProvider, precision, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
 }
 
 function firstLine(error: unknown): string {

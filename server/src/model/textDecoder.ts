@@ -4,13 +4,26 @@
  * layer_types — Gated DeltaNet layers (causal depthwise conv + gated delta rule) and gated
  * full attention with interleaved multimodal partial rotary — (1 + w) RMSNorms, SwiGLU MLPs
  * and the (tied) LM head. The cache crosses the graph boundary explicitly: K/V per full
- * attention layer, conv and recurrent state per DeltaNet layer. All arithmetic in float32
- * (weights are cast from bf16 inside the graph). Standard ONNX operators, and ONNX Runtime's
- * LinearAttention contrib operator for the gated delta rule.
+ * attention layer, conv and recurrent state per DeltaNet layer. Arithmetic in float32, or
+ * float16 for GPUs (`Precision`); bf16 weights are cast inside the graph either way. ONNX Runtime's contrib operators do the
+ * model-specific work (CausalConvWithState, LinearAttention, GroupQueryAttention,
+ * MRotaryEmbedding, (Skip)SimplifiedLayerNormalization); standard ONNX operators the rest.
  */
 import type { Checkpoint } from './checkpoint';
 import type { TextConfig } from './config';
 import { type Dim, DT, Graph } from './onnxGraph';
+
+/**
+ * The graph's arithmetic type. fp16 halves the weights' device memory and the cache that
+ * crosses the session boundary, and runs on tensor cores; norms, the DeltaNet gates and
+ * the recurrent state stay float32 (as the Hugging Face code keeps them), and logits
+ * leave the graph as float32.
+ */
+export type Precision = 'fp32' | 'fp16';
+
+export function computeType(precision: Precision): number {
+  return precision === 'fp16' ? DT.FLOAT16 : DT.FLOAT;
+}
 
 export interface CacheSpec {
   layer: number;
@@ -19,20 +32,23 @@ export interface CacheSpec {
   output: string;
   /** Shape with 'past' for the growing dimension of K/V. */
   dims: Dim[];
+  /** ONNX element type: the compute type, except the recurrent state (always float32). */
+  elemType: number;
 }
 
 /** The cache tensors of the decoder, in a fixed order. */
-export function cacheSpecs(t: TextConfig): CacheSpec[] {
+export function cacheSpecs(t: TextConfig, precision: Precision = 'fp32'): CacheSpec[] {
   const specs: CacheSpec[] = [];
+  const ct = computeType(precision);
   const convDim = t.linearNumKeyHeads * t.linearKeyHeadDim * 2 + t.linearNumValueHeads * t.linearValueHeadDim;
   t.layerTypes.forEach((type, layer) => {
     if (type === 'full_attention') {
       for (const kind of ['key', 'value'] as const) {
-        specs.push({ layer, kind, input: `past_${kind}.${layer}`, output: `present_${kind}.${layer}`, dims: [1, t.numKeyValueHeads, 'past', t.headDim] });
+        specs.push({ layer, kind, input: `past_${kind}.${layer}`, output: `present_${kind}.${layer}`, dims: [1, t.numKeyValueHeads, 'past', t.headDim], elemType: ct });
       }
     } else {
-      specs.push({ layer, kind: 'conv', input: `past_conv.${layer}`, output: `present_conv.${layer}`, dims: [1, convDim, t.linearConvKernel - 1] });
-      specs.push({ layer, kind: 'recurrent', input: `past_recurrent.${layer}`, output: `present_recurrent.${layer}`, dims: [1, t.linearNumValueHeads, t.linearKeyHeadDim, t.linearValueHeadDim] });
+      specs.push({ layer, kind: 'conv', input: `past_conv.${layer}`, output: `present_conv.${layer}`, dims: [1, convDim, t.linearConvKernel - 1], elemType: ct });
+      specs.push({ layer, kind: 'recurrent', input: `past_recurrent.${layer}`, output: `present_recurrent.${layer}`, dims: [1, t.linearNumValueHeads, t.linearKeyHeadDim, t.linearValueHeadDim], elemType: DT.FLOAT });
     }
   });
   return specs;
@@ -48,14 +64,29 @@ export function rotaryInvFreq(t: TextConfig): Float32Array {
   return out;
 }
 
-/** For each rotary frequency, which position stream (0 = T, 1 = H, 2 = W) drives it (interleaved mRoPE). */
-export function mropeStreams(t: TextConfig): number[] {
+/**
+ * Rows of the rotary tables: one per position up to max_position_embeddings, capped so that a
+ * config cannot make them unbounded (262,144 rows × 32 frequencies × 2 tables = 64 MiB for
+ * Qwen3.5's own limit, which is this cap).
+ */
+export const ROTARY_TABLE_MAX_ROWS = 262_144;
+
+export function rotaryTableRows(t: TextConfig): number {
+  return Math.min(t.maxPositionEmbeddings, ROTARY_TABLE_MAX_ROWS);
+}
+
+/**
+ * cos/sin tables [rows, rotary/2] of position × inv_freq (float32 products, as torch forms
+ * them), for MRotaryEmbedding to index by each position stream. Built from constants only,
+ * so ONNX Runtime folds them once at session creation; emit them in the outermost graph.
+ */
+export function emitRotaryTables(g: Graph, t: TextConfig, ct: number): { cos: string; sin: string } {
   const half = Math.round(t.headDim * t.partialRotaryFactor) / 2;
-  return Array.from({ length: half }, (_, j) => {
-    if (j % 3 === 1 && j < t.mropeSection[1] * 3) return 1;
-    if (j % 3 === 2 && j < t.mropeSection[2] * 3) return 2;
-    return 0;
-  });
+  const rows = g.o('Range', [g.constInt64([0], []), g.constInt64([rotaryTableRows(t)], []), g.constInt64([1], [])]);
+  const positions = g.o('Unsqueeze', [g.o('Cast', [rows], { to: { int: DT.FLOAT } }), g.constInt64([1])]); // [rows, 1]
+  const freqs = g.o('Mul', [positions, g.constFloat(rotaryInvFreq(t), [1, half])]);
+  const typed = (x: string) => (ct === DT.FLOAT ? x : g.o('Cast', [x], { to: { int: ct } }));
+  return { cos: typed(g.o('Cos', [freqs])), sin: typed(g.o('Sin', [freqs])) };
 }
 
 /** The values the decoder reads; the graph or loop body that hosts it provides them. */
@@ -64,6 +95,8 @@ export interface DecoderInputs {
   positionIds: string;
   /** Vision features [n, hidden] and their token indices [n, 1]; absent in decode-only bodies. */
   visual?: { embeds: string; index: string };
+  /** The rotary tables (emitRotaryTables), from the outermost graph. */
+  rotary: { cos: string; sin: string };
   /** Logits from this position on ([1] int64). */
   logitsStart: string;
   /** The value holding each cache input (by its graph input name, e.g. `past_key.3`). */
@@ -76,84 +109,95 @@ export interface DecoderOutputs {
   present: Map<string, string>;
 }
 
+/** A checkpoint tensor as a graph value of the given element type (outer-graph values inside bodies). */
+export type WeightOf = (name: string, elemType: number) => string;
+
 /**
- * Emits the decoder's nodes into `g` (a model graph or a Loop body). `weight` gives the
- * float32 value of a checkpoint tensor; in a Loop body it refers to the outer graph's.
+ * Emits the decoder's nodes into `g` (a model graph or a Loop body), computing in `ct`
+ * (DT.FLOAT or DT.FLOAT16). Logits come out as float32.
  */
-export function emitDecoder(g: Graph, t: TextConfig, weight: (name: string) => string, io: DecoderInputs): DecoderOutputs {
-  const w = weight;
+export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: DecoderInputs, ct: number): DecoderOutputs {
+  const w = (name: string) => weight(name, ct);
+  const f32 = (name: string) => weight(name, DT.FLOAT);
+  const toType = (x: string, type: number) => g.o('Cast', [x], { to: { int: type } });
+  /** A float constant in the compute type (cast from float32: folded at session creation). */
+  const constant = (values: number[] | Float32Array, dims: number[]) => (ct === DT.FLOAT ? g.constFloat(values, dims) : toType(g.constFloat(values, dims), ct));
   const present = new Map<string, string>();
   const i64 = (values: number[]) => g.constInt64(values);
-  const scalar = (value: number) => g.constFloat([value], []);
   const reshape = (x: string, dims: number[]) => g.o('Reshape', [x, i64(dims)]);
   const transpose = (x: string, perm: number[]) => g.o('Transpose', [x], { perm: { ints: perm } });
   const linear = (x: string, name: string) => g.o('MatMul', [x, transpose(w(name), [1, 0])]);
   const silu = (x: string) => g.o('Mul', [x, g.o('Sigmoid', [x])]);
-  const rmsNorm = (x: string, weight: string, plusOne: boolean) => {
-    const meanSquare = g.o('ReduceMean', [g.o('Mul', [x, x]), i64([-1])], { keepdims: { int: 1 } });
-    const normed = g.o('Mul', [x, g.o('Reciprocal', [g.o('Sqrt', [g.o('Add', [meanSquare, scalar(t.rmsNormEps)])])])]);
-    return g.o('Mul', [normed, plusOne ? g.o('Add', [weight, scalar(1)]) : weight]);
+  const ms = 'com.microsoft';
+  // Qwen3.5's RMSNorm scales by (1 + w): the operators take the scale, so add the 1 here
+  // (constants only: folded once at session creation).
+  const plusOne = (name: string) => {
+    const scale = g.o('Add', [f32(name), g.constFloat([1], [])]);
+    return ct === DT.FLOAT ? scale : toType(scale, ct);
   };
-  const sliceLast = (x: string, start: number, end: number) => g.o('Slice', [x, i64([start]), i64([end]), i64([-1])]);
+  /** x · rsqrt(mean(x²) + eps) · scale over the last axis. */
+  const rmsNorm = (x: string, scale: string, epsilon = t.rmsNormEps) =>
+    g.o('SimplifiedLayerNormalization', [x, scale], { axis: { int: -1 }, epsilon: { float: epsilon }, stash_type: { int: 1 } });
   const { inputIds, positionIds, logitsStart } = io;
 
   // Embedding, with the vision tower's features written over the placeholder tokens.
   const embedTable = w('model.language_model.embed_tokens.weight');
   const embedded = reshape(g.o('Gather', [embedTable, inputIds]), [-1, t.hiddenSize]);
-  let hidden = reshape(io.visual ? g.o('ScatterND', [embedded, io.visual.index, io.visual.embeds]) : embedded, [1, -1, t.hiddenSize]);
+  const visualEmbeds = io.visual && (ct === DT.FLOAT ? io.visual.embeds : toType(io.visual.embeds, ct));
+  let hidden = reshape(io.visual && visualEmbeds ? g.o('ScatterND', [embedded, io.visual.index, visualEmbeds]) : embedded, [1, -1, t.hiddenSize]);
 
-  // Interleaved multimodal rotary: cos/sin [seq, rotary] shared by every attention layer.
-  const rotary = Math.round(t.headDim * t.partialRotaryFactor);
-  const invFreq = g.constFloat(rotaryInvFreq(t), [1, 1, 1, rotary / 2]);
-  const streams = mropeStreams(t);
-  const select = g.constFloat([0, 1, 2].flatMap((s) => streams.map((x) => (x === s ? 1 : 0))), [3, 1, 1, rotary / 2]);
-  const positions = g.o('Unsqueeze', [g.o('Cast', [positionIds], { to: { int: DT.FLOAT } }), i64([-1])]); // [3,1,seq,1]
-  const freqs = g.o('ReduceSum', [g.o('Mul', [g.o('Mul', [positions, invFreq]), select]), i64([0])], { keepdims: { int: 0 } }); // [1,seq,half]
-  const emb = g.o('Concat', [freqs, freqs], { axis: { int: -1 } });
-  const cos = g.o('Unsqueeze', [g.o('Cos', [emb]), i64([1])]); // [1,1,seq,rotary]
-  const sin = g.o('Unsqueeze', [g.o('Sin', [emb]), i64([1])]);
-  const applyRotary = (x: string) => { // x: [1, heads, seq, headDim]
-    const rot = sliceLast(x, 0, rotary);
-    const pass = sliceLast(x, rotary, t.headDim);
-    const x1 = sliceLast(rot, 0, rotary / 2);
-    const x2 = sliceLast(rot, rotary / 2, rotary);
-    const rotated = g.o('Concat', [g.o('Neg', [x2]), x1], { axis: { int: -1 } });
-    const embedded = g.o('Add', [g.o('Mul', [rot, cos]), g.o('Mul', [rotated, sin])]);
-    return g.o('Concat', [embedded, pass], { axis: { int: -1 } });
+  // The residual stream: each block's output is added to it by the norm that follows
+  // (SkipSimplifiedLayerNormalization returns both the normed sum and the sum).
+  let pending: string | undefined;
+  const addThenNorm = (scaleName: string) => {
+    if (pending === undefined) return rmsNorm(hidden, plusOne(scaleName));
+    const [normed, , , sum] = g.op('SkipSimplifiedLayerNormalization', [pending, hidden, plusOne(scaleName)],
+      { epsilon: { float: t.rmsNormEps } }, { outputs: 4, domain: ms });
+    hidden = sum;
+    pending = undefined;
+    return normed;
   };
+
+  // Interleaved multimodal partial rotary on packed [1, seq, heads·dim] by MRotaryEmbedding:
+  // each frequency column takes the T, H or W position stream that mrope_section assigns.
+  const rotary = Math.round(t.headDim * t.partialRotaryFactor);
+  const applyRotary = (x: string, heads: number) => g.o('MRotaryEmbedding', [x, positionIds, io.rotary.cos, io.rotary.sin], {
+    num_heads: { int: heads },
+    rotary_embedding_dim: { int: rotary },
+    mrope_section: { ints: t.mropeSection },
+    mrope_layout: { int: t.mropeInterleaved ? 1 : 0 },
+  }, ms);
 
   const seqLen = g.o('Gather', [g.o('Shape', [inputIds]), i64([1])]); // [1]
 
   t.layerTypes.forEach((type, layer) => {
     const p = `model.language_model.layers.${layer}`;
-    const residual = hidden;
-    const x = rmsNorm(hidden, w(`${p}.input_layernorm.weight`), true);
-    let mixed: string;
+    const x = addThenNorm(`${p}.input_layernorm.weight`);
     if (type === 'full_attention') {
       const [pastKey, pastValue] = [io.cache(`past_key.${layer}`), io.cache(`past_value.${layer}`)];
       const qg = reshape(linear(x, `${p}.self_attn.q_proj.weight`), [1, -1, t.numAttentionHeads, t.headDim * 2]);
       const [qRaw, gate] = g.op('Split', [qg, i64([t.headDim, t.headDim])], { axis: { int: -1 } }, { outputs: 2 });
-      const q = applyRotary(transpose(rmsNorm(qRaw, w(`${p}.self_attn.q_norm.weight`), true), [0, 2, 1, 3]));
+      const packed = (x: string, heads: number) => reshape(x, [1, -1, heads * t.headDim]);
+      const q = applyRotary(packed(rmsNorm(qRaw, plusOne(`${p}.self_attn.q_norm.weight`)), t.numAttentionHeads), t.numAttentionHeads);
       const kRaw = reshape(linear(x, `${p}.self_attn.k_proj.weight`), [1, -1, t.numKeyValueHeads, t.headDim]);
-      const k = applyRotary(transpose(rmsNorm(kRaw, w(`${p}.self_attn.k_norm.weight`), true), [0, 2, 1, 3]));
-      const v = transpose(reshape(linear(x, `${p}.self_attn.v_proj.weight`), [1, -1, t.numKeyValueHeads, t.headDim]), [0, 2, 1, 3]);
-      // Grouped-query attention by ONNX Runtime's GroupQueryAttention contrib operator (CPU
-      // kernel): packed [1, seq, heads·dim] inputs, the cache as [1, kv_heads, past, dim],
-      // causal over absolute positions (seqlens_k = total − 1). Rotary is applied above
-      // (the interleaved multimodal kind, which the operator's own rotary does not know).
-      const pack = (x: string, heads: number) => reshape(transpose(x, [0, 2, 1, 3]), [1, -1, heads * t.headDim]);
+      const k = applyRotary(packed(rmsNorm(kRaw, plusOne(`${p}.self_attn.k_norm.weight`)), t.numKeyValueHeads), t.numKeyValueHeads);
+      const v = linear(x, `${p}.self_attn.v_proj.weight`); // already packed [1, seq, kv_heads·dim]
+      // Grouped-query attention by ONNX Runtime's GroupQueryAttention contrib operator:
+      // packed inputs, the cache as [1, kv_heads, past, dim], causal over absolute positions
+      // (seqlens_k = total − 1). Rotary is applied above: the operator's own rotary knows
+      // one position stream, not the multimodal three.
       const total = g.o('Add', [g.o('Gather', [g.o('Shape', [pastKey]), i64([2])]), seqLen]); // [1]
       const seqlensK = g.o('Cast', [g.o('Sub', [total, i64([1])])], { to: { int: DT.INT32 } });
       const totalLength = g.o('Squeeze', [g.o('Cast', [total], { to: { int: DT.INT32 } }), i64([0])]);
-      const [merged, keys, values] = g.op('GroupQueryAttention', [pack(q, t.numAttentionHeads), pack(k, t.numKeyValueHeads), pack(v, t.numKeyValueHeads), pastKey, pastValue, seqlensK, totalLength], {
+      const [merged, keys, values] = g.op('GroupQueryAttention', [q, k, v, pastKey, pastValue, seqlensK, totalLength], {
         num_heads: { int: t.numAttentionHeads },
         kv_num_heads: { int: t.numKeyValueHeads },
         scale: { float: 1 / Math.sqrt(t.headDim) },
-      }, { outputs: 3, domain: 'com.microsoft' });
+      }, { outputs: 3, domain: ms });
       present.set(`present_key.${layer}`, keys);
       present.set(`present_value.${layer}`, values);
       const gated = g.o('Mul', [merged, g.o('Sigmoid', [reshape(gate, [1, -1, t.numAttentionHeads * t.headDim])])]);
-      mixed = linear(gated, `${p}.self_attn.o_proj.weight`);
+      pending = linear(gated, `${p}.self_attn.o_proj.weight`);
     } else {
       const keyDim = t.linearNumKeyHeads * t.linearKeyHeadDim;
       const valueDim = t.linearNumValueHeads * t.linearValueHeadDim;
@@ -162,81 +206,86 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: (name: string) => s
       // Causal depthwise conv with SiLU over [state, new inputs] by ONNX Runtime's
       // CausalConvWithState contrib operator; the state keeps the last kernel−1 inputs.
       const qkv = transpose(linear(x, `${a}.in_proj_qkv.weight`), [0, 2, 1]); // [1, C, seq]
-      const [conv, convState] = g.op('CausalConvWithState', [qkv, w(`${a}.conv1d.weight`), g.constFloat(new Float32Array(convDim), [convDim]), io.cache(`past_conv.${layer}`)],
-        { activation: { string: 'silu' } }, { outputs: 2, domain: 'com.microsoft' });
+      const [conv, convState] = g.op('CausalConvWithState', [qkv, w(`${a}.conv1d.weight`), constant(new Float32Array(convDim), [convDim]), io.cache(`past_conv.${layer}`)],
+        { activation: { string: 'silu' } }, { outputs: 2, domain: ms });
       present.set(`present_conv.${layer}`, convState);
       const [qc, kc, vc] = g.op('Split', [transpose(conv, [0, 2, 1]), i64([keyDim, keyDim, valueDim])], { axis: { int: -1 } }, { outputs: 3 });
-      const l2 = (v: string) => g.o('Mul', [v, g.o('Reciprocal', [g.o('Sqrt', [g.o('Add', [g.o('ReduceSum', [g.o('Mul', [v, v]), i64([-1])], { keepdims: { int: 1 } }), scalar(1e-6)])])])]);
-      const heads = (v: string, n: number, d: number) => reshape(v, [-1, n, d]); // [seq, heads, dim]
+      // Per-head L2 normalisation x · rsqrt(Σx² + 1e-6) as an RMSNorm: Σx² = d·mean(x²), so
+      // it is rmsNorm with eps 1e-6/d and scale 1/√d; q's extra 1/√d makes its scale 1/d.
+      const d = t.linearKeyHeadDim;
+      const l2 = (v: string, scale: number) => rmsNorm(reshape(v, [-1, t.linearNumKeyHeads, d]), constant(new Float32Array(d).fill(scale), [d]), 1e-6 / d);
       const ratio = t.linearNumValueHeads / t.linearNumKeyHeads;
       const toValueHeads = (v: string) => ratio === 1 ? v : reshape(
-        g.o('Expand', [g.o('Unsqueeze', [v, i64([2])]), i64([1, t.linearNumKeyHeads, ratio, t.linearKeyHeadDim])]),
-        [-1, t.linearNumValueHeads, t.linearKeyHeadDim]);
-      const q = toValueHeads(g.o('Mul', [l2(heads(qc, t.linearNumKeyHeads, t.linearKeyHeadDim)), scalar(1 / Math.sqrt(t.linearKeyHeadDim))]));
-      const k = toValueHeads(l2(heads(kc, t.linearNumKeyHeads, t.linearKeyHeadDim)));
-      const v = heads(vc, t.linearNumValueHeads, t.linearValueHeadDim);
-      const beta = reshape(g.o('Sigmoid', [linear(x, `${a}.in_proj_b.weight`)]), [-1, t.linearNumValueHeads]);
-      const softplus = g.o('Softplus', [g.o('Add', [linear(x, `${a}.in_proj_a.weight`), w(`${a}.dt_bias`)])]);
-      const decay = reshape(g.o('Mul', [g.o('Neg', [g.o('Exp', [w(`${a}.A_log`)])]), softplus]), [-1, t.linearNumValueHeads]);
-      // The gated delta rule: ONNX Runtime's LinearAttention contrib operator (CPU kernel;
-      // packed [1, seq, heads·dim] inputs, state [1, heads, k, v], decay in log space).
-      // q and k already carry the value-head count and the 1/√d scale, hence scale 1.
+        g.o('Expand', [g.o('Unsqueeze', [v, i64([2])]), i64([1, t.linearNumKeyHeads, ratio, d])]),
+        [-1, t.linearNumValueHeads, d]);
+      const q = toValueHeads(l2(qc, 1 / d));
+      const k = toValueHeads(l2(kc, 1 / Math.sqrt(d)));
+      const beta = g.o('Sigmoid', [linear(x, `${a}.in_proj_b.weight`)]); // [1, seq, value heads]
+      // The decay g = −exp(A_log)·softplus(a + dt_bias) in float32, as the reference computes it.
+      const aProj = linear(x, `${a}.in_proj_a.weight`);
+      const softplus = g.o('Softplus', [g.o('Add', [ct === DT.FLOAT ? aProj : toType(aProj, DT.FLOAT), f32(`${a}.dt_bias`)])]);
+      const decay32 = g.o('Mul', [g.o('Neg', [g.o('Exp', [f32(`${a}.A_log`)])]), softplus]);
+      const decay = ct === DT.FLOAT ? decay32 : toType(decay32, ct);
+      // The gated delta rule: ONNX Runtime's LinearAttention contrib operator (packed
+      // [1, seq, heads·dim] inputs, state [1, heads, k, v], decay in log space). q and k
+      // already carry the value-head count and the 1/√d scale, hence scale 1.
       const packed = (x: string, width: number) => reshape(x, [1, -1, width]);
-      const [coreOut, state] = g.op('LinearAttention', [
-        packed(q, t.linearNumValueHeads * t.linearKeyHeadDim), packed(k, t.linearNumValueHeads * t.linearKeyHeadDim),
-        packed(v, valueDim), io.cache(`past_recurrent.${layer}`), packed(decay, t.linearNumValueHeads), packed(beta, t.linearNumValueHeads),
+      const [core, state] = g.op('LinearAttention', [
+        packed(q, t.linearNumValueHeads * d), packed(k, t.linearNumValueHeads * d),
+        vc, io.cache(`past_recurrent.${layer}`), decay, beta,
       ], {
         update_rule: { string: 'gated_delta' },
         q_num_heads: { int: t.linearNumValueHeads },
         kv_num_heads: { int: t.linearNumValueHeads },
         scale: { float: 1 },
-      }, { outputs: 2, domain: 'com.microsoft' });
+      }, { outputs: 2, domain: ms });
       present.set(`present_recurrent.${layer}`, state);
-      const core = reshape(coreOut, [-1, t.linearNumValueHeads, t.linearValueHeadDim]);
-      // Gated RMSNorm per head (plain w), times silu(z).
-      const z = reshape(linear(x, `${a}.in_proj_z.weight`), [-1, t.linearNumValueHeads, t.linearValueHeadDim]);
-      const normed = g.o('Mul', [rmsNorm(core, w(`${a}.norm.weight`), false), silu(z)]);
-      mixed = linear(reshape(normed, [1, -1, valueDim]), `${a}.out_proj.weight`);
+      // Gated RMSNorm per value head (plain w) times silu(z). Not the GatedRMSNorm contrib
+      // operator: its CPU kernel made prefill 5% (hidden 512) to 30% (hidden 64) slower than
+      // this pair (docs/benchmarks.md).
+      const perHead = (v: string) => reshape(v, [-1, t.linearNumValueHeads, t.linearValueHeadDim]);
+      const normed = g.o('Mul', [rmsNorm(perHead(core), w(`${a}.norm.weight`)), silu(perHead(linear(x, `${a}.in_proj_z.weight`)))]);
+      pending = linear(reshape(normed, [1, -1, valueDim]), `${a}.out_proj.weight`);
     }
-    hidden = g.o('Add', [residual, mixed]);
-    const mlpIn = rmsNorm(hidden, w(`${p}.post_attention_layernorm.weight`), true);
+    const mlpIn = addThenNorm(`${p}.post_attention_layernorm.weight`);
     const up = g.o('Mul', [silu(linear(mlpIn, `${p}.mlp.gate_proj.weight`)), linear(mlpIn, `${p}.mlp.up_proj.weight`)]);
-    hidden = g.o('Add', [hidden, linear(up, `${p}.mlp.down_proj.weight`)]);
+    pending = linear(up, `${p}.mlp.down_proj.weight`);
   });
 
-  const finalHidden = rmsNorm(hidden, w('model.language_model.norm.weight'), true);
+  const finalHidden = addThenNorm('model.language_model.norm.weight');
   const tail = g.o('Slice', [finalHidden, logitsStart, i64([2147483647]), i64([1])]);
   const head = t.tieWordEmbeddings ? embedTable : w('lm_head.weight');
-  return { logits: g.o('MatMul', [tail, transpose(head, [1, 0])]), present };
+  const logits = g.o('MatMul', [tail, transpose(head, [1, 0])]);
+  return { logits: ct === DT.FLOAT ? logits : toType(logits, DT.FLOAT), present };
 }
 
-/** A checkpoint's tensors as float32 graph values (initializers referencing the files). */
-function weightsOf(checkpoint: Checkpoint, g: Graph): (name: string) => string {
-  return (name: string) => {
+/** A checkpoint's tensors as graph values (initializers referencing the files, cast in the graph). */
+function weightsOf(checkpoint: Checkpoint, g: Graph): WeightOf {
+  return (name, elemType) => {
     const info = checkpoint.tensors.get(name);
     if (!info) throw new Error(`tensor ${name} missing`);
-    return g.weight(info);
+    return g.weight(info, elemType);
   };
 }
 
 /** The body of the decode loop: the decoder on one token, then argmax and the stop test. */
-function decodeStepBody(t: TextConfig, weights: (name: string) => string, stopIds: string): Graph {
-  const cache = cacheSpecs(t);
+function decodeStepBody(t: TextConfig, precision: Precision, weights: WeightOf, rotary: DecoderInputs['rotary'], stopIds: string): Graph {
+  const cache = cacheSpecs(t, precision);
   const body = Graph.body('decode_step');
   body.input('iteration', DT.INT64, []);
   body.input('condition', DT.BOOL, []);
   const token = body.input('token_in', DT.INT64, [1, 1]);
   const position = body.input('position_in', DT.INT64, [1]);
-  for (const spec of cache) body.input(`${spec.input}_in`, DT.FLOAT, spec.dims);
+  for (const spec of cache) body.input(`${spec.input}_in`, spec.elemType, spec.dims);
   const positionIds = body.o('Reshape', [body.o('Expand', [position, body.constInt64([3])]), body.constInt64([3, 1, 1])]);
-  const out = emitDecoder(body, t, weights, { inputIds: token, positionIds, logitsStart: body.constInt64([0]), cache: (name) => `${name}_in` });
+  const out = emitDecoder(body, t, weights, { inputIds: token, positionIds, rotary, logitsStart: body.constInt64([0]), cache: (name) => `${name}_in` }, computeType(precision));
   const next = body.o('ArgMax', [out.logits], { axis: { int: -1 }, keepdims: { int: 0 } }); // [1, 1]
   const isStop = body.o('Equal', [body.o('Reshape', [next, body.constInt64([1])]), stopIds]);
   const stop = body.o('ReduceMax', [body.o('Cast', [isStop], { to: { int: DT.INT64 } })], { keepdims: { int: 0 } });
   body.output('condition_out', body.o('Not', [body.o('Cast', [stop], { to: { int: DT.BOOL } })]), DT.BOOL, []);
   body.output('token_out', next, DT.INT64, [1, 1]);
   body.output('position_out', body.o('Add', [position, body.constInt64([1])]), DT.INT64, [1]);
-  for (const spec of cache) body.output(`${spec.output}_out`, out.present.get(spec.output)!, DT.FLOAT, spec.dims.map((d) => (d === 'past' ? 'total' : d)));
+  for (const spec of cache) body.output(`${spec.output}_out`, out.present.get(spec.output)!, spec.elemType, spec.dims.map((d) => (d === 'past' ? 'total' : d)));
   body.output('token_scan', body.o('Reshape', [next, body.constInt64([1])]), DT.INT64, [1]);
   return body;
 }
@@ -251,13 +300,15 @@ function decodeStepBody(t: TextConfig, weights: (name: string) => string, stopId
  * Both branches of the `If` read the outer graph's weights. Outputs: the cache, `logits`
  * (empty in decode mode) and `tokens` (empty in forward mode; its last may be a stop id).
  */
-export function buildTextModel(checkpoint: Checkpoint, location: (file: string) => string): Graph {
+export function buildTextModel(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32'): Graph {
   const t = checkpoint.config.text;
+  const ct = computeType(precision);
   const g = new Graph('qwen3_5_text', location);
-  const cache = cacheSpecs(t);
+  const cache = cacheSpecs(t, precision);
   const mode = g.input('forward', DT.BOOL, []);
   const io: DecoderInputs = {
     inputIds: g.input('input_ids', DT.INT64, [1, 'seq']),
+    rotary: emitRotaryTables(g, t, ct),
     positionIds: g.input('position_ids', DT.INT64, [3, 1, 'seq']),
     visual: {
       embeds: g.input('visual_embeds', DT.FLOAT, ['visual', t.hiddenSize]),
@@ -270,27 +321,27 @@ export function buildTextModel(checkpoint: Checkpoint, location: (file: string) 
   const position = g.input('position', DT.INT64, [1]);
   const steps = g.input('steps', DT.INT64, []);
   const stopIds = g.input('stop_ids', DT.INT64, ['stops']);
-  for (const spec of cache) g.input(spec.input, DT.FLOAT, spec.dims);
+  for (const spec of cache) g.input(spec.input, spec.elemType, spec.dims);
   const weights = weightsOf(checkpoint, g);
   const cacheDims = (spec: CacheSpec) => spec.dims.map((d) => (d === 'past' ? 'total' : d));
 
   const forward = Graph.body('forward');
-  const out = emitDecoder(forward, t, weights, io);
-  for (const spec of cache) forward.output(`${spec.output}_f`, out.present.get(spec.output)!, DT.FLOAT, cacheDims(spec));
+  const out = emitDecoder(forward, t, weights, io, ct);
+  for (const spec of cache) forward.output(`${spec.output}_f`, out.present.get(spec.output)!, spec.elemType, cacheDims(spec));
   forward.output('logits_f', out.logits, DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
   forward.output('tokens_f', forward.constInt64([], [0]), DT.INT64, ['generated']);
 
   const decode = Graph.body('decode');
   const loopOutputs = ['next_token', 'next_position', ...cache.map((spec) => `${spec.output}_l`), 'tokens_scan'];
   decode.op('Loop', [steps, decode.constBool(true), token, position, ...cache.map((spec) => spec.input)],
-    { body: { graph: decodeStepBody(t, weights, stopIds).toGraphProto() } }, { outputs: loopOutputs });
-  for (const spec of cache) decode.output(`${spec.output}_d`, `${spec.output}_l`, DT.FLOAT, cacheDims(spec));
+    { body: { graph: decodeStepBody(t, precision, weights, io.rotary, stopIds).toGraphProto() } }, { outputs: loopOutputs });
+  for (const spec of cache) decode.output(`${spec.output}_d`, `${spec.output}_l`, spec.elemType, cacheDims(spec));
   decode.output('logits_d', decode.o('ConstantOfShape', [decode.constInt64([1, 0, t.vocabSize])]), DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
   decode.output('tokens_d', decode.o('Reshape', ['tokens_scan', decode.constInt64([-1])]), DT.INT64, ['generated']);
 
   const outputs = [...cache.map((spec) => spec.output), 'logits', 'tokens'];
   g.op('If', [mode], { then_branch: { graph: forward.toGraphProto() }, else_branch: { graph: decode.toGraphProto() } }, { outputs: outputs.map((name) => `${name}_if`) });
-  for (const spec of cache) g.output(spec.output, `${spec.output}_if`, DT.FLOAT, cacheDims(spec));
+  for (const spec of cache) g.output(spec.output, `${spec.output}_if`, spec.elemType, cacheDims(spec));
   g.output('logits', 'logits_if', DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
   g.output('tokens', 'tokens_if', DT.INT64, ['generated']);
   return g;

@@ -91,6 +91,8 @@ export class VideoModel {
     const { session } = await createSession(text.checkpoint, (location) => buildVisionEncoder(text.checkpoint, location), 'vision-encoder', {
       ...options,
       executionProvider: text.report.executionProvider,
+      // The vision tower is built in float32 only (its features enter the text graph as float32).
+      precision: 'fp32',
     });
     return new VideoModel(text, session, await readPrompts(dir));
   }
