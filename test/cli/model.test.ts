@@ -34,7 +34,18 @@ test('model check --json reports ok on CPU with a logit difference below 1e-4', 
   for (const key of ['ok', 'executionProvider', 'maxAbsLogitDiff', 'tokensMatch', 'loadMs', 'prefillTokensPerSec', 'decodeTokensPerSec']) assert.ok(key in report, key);
   assert.equal(report.ok, true);
   assert.equal(report.executionProvider, 'cpu');
+  assert.equal(report.precision, 'fp32');
   assert.ok(report.maxAbsLogitDiff < 1e-4);
+});
+
+test('model check --precision fp16 builds the half-precision graph (the CUDA default); a bad choice exits 2', () => {
+  const result = vscan(['model', 'check', tiny, '--json', '--ep', 'cpu', '--precision', 'fp16']);
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.deepEqual([report.ok, report.precision, report.tolerance], [true, 'fp16', 0.1]);
+  const bad = vscan(['model', 'check', tiny, '--precision', 'fp8']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--precision is auto, fp32, fp16; got "fp8"/);
 });
 
 test('model logits --json and --dump', async () => {

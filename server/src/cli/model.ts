@@ -10,18 +10,18 @@ import { writeNpy } from '../io/npy';
 import { checkModel } from '../model/check';
 import { argmax, TextEngine, textPositions } from '../model/engine';
 import { stripThink } from '../model/tokenizer';
-import { numberFlag, UsageError } from './usage';
+import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 
 /** \`vscan generate --model DIR --prompt TEXT\`: raw text generation through the chat template. */
 export async function runGenerateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
     model: { type: 'string' }, prompt: { type: 'string' }, 'max-new-tokens': { type: 'string' }, json: { type: 'boolean' },
-    sample: { type: 'boolean' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, ep: { type: 'string' },
+    sample: { type: 'boolean' }, temperature: { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, ...RUNTIME_FLAGS,
     'loop-steps': { type: 'string' },
   } });
   if (positionals.length) throw new UsageError('generate takes no positional arguments here (video prompts come with vscan caption/find)');
   if (!values.model || values.prompt === undefined) throw new UsageError('generate needs --model DIR and --prompt TEXT');
-  const engine = await TextEngine.load(values.model, { executionProvider: executionProvider(values.ep), onLoadProgress: loadProgress(values.json === true) });
+  const engine = await TextEngine.load(values.model, { ...runtimeFlags(values), onLoadProgress: loadProgress(values.json === true) });
   if (engine.report.fallbackReason && !values.json) console.error(engine.report.fallbackReason);
   const prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: values.prompt }]));
   let printed = 0;
@@ -44,29 +44,23 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
 
 export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a small random Qwen3.5 checkpoint (HF layout)
   vscan model inspect <dir> [--json]     check a checkpoint folder and summarise it
-  vscan model check <dir> [--ep auto|cuda|cpu] [--json]
+  vscan model check <dir> [--ep auto|cuda|cpu] [--precision auto|fp32|fp16] [--json]
                                          load, run, and compare cached decoding with full recomputation
-  vscan model logits <dir> --ids 1,2,3 [--json] [--dump DIR]
+  vscan model logits <dir> --ids 1,2,3 [--json] [--dump DIR] [--ep …] [--precision …]
   vscan generate --model <dir> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N]
-                 [--loop-steps K] [--json]   (greedy tokens per session run, default 16; 1: one run per token)`;
-
-const EP_CHOICES = ['auto', 'cuda', 'cpu'] as const;
+                 [--loop-steps K] [--json] [--ep …] [--precision …]
+                 (--loop-steps: greedy tokens per session run, default 16; 1: one run per token)
+  --ep auto|cuda|cpu: auto tries CUDA, then CPU; --precision auto|fp32|fp16: auto is fp16 on CUDA, fp32 on CPU`;
 
 /** Load stages on stderr (not with --json, whose stdout must stay clean anyway). */
 function loadProgress(quiet: boolean): ((stage: string, detail: string) => void) | undefined {
   return quiet ? undefined : (_stage, detail) => process.stderr.write(`${detail}…\n`);
 }
 
-function executionProvider(value: string | undefined): (typeof EP_CHOICES)[number] {
-  if (value === undefined) return 'auto';
-  if (!(EP_CHOICES as readonly string[]).includes(value)) throw new UsageError(`--ep is auto, cuda or cpu, got "${value}"`);
-  return value as (typeof EP_CHOICES)[number];
-}
-
 export async function runModelCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
-    seed: { type: 'string' }, json: { type: 'boolean' }, ep: { type: 'string' }, ids: { type: 'string' }, dump: { type: 'string' },
+    seed: { type: 'string' }, json: { type: 'boolean' }, ...RUNTIME_FLAGS, ids: { type: 'string' }, dump: { type: 'string' },
   } });
   if (positionals.length !== 1) throw new UsageError(`model ${sub ?? ''} needs exactly one checkpoint folder`);
   const dir = positionals[0];
@@ -109,12 +103,12 @@ export async function runModelCommand(args: string[]): Promise<number> {
       return 0;
     }
     case 'check': {
-      const report = await checkModel(dir, { executionProvider: executionProvider(values.ep), onLoadProgress: loadProgress(values.json === true) });
+      const report = await checkModel(dir, { ...runtimeFlags(values), onLoadProgress: loadProgress(values.json === true) });
       if (values.json) console.log(JSON.stringify(report, null, 2));
       else {
         if (report.fallbackReason) console.error(report.fallbackReason);
         console.log(`loaded ${report.loaded.dir}: ${(report.loaded.parameters / 1e6).toFixed(2)} M parameters, ${(report.loaded.weightsBytes / 2 ** 30).toFixed(3)} GiB of weights (${report.loaded.weightFiles}), graph ${report.loaded.modelFile ?? 'in memory'}`);
-        console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider}, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance 1e-4), tokens ${report.tokensMatch ? 'match' : 'differ'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
+        console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider} ${report.precision}, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance ${report.tolerance.toExponential(0)}), tokens ${report.tokensMatch ? 'match' : 'differ'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
       }
       return report.ok ? 0 : 1;
     }
@@ -122,7 +116,7 @@ export async function runModelCommand(args: string[]): Promise<number> {
       if (!values.ids) throw new UsageError('model logits needs --ids 1,2,3');
       const ids = values.ids.split(',').map((s) => Number(s.trim()));
       if (!ids.length || !ids.every((id) => Number.isSafeInteger(id) && id >= 0)) throw new UsageError(`--ids needs comma-separated token ids, got "${values.ids}"`);
-      const engine = await TextEngine.load(dir, { executionProvider: executionProvider(values.ep) });
+      const engine = await TextEngine.load(dir, runtimeFlags(values));
       const bad = ids.find((id) => id >= engine.vocabSize);
       if (bad !== undefined) throw new UsageError(`token id ${bad} is outside the vocabulary (${engine.vocabSize})`);
       const positions = textPositions(0, ids.length);

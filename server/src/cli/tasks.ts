@@ -3,21 +3,20 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeNpy } from '../io/npy';
-import type { ExecutionProviderChoice } from '../model/runtime';
 import { samplingFromEnv } from '../video/plan';
 import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
 import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
 import { expandPaths, isVideoName } from './files';
-import { numberFlag, UsageError } from './usage';
+import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 
-export const TASK_HELP = `  vscan caption <video|folder>... --model DIR [--out FILE] [--json] [--ep auto|cuda|cpu] [--max-new-tokens N]
+export const TASK_HELP = `  vscan caption <video|folder>... --model DIR [--out FILE] [--json] [--ep …] [--precision …] [--max-new-tokens N]
                 [--window S] [--overlap S] [--force] [--dump DIR]
                 (folders: every video inside; videos with a .vscan already are skipped unless --force)
-  vscan find <video> "<event>" --model DIR [--json] [--ep …] [--window S] [--overlap S] [--dump DIR]
+  vscan find <video> "<event>" --model DIR [--json] [--ep …] [--precision …] [--window S] [--overlap S] [--dump DIR]
   vscan generate <video> --model DIR --prompt TEXT [--json]`;
 
 const OPTIONS = {
-  model: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ep: { type: 'string' },
+  model: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ...RUNTIME_FLAGS,
   'max-new-tokens': { type: 'string' }, dump: { type: 'string' }, prompt: { type: 'string' }, seed: { type: 'string' },
   window: { type: 'string' }, overlap: { type: 'string' }, force: { type: 'boolean' },
 } as const;
@@ -62,12 +61,11 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
   if (command === 'generate' && values.prompt === undefined) throw new UsageError('generate needs --prompt TEXT');
   const videos = await expandPaths(command === 'caption' ? positionals : [positionals[0]], isVideoName);
   if (values.out && videos.length > 1) throw new UsageError('--out names one file: caption one video with it');
-  const ep = (values.ep ?? 'auto') as ExecutionProviderChoice;
-  if (!['auto', 'cuda', 'cpu'].includes(ep)) throw new UsageError(`--ep is auto, cuda or cpu, got "${values.ep}"`);
+  const runtime = runtimeFlags(values);
   const maxNewTokens = numberFlag('max-new-tokens', values['max-new-tokens'], { integer: true });
   const long = { window: numberFlag('window', values.window), overlap: numberFlag('overlap', values.overlap, { allowZero: true }) };
   if (long.window !== undefined && long.overlap !== undefined && long.overlap >= long.window) throw new UsageError('--overlap must be shorter than --window');
-  const model = await VideoModel.load(values.model, { executionProvider: ep });
+  const model = await VideoModel.load(values.model, runtime);
   if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
   const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true) };
   if (command === 'find') {

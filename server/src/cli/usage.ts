@@ -1,3 +1,4 @@
+import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime';
 /** A command-line mistake or an unreadable input: printed on stderr, exit status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -15,4 +16,21 @@ export function numberFlag(flag: string, raw: unknown, kind: { integer?: boolean
     throw new UsageError(`--${flag} needs a ${allowZero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}, got "${String(raw)}"`);
   }
   return value;
+}
+
+/** A flag whose value is one of `choices`: `fallback` when absent, a UsageError naming the choices otherwise. */
+export function choiceFlag<T extends string>(flag: string, raw: string | undefined, choices: readonly T[], fallback: T): T {
+  if (raw === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`--${flag} is ${choices.join(', ')}; got "${raw}"`);
+  return raw as T;
+}
+
+/** The flags that choose where and how the model runs, for every command that loads it. */
+export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'string' } } as const;
+
+export function runtimeFlags(values: { ep?: string; precision?: string }): { executionProvider: ExecutionProviderChoice; precision: PrecisionChoice } {
+  return {
+    executionProvider: choiceFlag('ep', values.ep, ['auto', 'cuda', 'cpu'], 'auto'),
+    precision: choiceFlag('precision', values.precision, ['auto', 'fp32', 'fp16'], 'auto'),
+  };
 }

@@ -5,13 +5,14 @@
  */
 import { EngineHost } from '../model/engineHost';
 import type { VideoTaskRequest, VideoTaskResult } from '../model/engineProtocol';
-import type { ExecutionProviderChoice } from '../model/runtime';
+import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime';
 import type { TaskProgress } from '../tasks/videoTasks';
 import type { StatusParams } from './protocol';
 
 export interface EngineSettings {
   modelPath: string | undefined;
   executionProvider: ExecutionProviderChoice;
+  precision: PrecisionChoice;
 }
 
 export class NoModelError extends Error {
@@ -47,11 +48,12 @@ export class JobQueue {
       if (options.signal?.aborted) throw Object.assign(new Error('cancelled'), { cancelled: true });
       const model = this.settings.modelPath;
       if (!model) throw new NoModelError('No model configured: set videoScan.model.path to a video-scan checkpoint folder');
-      if (this.loadedFor !== `${model}|${this.settings.executionProvider}`) {
+      const wanted = `${model}|${this.settings.executionProvider}|${this.settings.precision}`;
+      if (this.loadedFor !== wanted) {
         this.publish({ state: 'loading' });
-        const report = await this.host.load(model, { executionProvider: this.settings.executionProvider });
-        this.loadedFor = `${model}|${this.settings.executionProvider}`;
-        this.publish({ executionProvider: report.executionProvider, message: report.fallbackReason });
+        const report = await this.host.load(model, { executionProvider: this.settings.executionProvider, precision: this.settings.precision });
+        this.loadedFor = wanted;
+        this.publish({ executionProvider: report.executionProvider, precision: report.precision, message: report.fallbackReason });
       }
       this.publish({ state: 'busy' });
       return this.host.videoTask(request, options);

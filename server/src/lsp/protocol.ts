@@ -53,6 +53,7 @@ export interface StatusParams {
   /** The model folder configured. */
   model?: string;
   executionProvider?: 'cuda' | 'cpu';
+  precision?: 'fp32' | 'fp16';
   /** Jobs waiting behind the running one. */
   queue: number;
   message?: string;

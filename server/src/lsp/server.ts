@@ -117,7 +117,7 @@ export function startServer(connection: Connection): void {
   function applySettings(next: ServerSettings): void {
     if (next.ffprobePath !== settings.ffprobePath) probes = new ProbeCache({ ffprobePath: next.ffprobePath });
     settings = next;
-    jobs?.configure({ modelPath: next.modelPath, executionProvider: next.executionProvider });
+    jobs?.configure({ modelPath: next.modelPath, executionProvider: next.executionProvider, precision: next.precision });
   }
 
   function stateOf(uri: string): { document: TextDocument; doc: service.VscanDocument; context: service.DocumentContext } | undefined {
@@ -127,7 +127,7 @@ export function startServer(connection: Connection): void {
     return { document, doc: parsed(document), context: state?.context ?? {} };
   }
 
-  const jobs = new JobQueue({ modelPath: settings.modelPath, executionProvider: settings.executionProvider }, (status) => {
+  const jobs = new JobQueue({ modelPath: settings.modelPath, executionProvider: settings.executionProvider, precision: settings.precision }, (status) => {
     void connection.sendNotification(StatusNotification.type, status);
   });
 

@@ -8,7 +8,7 @@ export interface VideoScanConfiguration {
   format?: { timeStyle?: unknown };
   ffprobe?: { path?: unknown };
   ffmpeg?: { path?: unknown };
-  model?: { path?: unknown; executionProvider?: unknown; maxNewTokens?: unknown };
+  model?: { path?: unknown; executionProvider?: unknown; precision?: unknown; maxNewTokens?: unknown };
   video?: { fps?: unknown; minFrames?: unknown; maxFrames?: unknown; maxPixels?: unknown; window?: unknown; overlap?: unknown };
 }
 
@@ -18,6 +18,7 @@ export interface ServerSettings {
   ffmpegPath: string | undefined;
   modelPath: string | undefined;
   executionProvider: 'auto' | 'cuda' | 'cpu';
+  precision: 'auto' | 'fp32' | 'fp16';
   maxNewTokens: number;
   /** Overrides of the training sampling defaults (unset: the defaults). */
   sampling: Partial<Pick<SamplingOptions, 'fps' | 'minFrames' | 'maxFrames' | 'maxPixels'>>;
@@ -38,6 +39,7 @@ export function readServerSettings(raw: unknown): ServerSettings {
   const config = (raw && typeof raw === 'object' ? raw : {}) as VideoScanConfiguration;
   const diagnostics = config.diagnostics ?? {};
   const ep = config.model?.executionProvider;
+  const precision = config.model?.precision;
   const video = config.video ?? {};
   const sampling: ServerSettings['sampling'] = {};
   const fps = positive(video.fps, false);
@@ -59,6 +61,7 @@ export function readServerSettings(raw: unknown): ServerSettings {
     ffmpegPath: text(config.ffmpeg?.path),
     modelPath: text(config.model?.path),
     executionProvider: ep === 'cuda' || ep === 'cpu' ? ep : 'auto',
+    precision: precision === 'fp32' || precision === 'fp16' ? precision : 'auto',
     maxNewTokens: positive(config.model?.maxNewTokens, true) ?? 2048,
     sampling,
     window: positive(video.window, false),
