@@ -49,13 +49,16 @@ export function referenceForward(checkpoint: Checkpoint, W: Map<string, Vec>, id
   const embed = get('embed_tokens.weight');
   let h: Vec[] = ids.map((id) => embed.slice(id * H, (id + 1) * H));
 
-  // Rotary: inv_freq over the rotary dims; recomposition takes T, then H at 1, 4, 7… and W at 2, 5, 8… (interleaved).
+  // Rotary: inv_freq over the rotary dims; recomposition takes T, then H at 1, 4, 7… and W
+  // at 2, 5, 8… (interleaved), or T, H, W in consecutive sections (mrope_interleaved false).
   const R = Math.round(t.headDim * t.partialRotaryFactor);
   const inv = Array.from({ length: R / 2 }, (_, j) => 1 / t.ropeTheta ** ((2 * j) / R));
+  const [s0, s1, s2] = t.mropeSection;
+  const stream = (j: number) => t.mropeInterleaved
+    ? (j % 3 === 1 && j < s1 * 3 ? 1 : j % 3 === 2 && j < s2 * 3 ? 2 : 0)
+    : (j < s0 ? 0 : j < s0 + s1 ? 1 : 2);
   const angles = Array.from({ length: T }, (_, p) => {
-    const f = inv.map((v) => v * positions[0][p]);
-    for (let j = 1; j < t.mropeSection[1] * 3; j += 3) f[j] = inv[j] * positions[1][p];
-    for (let j = 2; j < t.mropeSection[2] * 3; j += 3) f[j] = inv[j] * positions[2][p];
+    const f = inv.map((v, j) => v * positions[stream(j)][p]);
     return [...f, ...f];
   });
   const rope = (x: Vec, p: number) => {

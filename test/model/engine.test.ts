@@ -95,6 +95,24 @@ test('the ONNX graph computes what the Hugging Face modeling code computes (floa
   console.log(`# reference check: max |Δlogit| ${diff.toExponential(2)} over ${reference.length} positions`);
 });
 
+test('a config with mrope_interleaved false gets the sectioned multimodal rotary (float64 reference)', async () => {
+  const { loadWeights, referenceForward } = await import('../helpers/referenceModel');
+  const dir = join(cacheDir, '..', 'sectioned');
+  await writeTinyCheckpoint(dir, { seed: 7 });
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  config.text_config.rope_parameters.mrope_interleaved = false;
+  await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+  const sectioned = await TextEngine.load(dir, { executionProvider: 'cpu', cacheDir });
+  assert.equal(sectioned.checkpoint.config.text.mropeInterleaved, false);
+  const ids = prompt.slice(0, 12);
+  const positions = [ids.map((_, i) => i), ids.map((_, i) => i + (i > 3 ? 2 : 0)), ids.map((_, i) => i + (i > 3 ? 5 : 0))];
+  const reference = referenceForward(sectioned.checkpoint, await loadWeights(sectioned.checkpoint), ids, positions);
+  const ours = await sectioned.forward(ids, positions, sectioned.emptyCache(), 0);
+  let diff = 0;
+  reference.forEach((row, r) => row.forEach((v, j) => { diff = Math.max(diff, Math.abs(v - ours.logits[r * sectioned.vocabSize + j])); }));
+  assert.ok(diff < 1e-3, `max |Δlogit| ${diff}`);
+});
+
 test('a prompt prefilled in chunks gives the same next-token logits as one run', async () => {
   const V = engine.vocabSize;
   const whole = await engine.forward(prompt, textPositions(0, prompt.length), engine.emptyCache(), prompt.length - 1);
