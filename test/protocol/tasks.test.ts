@@ -20,7 +20,8 @@ before(async () => {
   const tiny = join(dir, 'tiny');
   await writeTinyCheckpoint(tiny, { seed: 3 });
   video = pathToFileURL(await makeIndexVideo(join(dir, 'clip.mkv'), 30, '32x24', 10)).href;
-  client = await TestClient.start({ model: { path: tiny, executionProvider: 'cpu', maxNewTokens: 12 } });
+  // fp16 on CPU: the precision setting travels from the client to the engine process.
+  client = await TestClient.start({ model: { path: tiny, executionProvider: 'cpu', precision: 'fp16', maxNewTokens: 12 } });
   client.connection.onNotification(StatusNotification.method, (status: StatusParams) => { statuses.push(status); });
 });
 
@@ -39,7 +40,7 @@ test('caption reports progress by stage, writes the .vscan and publishes engine 
   for (const stage of ['probing', 'decoding frames', 'encoding vision', 'generating tokens']) {
     assert.ok(messages.some((m) => m.startsWith(stage)), `${stage} in ${messages.join(' | ')}`);
   }
-  assert.ok(statuses.some((s) => s.state === 'busy' && s.executionProvider === 'cpu'));
+  assert.ok(statuses.some((s) => s.state === 'busy' && s.executionProvider === 'cpu' && s.precision === 'fp16'), JSON.stringify(statuses));
   assert.equal(statuses[statuses.length - 1].state, 'idle');
 });
 
