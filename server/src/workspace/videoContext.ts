@@ -20,9 +20,25 @@ async function fileSize(path: string): Promise<{ size: number; mtimeMs: number }
   }
 }
 
-async function siblingVideos(folder: string): Promise<string[]> {
+/**
+ * The video names in each folder listed lately, with the folder's mtime when listed. A
+ * .vscan's folder is read on every validation (every keystroke): listing 20,000 entries
+ * takes ~25 ms here, a stat ~0.3 ms, and the folder's mtime moves whenever an entry is
+ * added, removed or renamed.
+ */
+const listings = new Map<string, { mtimeMs: number; videos: string[] }>();
+const MAX_LISTINGS = 64;
+
+async function siblingVideos(folder: string): Promise<readonly string[]> {
   try {
-    return (await readdir(folder)).filter(isVideoFileName).sort();
+    const { mtimeMs } = await stat(folder);
+    const cached = listings.get(folder);
+    if (cached?.mtimeMs === mtimeMs) return cached.videos;
+    const videos = (await readdir(folder)).filter(isVideoFileName).sort();
+    listings.delete(folder);
+    listings.set(folder, { mtimeMs, videos });
+    if (listings.size > MAX_LISTINGS) listings.delete(listings.keys().next().value!);
+    return videos;
   } catch {
     return [];
   }
