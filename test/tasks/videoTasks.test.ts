@@ -38,6 +38,21 @@ test('the vision tower keeps attention inside each frame pair (batching does not
   assert.notDeepEqual(Array.from(together.subarray(0, hidden)), Array.from(together.subarray(perPair * hidden, perPair * hidden + hidden)));
 });
 
+test('at fp16 (CUDA\'s default) the vision tower gives the float32 features to half precision', async () => {
+  const half = await VideoModel.load(tiny, { executionProvider: 'cpu', cacheDir: join(dir, 'cache'), precision: 'fp16' });
+  assert.equal(half.text.report.precision, 'fp16');
+  const prepared = await prepareVideo(video, { sampling: TRAINING_DEFAULTS, geometry: model.geometry });
+  const a = await model.encode(prepared);
+  const b = await half.encode(prepared);
+  assert.equal(b.length, a.length);
+  const hidden = model.text.checkpoint.config.text.hiddenSize;
+  for (let token = 0; token < a.length / hidden; token++) {
+    let dot = 0, aa = 0, bb = 0;
+    for (let j = token * hidden; j < (token + 1) * hidden; j++) { dot += a[j] * b[j]; aa += a[j] * a[j]; bb += b[j] * b[j]; }
+    assert.ok(dot / Math.sqrt(aa * bb) > 0.995, `token ${token}: cosine ${dot / Math.sqrt(aa * bb)}`);
+  }
+});
+
 test('progress reports every stage, and cancellation stops the run', async () => {
   const stages = new Set<string>();
   await model.caption(video, { sampling: TRAINING_DEFAULTS, maxNewTokens: 3, onProgress: (p) => stages.add(p.stage) });

@@ -7,11 +7,13 @@
  * four consecutive rows is one merged token.
  *
  * The per-patch interpolation taps and rotary angles depend only on the grid, so they are
- * computed here in TypeScript (`visionAuxiliaries`) and fed to the graph.
+ * computed here in TypeScript (`visionAuxiliaries`) and fed to the graph. Inputs and the
+ * features stay float32 at the boundary whatever the graph's precision.
  */
 import type { Checkpoint } from './checkpoint';
 import type { VisionConfig } from './config';
 import { DT, Graph } from './onnxGraph';
+import { computeType, type Precision } from './textDecoder';
 
 const f32 = Math.fround;
 
@@ -79,23 +81,26 @@ export function visionAuxiliaries(v: VisionConfig, gh: number, gw: number): Visi
  * Inputs: pixel_values [pairs, S, C·T·P·P], pos_index [S, 4], pos_weight [S, 4], cos/sin
  * [S, head_dim]. Output: features [pairs, S/4, out_hidden].
  */
-export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: string) => string): Graph {
+export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32'): Graph {
   const v = checkpoint.config.vision;
+  const ct = computeType(precision);
   const g = new Graph('qwen3_5_vision', location);
-  const w = (name: string) => g.weight(checkpoint.tensors.get(`model.visual.${name}`)!);
+  const w = (name: string) => g.weight(checkpoint.tensors.get(`model.visual.${name}`)!, ct);
+  const typed = (x: string, type: number) => (type === DT.FLOAT && ct === DT.FLOAT ? x : g.o('Cast', [x], { to: { int: type } }));
   const i64 = (values: number[]) => g.constInt64(values);
   const transpose = (x: string, perm: number[]) => g.o('Transpose', [x], { perm: { ints: perm } });
   const linear = (x: string, name: string) => g.o('Add', [g.o('MatMul', [x, transpose(w(`${name}.weight`), [1, 0])]), w(`${name}.bias`)]);
-  const layerNorm = (x: string, name: string) => g.o('LayerNormalization', [x, w(`${name}.weight`), w(`${name}.bias`)], { axis: { int: -1 }, epsilon: { float: 1e-6 } });
+  // float32 statistics whatever the input type (stash_type 1), as torch's LayerNorm keeps them.
+  const layerNorm = (x: string, name: string) => g.o('LayerNormalization', [x, w(`${name}.weight`), w(`${name}.bias`)], { axis: { int: -1 }, epsilon: { float: 1e-6 }, stash_type: { int: 1 } });
   const patchDim = v.inChannels * v.temporalPatchSize * v.patchSize * v.patchSize;
   const heads = v.numHeads;
   const headDim = v.hiddenSize / heads;
 
-  const pixels = g.input('pixel_values', DT.FLOAT, ['pairs', 'patches', patchDim]);
+  const pixels = typed(g.input('pixel_values', DT.FLOAT, ['pairs', 'patches', patchDim]), ct);
   const posIndex = g.input('pos_index', DT.INT64, ['patches', 4]);
-  const posWeight = g.input('pos_weight', DT.FLOAT, ['patches', 4]);
-  const cos = g.input('cos', DT.FLOAT, ['patches', headDim]);
-  const sin = g.input('sin', DT.FLOAT, ['patches', headDim]);
+  const posWeight = typed(g.input('pos_weight', DT.FLOAT, ['patches', 4]), ct);
+  const cos = typed(g.input('cos', DT.FLOAT, ['patches', headDim]), ct);
+  const sin = typed(g.input('sin', DT.FLOAT, ['patches', headDim]), ct);
 
   const patchWeight = g.o('Reshape', [w('patch_embed.proj.weight'), i64([v.hiddenSize, patchDim])]);
   let hidden = g.o('Add', [g.o('MatMul', [pixels, transpose(patchWeight, [1, 0])]), w('patch_embed.proj.bias')]);
@@ -114,7 +119,7 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
     const qkv = g.o('Reshape', [linear(layerNorm(hidden, `${p}.norm1`), `${p}.attn.qkv`), i64([0, 0, 3, heads, headDim])]);
     const perm = transpose(qkv, [2, 0, 3, 1, 4]); // [3, pairs, heads, S, headDim]
     const [q, k, val] = g.op('Split', [perm, i64([1, 1, 1])], { axis: { int: 0 } }, { outputs: 3 }).map((t) => g.o('Squeeze', [t, i64([0])]));
-    const scores = g.o('Mul', [g.o('MatMul', [rotate(q), transpose(rotate(k), [0, 1, 3, 2])]), g.constFloat([1 / Math.sqrt(headDim)], [])]);
+    const scores = g.o('Mul', [g.o('MatMul', [rotate(q), transpose(rotate(k), [0, 1, 3, 2])]), typed(g.constFloat([1 / Math.sqrt(headDim)], []), ct)]);
     const attended = g.o('MatMul', [g.o('Softmax', [scores], { axis: { int: -1 } }), val]);
     const merged = g.o('Reshape', [transpose(attended, [0, 2, 1, 3]), i64([0, 0, v.hiddenSize])]);
     hidden = g.o('Add', [hidden, linear(merged, `${p}.attn.proj`)]);
@@ -124,6 +129,6 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
   const unit = v.spatialMergeSize ** 2;
   const grouped = g.o('Reshape', [layerNorm(hidden, 'merger.norm'), i64([0, -1, v.hiddenSize * unit])]);
   const features = linear(g.o('Gelu', [linear(grouped, 'merger.linear_fc1')]), 'merger.linear_fc2');
-  g.output('features', features, DT.FLOAT, ['pairs', 'tokens', v.outHiddenSize]);
+  g.output('features', typed(features, DT.FLOAT), DT.FLOAT, ['pairs', 'tokens', v.outHiddenSize]);
   return g;
 }

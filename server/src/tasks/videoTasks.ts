@@ -88,11 +88,11 @@ export class VideoModel {
 
   static async load(dir: string, options: RuntimeOptions = {}): Promise<VideoModel> {
     const text = await TextEngine.load(dir, options);
-    const { session } = await createSession(text.checkpoint, (location) => buildVisionEncoder(text.checkpoint, location), 'vision-encoder', {
+    // The vision tower runs where the text model runs, at its precision.
+    const { session } = await createSession(text.checkpoint, (location, precision) => buildVisionEncoder(text.checkpoint, location, precision), 'vision-encoder', {
       ...options,
       executionProvider: text.report.executionProvider,
-      // The vision tower is built in float32 only (its features enter the text graph as float32).
-      precision: 'fp32',
+      precision: text.report.precision,
     });
     return new VideoModel(text, session, await readPrompts(dir));
   }
