@@ -6,12 +6,12 @@
 import { type Checkpoint } from '../../server/src/model/checkpoint';
 import { fromBfloat16, readTensorBytes } from '../../server/src/model/safetensors';
 
-type Vec = Float64Array;
+export type Vec = Float64Array;
 
-export async function loadWeights(checkpoint: Checkpoint): Promise<Map<string, Vec>> {
+export async function loadWeights(checkpoint: Checkpoint, prefix = 'model.language_model'): Promise<Map<string, Vec>> {
   const out = new Map<string, Vec>();
   for (const info of checkpoint.tensors.values()) {
-    if (!info.name.startsWith('model.language_model')) continue;
+    if (!info.name.startsWith(prefix)) continue;
     const bytes = await readTensorBytes(info);
     out.set(info.name, Float64Array.from(fromBfloat16(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2))));
   }
@@ -19,7 +19,7 @@ export async function loadWeights(checkpoint: Checkpoint): Promise<Map<string, V
 }
 
 /** y = W x for W [out, in] row-major. */
-function matvec(w: Vec, x: Vec, out: number): Vec {
+export function matvec(w: Vec, x: Vec, out: number): Vec {
   const n = x.length;
   const y = new Float64Array(out);
   for (let i = 0; i < out; i++) {
