@@ -107,22 +107,25 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
   const positions = g.o('ReduceSum', [g.o('Mul', [g.o('Gather', [w('pos_embed.weight'), posIndex]), g.o('Unsqueeze', [posWeight, i64([-1])])]), i64([1])], { keepdims: { int: 0 } });
   hidden = g.o('Add', [hidden, positions]); // [pairs, S, hidden]
 
-  const cosH = g.o('Unsqueeze', [cos, i64([0, 1])]); // [1, 1, S, headDim]
-  const sinH = g.o('Unsqueeze', [sin, i64([0, 1])]);
-  const rotate = (x: string) => {
+  const cosH = g.o('Unsqueeze', [cos, i64([0, 2])]); // [1, S, 1, headDim]
+  const sinH = g.o('Unsqueeze', [sin, i64([0, 2])]);
+  const rotate = (x: string) => { // x: [pairs, S, heads, headDim]
     const [x1, x2] = g.op('Split', [x, i64([headDim / 2, headDim / 2])], { axis: { int: -1 } }, { outputs: 2 });
     return g.o('Add', [g.o('Mul', [x, cosH]), g.o('Mul', [g.o('Concat', [g.o('Neg', [x2]), x1], { axis: { int: -1 } }), sinH])]);
   };
+  const packed = (x: string) => g.o('Reshape', [x, i64([0, 0, v.hiddenSize])]);
 
   for (let i = 0; i < v.depth; i++) {
     const p = `blocks.${i}`;
     const qkv = g.o('Reshape', [linear(layerNorm(hidden, `${p}.norm1`), `${p}.attn.qkv`), i64([0, 0, 3, heads, headDim])]);
-    const perm = transpose(qkv, [2, 0, 3, 1, 4]); // [3, pairs, heads, S, headDim]
-    const [q, k, val] = g.op('Split', [perm, i64([1, 1, 1])], { axis: { int: 0 } }, { outputs: 3 }).map((t) => g.o('Squeeze', [t, i64([0])]));
-    const scores = g.o('Mul', [g.o('MatMul', [rotate(q), transpose(rotate(k), [0, 1, 3, 2])]), typed(g.constFloat([1 / Math.sqrt(headDim)], []), ct)]);
-    const attended = g.o('MatMul', [g.o('Softmax', [scores], { axis: { int: -1 } }), val]);
-    const merged = g.o('Reshape', [transpose(attended, [0, 2, 1, 3]), i64([0, 0, v.hiddenSize])]);
-    hidden = g.o('Add', [hidden, linear(merged, `${p}.attn.proj`)]);
+    const [q, k, val] = g.op('Split', [qkv, i64([1, 1, 1])], { axis: { int: 2 } }, { outputs: 3 }).map((t) => g.o('Squeeze', [t, i64([2])]));
+    // Bidirectional attention within each frame pair (one batch row per pair, so no mask)
+    // by ONNX Runtime's MultiHeadAttention contrib operator (fused kernels on CUDA).
+    const attended = g.o('MultiHeadAttention', [packed(rotate(q)), packed(rotate(k)), packed(val)], {
+      num_heads: { int: heads },
+      scale: { float: 1 / Math.sqrt(headDim) },
+    }, 'com.microsoft');
+    hidden = g.o('Add', [hidden, linear(attended, `${p}.attn.proj`)]);
     const mlp = linear(g.o('Gelu', [linear(layerNorm(hidden, `${p}.norm2`), `${p}.mlp.linear_fc1`)], { approximate: { string: 'tanh' } }), `${p}.mlp.linear_fc2`);
     hidden = g.o('Add', [hidden, mlp]);
   }
