@@ -180,3 +180,14 @@ test('the fp16 graph (CUDA\'s default) computes what the float32 one does, to ha
   const looped = await half.generate(prompt, { maxNewTokens: 8, loopSteps: 4 });
   assert.deepEqual(looped.ids, perToken.ids);
 });
+
+test('auto picks CUDA at fp16 where it loads, else CPU at fp32 with the reason in one line', async () => {
+  const auto = await TextEngine.load(tiny, { executionProvider: 'auto', cacheDir });
+  if (auto.report.executionProvider === 'cuda') {
+    assert.equal(auto.report.precision, 'fp16');
+  } else {
+    assert.equal(auto.report.precision, 'fp32');
+    assert.match(auto.report.fallbackReason ?? '', /^CUDA unavailable \(.+\); using CPU$/);
+    assert.ok(!auto.report.fallbackReason!.includes('\n'));
+  }
+});

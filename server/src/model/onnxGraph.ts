@@ -89,6 +89,11 @@ export class Graph {
     return this.op(type, inputs, attrs, { domain })[0];
   }
 
+  /** `x`, of element type `from`, as type `to`: a Cast only where the two differ. */
+  convert(x: string, from: number, to: number): string {
+    return from === to ? x : this.o('Cast', [x], { to: { int: to } });
+  }
+
   constInt64(values: number[], dims: number[] = [values.length]): string {
     const name = this.fresh('const_i64');
     this.initializers.push({ name, dataType: DT.INT64, dims, int64Data: values });

@@ -5,9 +5,10 @@
  * full attention with interleaved multimodal partial rotary — (1 + w) RMSNorms, SwiGLU MLPs
  * and the (tied) LM head. The cache crosses the graph boundary explicitly: K/V per full
  * attention layer, conv and recurrent state per DeltaNet layer. Arithmetic in float32, or
- * float16 for GPUs (`Precision`); bf16 weights are cast inside the graph either way. ONNX Runtime's contrib operators do the
- * model-specific work (CausalConvWithState, LinearAttention, GroupQueryAttention,
- * MRotaryEmbedding, (Skip)SimplifiedLayerNormalization); standard ONNX operators the rest.
+ * float16 for GPUs (`Precision`); bf16 weights are cast inside the graph either way. ONNX
+ * Runtime's contrib operators do the model-specific work (CausalConvWithState,
+ * LinearAttention, GroupQueryAttention, MRotaryEmbedding, (Skip)SimplifiedLayerNormalization);
+ * standard ONNX operators the rest.
  */
 import type { Checkpoint } from './checkpoint';
 import type { TextConfig } from './config';
@@ -85,8 +86,7 @@ export function emitRotaryTables(g: Graph, t: TextConfig, ct: number): { cos: st
   const rows = g.o('Range', [g.constInt64([0], []), g.constInt64([rotaryTableRows(t)], []), g.constInt64([1], [])]);
   const positions = g.o('Unsqueeze', [g.o('Cast', [rows], { to: { int: DT.FLOAT } }), g.constInt64([1])]); // [rows, 1]
   const freqs = g.o('Mul', [positions, g.constFloat(rotaryInvFreq(t), [1, half])]);
-  const typed = (x: string) => (ct === DT.FLOAT ? x : g.o('Cast', [x], { to: { int: ct } }));
-  return { cos: typed(g.o('Cos', [freqs])), sin: typed(g.o('Sin', [freqs])) };
+  return { cos: g.convert(g.o('Cos', [freqs]), DT.FLOAT, ct), sin: g.convert(g.o('Sin', [freqs]), DT.FLOAT, ct) };
 }
 
 /** The values the decoder reads; the graph or loop body that hosts it provides them. */
@@ -119,9 +119,8 @@ export type WeightOf = (name: string, elemType: number) => string;
 export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: DecoderInputs, ct: number): DecoderOutputs {
   const w = (name: string) => weight(name, ct);
   const f32 = (name: string) => weight(name, DT.FLOAT);
-  const toType = (x: string, type: number) => g.o('Cast', [x], { to: { int: type } });
   /** A float constant in the compute type (cast from float32: folded at session creation). */
-  const constant = (values: number[] | Float32Array, dims: number[]) => (ct === DT.FLOAT ? g.constFloat(values, dims) : toType(g.constFloat(values, dims), ct));
+  const constant = (values: number[] | Float32Array, dims: number[]) => g.convert(g.constFloat(values, dims), DT.FLOAT, ct);
   const present = new Map<string, string>();
   const i64 = (values: number[]) => g.constInt64(values);
   const reshape = (x: string, dims: number[]) => g.o('Reshape', [x, i64(dims)]);
@@ -131,10 +130,7 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
   const ms = 'com.microsoft';
   // Qwen3.5's RMSNorm scales by (1 + w): the operators take the scale, so add the 1 here
   // (constants only: folded once at session creation).
-  const plusOne = (name: string) => {
-    const scale = g.o('Add', [f32(name), g.constFloat([1], [])]);
-    return ct === DT.FLOAT ? scale : toType(scale, ct);
-  };
+  const plusOne = (name: string) => g.convert(g.o('Add', [f32(name), g.constFloat([1], [])]), DT.FLOAT, ct);
   /** x · rsqrt(mean(x²) + eps) · scale over the last axis. */
   const rmsNorm = (x: string, scale: string, epsilon = t.rmsNormEps) =>
     g.o('SimplifiedLayerNormalization', [x, scale], { axis: { int: -1 }, epsilon: { float: epsilon }, stash_type: { int: 1 } });
@@ -143,8 +139,7 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
   // Embedding, with the vision tower's features written over the placeholder tokens.
   const embedTable = w('model.language_model.embed_tokens.weight');
   const embedded = reshape(g.o('Gather', [embedTable, inputIds]), [-1, t.hiddenSize]);
-  const visualEmbeds = io.visual && (ct === DT.FLOAT ? io.visual.embeds : toType(io.visual.embeds, ct));
-  let hidden = reshape(io.visual && visualEmbeds ? g.o('ScatterND', [embedded, io.visual.index, visualEmbeds]) : embedded, [1, -1, t.hiddenSize]);
+  let hidden = reshape(io.visual ? g.o('ScatterND', [embedded, io.visual.index, g.convert(io.visual.embeds, DT.FLOAT, ct)]) : embedded, [1, -1, t.hiddenSize]);
 
   // The residual stream: each block's output is added to it by the norm that follows
   // (SkipSimplifiedLayerNormalization returns both the normed sum and the sum).
@@ -222,10 +217,8 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
       const k = toValueHeads(l2(kc, 1 / Math.sqrt(d)));
       const beta = g.o('Sigmoid', [linear(x, `${a}.in_proj_b.weight`)]); // [1, seq, value heads]
       // The decay g = −exp(A_log)·softplus(a + dt_bias) in float32, as the reference computes it.
-      const aProj = linear(x, `${a}.in_proj_a.weight`);
-      const softplus = g.o('Softplus', [g.o('Add', [ct === DT.FLOAT ? aProj : toType(aProj, DT.FLOAT), f32(`${a}.dt_bias`)])]);
-      const decay32 = g.o('Mul', [g.o('Neg', [g.o('Exp', [f32(`${a}.A_log`)])]), softplus]);
-      const decay = ct === DT.FLOAT ? decay32 : toType(decay32, ct);
+      const softplus = g.o('Softplus', [g.o('Add', [g.convert(linear(x, `${a}.in_proj_a.weight`), ct, DT.FLOAT), f32(`${a}.dt_bias`)])]);
+      const decay = g.convert(g.o('Mul', [g.o('Neg', [g.o('Exp', [f32(`${a}.A_log`)])]), softplus]), DT.FLOAT, ct);
       // The gated delta rule: ONNX Runtime's LinearAttention contrib operator (packed
       // [1, seq, heads·dim] inputs, state [1, heads, k, v], decay in log space). q and k
       // already carry the value-head count and the 1/√d scale, hence scale 1.
@@ -255,8 +248,7 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
   const finalHidden = addThenNorm('model.language_model.norm.weight');
   const tail = g.o('Slice', [finalHidden, logitsStart, i64([2147483647]), i64([1])]);
   const head = t.tieWordEmbeddings ? embedTable : w('lm_head.weight');
-  const logits = g.o('MatMul', [tail, transpose(head, [1, 0])]);
-  return { logits: ct === DT.FLOAT ? logits : toType(logits, DT.FLOAT), present };
+  return { logits: g.convert(g.o('MatMul', [tail, transpose(head, [1, 0])]), ct, DT.FLOAT), present };
 }
 
 /** A checkpoint's tensors as graph values (initializers referencing the files, cast in the graph). */

@@ -86,7 +86,6 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
   const ct = computeType(precision);
   const g = new Graph('qwen3_5_vision', location);
   const w = (name: string) => g.weight(checkpoint.tensors.get(`model.visual.${name}`)!, ct);
-  const typed = (x: string, type: number) => (type === DT.FLOAT && ct === DT.FLOAT ? x : g.o('Cast', [x], { to: { int: type } }));
   const i64 = (values: number[]) => g.constInt64(values);
   const transpose = (x: string, perm: number[]) => g.o('Transpose', [x], { perm: { ints: perm } });
   const linear = (x: string, name: string) => g.o('Add', [g.o('MatMul', [x, transpose(w(`${name}.weight`), [1, 0])]), w(`${name}.bias`)]);
@@ -96,11 +95,11 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
   const heads = v.numHeads;
   const headDim = v.hiddenSize / heads;
 
-  const pixels = typed(g.input('pixel_values', DT.FLOAT, ['pairs', 'patches', patchDim]), ct);
+  const pixels = g.convert(g.input('pixel_values', DT.FLOAT, ['pairs', 'patches', patchDim]), DT.FLOAT, ct);
   const posIndex = g.input('pos_index', DT.INT64, ['patches', 4]);
-  const posWeight = typed(g.input('pos_weight', DT.FLOAT, ['patches', 4]), ct);
-  const cos = typed(g.input('cos', DT.FLOAT, ['patches', headDim]), ct);
-  const sin = typed(g.input('sin', DT.FLOAT, ['patches', headDim]), ct);
+  const posWeight = g.convert(g.input('pos_weight', DT.FLOAT, ['patches', 4]), DT.FLOAT, ct);
+  const cos = g.convert(g.input('cos', DT.FLOAT, ['patches', headDim]), DT.FLOAT, ct);
+  const sin = g.convert(g.input('sin', DT.FLOAT, ['patches', headDim]), DT.FLOAT, ct);
 
   const patchWeight = g.o('Reshape', [w('patch_embed.proj.weight'), i64([v.hiddenSize, patchDim])]);
   let hidden = g.o('Add', [g.o('MatMul', [pixels, transpose(patchWeight, [1, 0])]), w('patch_embed.proj.bias')]);
@@ -132,6 +131,6 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
   const unit = v.spatialMergeSize ** 2;
   const grouped = g.o('Reshape', [layerNorm(hidden, 'merger.norm'), i64([0, -1, v.hiddenSize * unit])]);
   const features = linear(g.o('Gelu', [linear(grouped, 'merger.linear_fc1')]), 'merger.linear_fc2');
-  g.output('features', typed(features, DT.FLOAT), DT.FLOAT, ['pairs', 'tokens', v.outHiddenSize]);
+  g.output('features', g.convert(features, ct, DT.FLOAT), DT.FLOAT, ['pairs', 'tokens', v.outHiddenSize]);
   return g;
 }
