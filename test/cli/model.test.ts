@@ -48,6 +48,16 @@ test('model check --precision fp16 builds the half-precision graph (the CUDA def
   assert.match(bad.stderr, /--precision is auto, fp32, fp16; got "fp8"/);
 });
 
+test('model check --threads N runs with N threads per operator and says so; 0 exits 2', () => {
+  const result = vscan(['model', 'check', tiny, '--json', '--ep', 'cpu', '--threads', '1']);
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.deepEqual([report.ok, report.loaded.threads], [true, 1]);
+  const bad = vscan(['model', 'check', tiny, '--threads', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--threads needs a positive integer, got "0"/);
+});
+
 test('model logits --json and --dump', async () => {
   const result = vscan(['model', 'logits', tiny, '--ids', '10,20,30', '--json', '--dump', join(dir, 'dump')]);
   assert.equal(result.code, 0, result.stderr);

@@ -44,13 +44,14 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
 
 export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a small random Qwen3.5 checkpoint (HF layout)
   vscan model inspect <dir> [--json]     check a checkpoint folder and summarise it
-  vscan model check <dir> [--ep auto|cuda|cpu] [--precision auto|fp32|fp16] [--json]
+  vscan model check <dir> [--ep auto|cuda|cpu] [--precision auto|fp32|fp16] [--threads N] [--json]
                                          load, run, and compare cached decoding with full recomputation
   vscan model logits <dir> --ids 1,2,3 [--json] [--dump DIR] [--ep …] [--precision …]
   vscan generate --model <dir> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N]
                  [--loop-steps K] [--json] [--ep …] [--precision …]
                  (--loop-steps: greedy tokens per session run, default 16; 1: one run per token)
-  --ep auto|cuda|cpu: auto tries CUDA, then CPU; --precision auto|fp32|fp16: auto is fp16 on CUDA, fp32 on CPU`;
+  --ep auto|cuda|cpu: auto tries CUDA, then CPU; --precision auto|fp32|fp16: auto is fp16 on CUDA, fp32 on CPU;
+  --threads N: threads per operator (default: ONNX Runtime's, all physical cores)`;
 
 /** Load stages on stderr (not with --json, whose stdout must stay clean anyway). */
 function loadProgress(quiet: boolean): ((stage: string, detail: string) => void) | undefined {

@@ -9,7 +9,7 @@ import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResu
 import { expandPaths, isVideoName } from './files';
 import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 
-export const TASK_HELP = `  vscan caption <video|folder>... --model DIR [--out FILE] [--json] [--ep …] [--precision …] [--max-new-tokens N]
+export const TASK_HELP = `  vscan caption <video|folder>... --model DIR [--out FILE] [--json] [--ep …] [--precision …] [--threads N] [--max-new-tokens N]
                 [--window S] [--overlap S] [--force] [--dump DIR]
                 (folders: every video inside; videos with a .vscan already are skipped unless --force)
   vscan find <video> "<event>" --model DIR [--json] [--ep …] [--precision …] [--window S] [--overlap S] [--dump DIR]

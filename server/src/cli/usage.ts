@@ -26,11 +26,13 @@ export function choiceFlag<T extends string>(flag: string, raw: string | undefin
 }
 
 /** The flags that choose where and how the model runs, for every command that loads it. */
-export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'string' } } as const;
+export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'string' }, threads: { type: 'string' } } as const;
 
-export function runtimeFlags(values: { ep?: string; precision?: string }): { executionProvider: ExecutionProviderChoice; precision: PrecisionChoice } {
+export function runtimeFlags(values: { ep?: string; precision?: string; threads?: string }): { executionProvider: ExecutionProviderChoice; precision: PrecisionChoice; intraOpThreads?: number } {
+  const threads = numberFlag('threads', values.threads, { integer: true });
   return {
     executionProvider: choiceFlag('ep', values.ep, ['auto', 'cuda', 'cpu'], 'auto'),
     precision: choiceFlag('precision', values.precision, ['auto', 'fp32', 'fp16'], 'auto'),
+    ...(threads === undefined ? {} : { intraOpThreads: threads }),
   };
 }

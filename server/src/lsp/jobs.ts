@@ -13,6 +13,7 @@ export interface EngineSettings {
   modelPath: string | undefined;
   executionProvider: ExecutionProviderChoice;
   precision: PrecisionChoice;
+  threads: number | undefined;
 }
 
 export class NoModelError extends Error {
@@ -48,10 +49,11 @@ export class JobQueue {
       if (options.signal?.aborted) throw Object.assign(new Error('cancelled'), { cancelled: true });
       const model = this.settings.modelPath;
       if (!model) throw new NoModelError('No model configured: set videoScan.model.path to a video-scan checkpoint folder');
-      const wanted = `${model}|${this.settings.executionProvider}|${this.settings.precision}`;
+      const { executionProvider, precision, threads } = this.settings;
+      const wanted = `${model}|${executionProvider}|${precision}|${threads ?? ''}`;
       if (this.loadedFor !== wanted) {
         this.publish({ state: 'loading' });
-        const report = await this.host.load(model, { executionProvider: this.settings.executionProvider, precision: this.settings.precision });
+        const report = await this.host.load(model, { executionProvider, precision, ...(threads ? { intraOpThreads: threads } : {}) });
         this.loadedFor = wanted;
         this.publish({ executionProvider: report.executionProvider, precision: report.precision, message: report.fallbackReason });
       }

@@ -27,7 +27,7 @@ import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResu
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
 import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, PartialTextNotification, StatusNotification } from './protocol';
-import { readServerSettings, type ServerSettings } from './settings';
+import { engineSettings, readServerSettings, type ServerSettings } from './settings';
 
 /** Diagnostics never wait longer than this for a video probe; they are refreshed when it lands. */
 const PROBE_WAIT_MS = 150;
@@ -117,7 +117,7 @@ export function startServer(connection: Connection): void {
   function applySettings(next: ServerSettings): void {
     if (next.ffprobePath !== settings.ffprobePath) probes = new ProbeCache({ ffprobePath: next.ffprobePath });
     settings = next;
-    jobs?.configure({ modelPath: next.modelPath, executionProvider: next.executionProvider, precision: next.precision });
+    jobs?.configure(engineSettings(next));
   }
 
   function stateOf(uri: string): { document: TextDocument; doc: service.VscanDocument; context: service.DocumentContext } | undefined {
@@ -127,7 +127,7 @@ export function startServer(connection: Connection): void {
     return { document, doc: parsed(document), context: state?.context ?? {} };
   }
 
-  const jobs = new JobQueue({ modelPath: settings.modelPath, executionProvider: settings.executionProvider, precision: settings.precision }, (status) => {
+  const jobs = new JobQueue(engineSettings(settings), (status) => {
     void connection.sendNotification(StatusNotification.type, status);
   });
 

@@ -1,6 +1,7 @@
 /** Maps the client's `videoScan.*` configuration onto the language service's settings. */
 import { normalizeSettings, type VscanSettings } from '../language';
 import type { SamplingOptions } from '../video/plan';
+import type { EngineSettings } from './jobs';
 
 /** The `videoScan` configuration section as VS Code sends it (see package.json). */
 export interface VideoScanConfiguration {
@@ -8,7 +9,7 @@ export interface VideoScanConfiguration {
   format?: { timeStyle?: unknown };
   ffprobe?: { path?: unknown };
   ffmpeg?: { path?: unknown };
-  model?: { path?: unknown; executionProvider?: unknown; precision?: unknown; maxNewTokens?: unknown };
+  model?: { path?: unknown; executionProvider?: unknown; precision?: unknown; threads?: unknown; maxNewTokens?: unknown };
   video?: { fps?: unknown; minFrames?: unknown; maxFrames?: unknown; maxPixels?: unknown; window?: unknown; overlap?: unknown };
 }
 
@@ -19,6 +20,8 @@ export interface ServerSettings {
   modelPath: string | undefined;
   executionProvider: 'auto' | 'cuda' | 'cpu';
   precision: 'auto' | 'fp32' | 'fp16';
+  /** Threads per ONNX Runtime operator; unset: its default (all physical cores). */
+  threads: number | undefined;
   maxNewTokens: number;
   /** Overrides of the training sampling defaults (unset: the defaults). */
   sampling: Partial<Pick<SamplingOptions, 'fps' | 'minFrames' | 'maxFrames' | 'maxPixels'>>;
@@ -62,9 +65,15 @@ export function readServerSettings(raw: unknown): ServerSettings {
     modelPath: text(config.model?.path),
     executionProvider: ep === 'cuda' || ep === 'cpu' ? ep : 'auto',
     precision: precision === 'fp32' || precision === 'fp16' ? precision : 'auto',
+    threads: positive(config.model?.threads, true),
     maxNewTokens: positive(config.model?.maxNewTokens, true) ?? 2048,
     sampling,
     window: positive(video.window, false),
     overlap: typeof video.overlap === 'number' && Number.isFinite(video.overlap) && video.overlap >= 0 ? video.overlap : undefined,
   };
+}
+
+/** What the model jobs need from the settings (a change reloads the engine). */
+export function engineSettings(settings: ServerSettings): EngineSettings {
+  return { modelPath: settings.modelPath, executionProvider: settings.executionProvider, precision: settings.precision, threads: settings.threads };
 }

@@ -22,7 +22,7 @@ export interface CheckReport {
   promptTokens: number;
   generatedTokens: number;
   /** What was loaded, from where, how big. */
-  loaded: { dir: string; weightsBytes: number; weightFiles: string; modelFile?: string; parameters: number };
+  loaded: { dir: string; weightsBytes: number; weightFiles: string; modelFile?: string; parameters: number; threads: number | 'default' };
 }
 
 /**
@@ -84,6 +84,7 @@ export async function checkModel(dir: string, options: RuntimeOptions & { steps?
       weightFiles: engine.report.weightFiles,
       ...(engine.report.modelFile ? { modelFile: engine.report.modelFile } : {}),
       parameters: [...engine.checkpoint.tensors.values()].reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0),
+      threads: engine.report.threads,
     },
   };
 }

@@ -24,6 +24,8 @@ export interface SessionReport {
   precision: Precision;
   /** Why `auto` fell back to CPU, in one line. */
   fallbackReason?: string;
+  /** Threads per operator as asked, or 'default'. */
+  threads: number | 'default';
   weightsBytes: number;
   weightFiles: 'hard-linked' | 'in-memory';
   modelFile?: string;
@@ -39,6 +41,7 @@ export interface RuntimeOptions {
   precision?: PrecisionChoice;
   /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
   onLoadProgress?: (stage: LoadStage, detail: string) => void;
+  /** Threads for each operator (ONNX Runtime's default, all physical cores, when unset). */
   intraOpThreads?: number;
   /** Folder for generated graphs (default: the user's cache). */
   cacheDir?: string;
@@ -140,7 +143,8 @@ export async function createSession(
     }
   }
   const { session, precision, modelFile } = opened;
-  return { session, report: { executionProvider, precision, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+  const threads = options.intraOpThreads ?? 'default';
+  return { session, report: { executionProvider, precision, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
 }
 
 function firstLine(error: unknown): string {
