@@ -28,6 +28,9 @@ function attribute(name: string, value: Attr): onnx.IAttributeProto {
 
 export type Dim = number | string;
 
+/** ONNX element types of the safetensors dtypes a weight may be stored in. */
+const DT_OF: Record<string, number> = { BF16: DT.BFLOAT16, F16: DT.FLOAT16, F32: DT.FLOAT };
+
 export function valueInfoOf(name: string, elemType: number, dims: Dim[] | undefined): onnx.IValueInfoProto {
   return {
     name,
@@ -118,10 +121,18 @@ export class Graph {
    */
   weight(info: TensorInfo, to: number = DT.FLOAT): string {
     const key = `${info.name}:${to}`;
-    const cached = this.weights.get(key);
-    if (cached) return cached;
-    const stored = { BF16: DT.BFLOAT16, F16: DT.FLOAT16, F32: DT.FLOAT } as Record<string, number>;
-    const dataType = stored[info.dtype];
+    let value = this.weights.get(key);
+    if (!value) {
+      value = this.convert(this.rawWeight(info), DT_OF[info.dtype], to);
+      this.weights.set(key, value);
+    }
+    return value;
+  }
+
+
+  /** The initializer that points into the safetensors file (its stored dtype). */
+  private rawWeight(info: TensorInfo): string {
+    const dataType = DT_OF[info.dtype];
     if (dataType === undefined) throw new Error(`${info.name}: ${info.dtype} weights are not supported`);
     const raw = `w:${info.name}`;
     if (!this.initializers.some((i) => i.name === raw)) {
@@ -137,9 +148,7 @@ export class Graph {
         ],
       });
     }
-    const value = dataType === to ? raw : this.o('Cast', [raw], { to: { int: to } });
-    this.weights.set(key, value);
-    return value;
+    return raw;
   }
 
   toGraphProto(): onnx.IGraphProto {

@@ -109,7 +109,10 @@ export interface DecoderOutputs {
   present: Map<string, string>;
 }
 
-/** A checkpoint tensor as a graph value of the given element type (outer-graph values inside bodies). */
+/**
+ * A checkpoint tensor as a graph value of the given element type; always a value of the
+ * outermost graph, so that every branch and loop body shares one copy.
+ */
 export type WeightOf = (name: string, elemType: number) => string;
 
 /**
@@ -125,7 +128,10 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
   const i64 = (values: number[]) => g.constInt64(values);
   const reshape = (x: string, dims: number[]) => g.o('Reshape', [x, i64(dims)]);
   const transpose = (x: string, perm: number[]) => g.o('Transpose', [x], { perm: { ints: perm } });
-  const linear = (x: string, name: string) => g.o('MatMul', [x, transpose(w(name), [1, 0])]);
+  // x [1, seq, in] · Wᵀ with W as stored ([out, in]): Gemm's transB reads it in place, so the
+  // weights' one in-memory copy is the cast ONNX Runtime folds at load (a transposed
+  // copy for MatMul would be a second; docs/engine.md, "Memory").
+  const linear = (x: string, name: string) => g.o('Unsqueeze', [g.o('Gemm', [g.o('Squeeze', [x, i64([0])]), w(name)], { transB: { int: 1 } }), i64([0])]);
   const silu = (x: string) => g.o('Mul', [x, g.o('Sigmoid', [x])]);
   const ms = 'com.microsoft';
   // Qwen3.5's RMSNorm scales by (1 + w): the operators take the scale, so add the 1 here
@@ -247,8 +253,8 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
 
   const finalHidden = addThenNorm('model.language_model.norm.weight');
   const tail = g.o('Slice', [finalHidden, logitsStart, i64([2147483647]), i64([1])]);
-  const head = t.tieWordEmbeddings ? embedTable : w('lm_head.weight');
-  return { logits: g.convert(g.o('MatMul', [tail, transpose(head, [1, 0])]), ct, DT.FLOAT), present };
+  // With tied embeddings the head reads the same [vocab, hidden] table as the embedding.
+  return { logits: g.convert(linear(tail, t.tieWordEmbeddings ? 'model.language_model.embed_tokens.weight' : 'lm_head.weight'), ct, DT.FLOAT), present };
 }
 
 /** A checkpoint's tensors as graph values (initializers referencing the files, cast in the graph). */

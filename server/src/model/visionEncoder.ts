@@ -87,8 +87,17 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
   const g = new Graph('qwen3_5_vision', location);
   const w = (name: string) => g.weight(checkpoint.tensors.get(`model.visual.${name}`)!, ct);
   const i64 = (values: number[]) => g.constInt64(values);
-  const transpose = (x: string, perm: number[]) => g.o('Transpose', [x], { perm: { ints: perm } });
-  const linear = (x: string, name: string) => g.o('Add', [g.o('MatMul', [x, transpose(w(`${name}.weight`), [1, 0])]), w(`${name}.bias`)]);
+  // x [..., in] · Wᵀ + b by Gemm over the rows, W as stored ([out, in]; transB reads it in
+  // place: one in-memory copy of the weights, as in the text graph).
+  const affine = (x: string, weight: string, bias: string, inputs: number, out: number) => {
+    const rows = g.o('Gemm', [g.o('Reshape', [x, i64([-1, inputs])]), weight, bias], { transB: { int: 1 } });
+    const leading = g.o('Slice', [g.o('Shape', [x]), i64([0]), i64([-1])]);
+    return g.o('Reshape', [rows, g.o('Concat', [leading, i64([out])], { axis: { int: 0 } })]);
+  };
+  const linear = (x: string, name: string) => {
+    const [out, inputs] = checkpoint.tensors.get(`model.visual.${name}.weight`)!.shape;
+    return affine(x, w(`${name}.weight`), w(`${name}.bias`), inputs, out);
+  };
   // float32 statistics whatever the input type (stash_type 1), as torch's LayerNorm keeps them.
   const layerNorm = (x: string, name: string) => g.o('LayerNormalization', [x, w(`${name}.weight`), w(`${name}.bias`)], { axis: { int: -1 }, epsilon: { float: 1e-6 }, stash_type: { int: 1 } });
   const patchDim = v.inChannels * v.temporalPatchSize * v.patchSize * v.patchSize;
@@ -101,8 +110,9 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
   const cos = g.convert(g.input('cos', DT.FLOAT, ['patches', headDim]), DT.FLOAT, ct);
   const sin = g.convert(g.input('sin', DT.FLOAT, ['patches', headDim]), DT.FLOAT, ct);
 
+  // The Conv3d over whole patches is a linear map of each patch row.
   const patchWeight = g.o('Reshape', [w('patch_embed.proj.weight'), i64([v.hiddenSize, patchDim])]);
-  let hidden = g.o('Add', [g.o('MatMul', [pixels, transpose(patchWeight, [1, 0])]), w('patch_embed.proj.bias')]);
+  let hidden = affine(pixels, patchWeight, w('patch_embed.proj.bias'), patchDim, v.hiddenSize);
   const positions = g.o('ReduceSum', [g.o('Mul', [g.o('Gather', [w('pos_embed.weight'), posIndex]), g.o('Unsqueeze', [posWeight, i64([-1])])]), i64([1])], { keepdims: { int: 0 } });
   hidden = g.o('Add', [hidden, positions]); // [pairs, S, hidden]
 
