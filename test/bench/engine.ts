@@ -3,6 +3,7 @@
  * 8 layers). Prefill and decode tokens/s, engine overhead (wall time / summed session.run
  * time), and bytes crossing the session boundary per generated token.
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { TextEngine } from '../../server/src/model/engine';
 import { writeTinyCheckpoint } from '../../server/src/model/tiny';
@@ -45,6 +46,29 @@ export async function benchEngine(tables: Table[]): Promise<void> {
     head: ['checkpoint', 'decoding', 'prompt tokens', 'prefill tok/s', 'decode tok/s', 'overhead (wall / Σ session.run)', 'bytes across the boundary per token'],
     rows,
     notes: ['Greedy, 64 new tokens after a 512-token prompt. Bytes per token: every input and output tensor of the decoding runs (the cache crosses the boundary on each run; onnxruntime-node copies it each way), divided by the tokens generated.'],
+  });
+}
+
+/**
+ * Resident memory added by loading the text engine, against the bf16 weight file in the same
+ * run: one float32 copy is 2× the file, one float16 copy 1×. Each load in a fresh process.
+ */
+export async function benchEngineMemory(tables: Table[]): Promise<void> {
+  const dir = await tempDir('vscan-bench-memory-');
+  const folder = join(dir, 'model');
+  await writeTinyCheckpoint(folder, { seed: 1, hiddenSize: 1024, numLayers: 8, intermediateSize: 4096 });
+  const rows: string[][] = [];
+  for (const precision of ['fp32', 'fp16']) {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'engineMemoryChild.ts'), folder, precision, join(dir, 'cache')], { encoding: 'utf8', timeout: 600_000 });
+    if (child.status !== 0) throw new Error(child.stderr);
+    const { loadedMiB, peakMiB, weightsMiB } = JSON.parse(child.stdout) as { loadedMiB: number; peakMiB: number; weightsMiB: number };
+    rows.push([precision, weightsMiB.toFixed(0), loadedMiB.toFixed(0), peakMiB.toFixed(0), `${(loadedMiB / weightsMiB).toFixed(2)}×`, precision === 'fp32' ? '2×' : '1×']);
+  }
+  tables.push({
+    title: 'Engine memory on CPU: a random checkpoint with hidden 1024, 8 layers, MLP 4096 (MiB)',
+    head: ['precision', 'bf16 weight file', 'resident after load', 'peak during load', 'after load / file', 'one copy of the weights would be'],
+    rows,
+    notes: ['Resident set of a fresh process before and after TextEngine.load; the file is mapped, not read, so only converted weights count.'],
   });
 }
 

@@ -5,7 +5,7 @@
 import { cpus, totalmem } from 'node:os';
 import { benchLanguage } from './language';
 import { benchVideo } from './video';
-import { benchEngine } from './engine';
+import { benchEngine, benchEngineMemory } from './engine';
 import { benchTasks } from './tasks';
 import { renderTable, type Table } from './stats';
 
@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   if (wanted('language')) await benchLanguage(tables);
   if (wanted('video')) await benchVideo(tables);
-  if (wanted('engine')) await benchEngine(tables);
+  if (wanted('engine')) {
+    await benchEngine(tables);
+    await benchEngineMemory(tables);
+  }
   if (wanted('tasks')) await benchTasks(tables);
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
   for (const table of tables) console.log(renderTable(table) + '\n');
