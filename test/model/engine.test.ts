@@ -191,3 +191,24 @@ test('auto picks CUDA at fp16 where it loads, else CPU at fp32 with the reason i
     assert.ok(!auto.report.fallbackReason!.includes('\n'));
   }
 });
+
+test('each weight reaches its operators as the one folded cast: no Transpose or Reshape of a weight in any subgraph', async () => {
+  const { buildTextModel } = await import('../../server/src/model/textDecoder');
+  const graph = buildTextModel(engine.checkpoint, (file) => file).toGraphProto();
+  const nodes: { opType?: string | null; input?: string[] | null; output?: string[] | null }[] = [];
+  const walk = (g: typeof graph) => {
+    for (const node of g.node ?? []) {
+      nodes.push(node);
+      for (const attribute of node.attribute ?? []) if (attribute.g) walk(attribute.g);
+    }
+  };
+  walk(graph);
+  // Values that hold weights: the initializers pointing into the safetensors file and their casts.
+  const weights = new Set((graph.initializer ?? []).map((i) => i.name!).filter((name) => name.startsWith('w:')));
+  for (const node of nodes) if (node.opType === 'Cast' && weights.has(node.input![0])) weights.add(node.output![0]);
+  const reshaped = nodes.filter((node) => (node.opType === 'Transpose' || node.opType === 'Reshape') && weights.has(node.input![0]));
+  assert.deepEqual(reshaped.map((node) => `${node.opType}(${node.input![0]})`), []);
+  // And every linear layer reads its weight as stored, through Gemm's transB.
+  const gemms = nodes.filter((node) => node.opType === 'Gemm');
+  assert.ok(gemms.length > 0 && gemms.every((node) => weights.has(node.input![1])));
+});
