@@ -212,3 +212,25 @@ test('each weight reaches its operators as the one folded cast: no Transpose or 
   const gemms = nodes.filter((node) => node.opType === 'Gemm');
   assert.ok(gemms.length > 0 && gemms.every((node) => weights.has(node.input![1])));
 });
+
+test('logits that overflow float16 stop the run with the remedy; float32 runs the same weights', async () => {
+  // The final norm scaled far beyond float16's range (65,504) but well inside float32's.
+  const dir = join(cacheDir, '..', 'overflow');
+  await writeTinyCheckpoint(dir, { seed: 7 });
+  const probe = await TextEngine.load(dir, { executionProvider: 'cpu', cacheDir });
+  const norm = probe.checkpoint.tensors.get('model.language_model.norm.weight')!;
+  const { open } = await import('node:fs/promises');
+  const { toBfloat16 } = await import('../../server/src/model/safetensors');
+  const file = await open(norm.file, 'r+');
+  await file.write(new Uint8Array(toBfloat16(new Float32Array(norm.byteLength / 2).fill(1e6)).buffer), 0, norm.byteLength, norm.offset);
+  await file.close();
+  const ids = prompt.slice(0, 8);
+  const half = await TextEngine.load(dir, { executionProvider: 'cpu', cacheDir, precision: 'fp16' });
+  const overflow = /: the model computed non-finite logits \(.*\): activations overflowed float16; run with --precision fp32/;
+  await assert.rejects(half.forward(ids, textPositions(0, ids.length), half.emptyCache(), 0), overflow);
+  // The decode loop checks each step inside the graph.
+  await assert.rejects(half.decodeBlock(ids[0], 0, half.emptyCache(), 4), overflow);
+  const full = await TextEngine.load(dir, { executionProvider: 'cpu', cacheDir, precision: 'fp32' });
+  const result = await full.forward(ids, textPositions(0, ids.length), full.emptyCache(), 0);
+  assert.ok(result.logits.every(Number.isFinite));
+});

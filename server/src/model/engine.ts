@@ -11,7 +11,7 @@ import { type Checkpoint, openCheckpoint } from './checkpoint';
 import { CheckpointError } from './safetensors';
 import { createSession, type RuntimeOptions, type SessionReport } from './runtime';
 import { DT } from './onnxGraph';
-import { buildTextModel, cacheSpecs, type CacheSpec, rotaryTableRows } from './textDecoder';
+import { buildTextModel, cacheSpecs, type CacheSpec, NON_FINITE_TOKEN, rotaryTableRows } from './textDecoder';
 import { ModelTokenizer } from './tokenizer';
 import { seededRandom } from './tiny';
 
@@ -151,6 +151,21 @@ export class TextEngine {
     }
   }
 
+  /**
+   * Non-finite logits mean the arithmetic overflowed: in fp16, activations beyond its range
+   * (65,504), which bf16-trained weights may produce; otherwise broken weights. Tokens
+   * chosen from them would be garbage, so stop with the remedy instead. Forward runs are
+   * checked here; the decode loop checks each step in the graph (NON_FINITE_TOKEN).
+   */
+  private checkFinite(logits: Float32Array): void {
+    for (let i = 0; i < logits.length; i++) {
+      if (!Number.isFinite(logits[i])) {
+        const remedy = this.report.precision === 'fp16' ? 'activations overflowed float16; run with --precision fp32 (setting videoScan.model.precision)' : 'the weights may be damaged';
+        throw new Error(`${this.checkpoint.dir}: the model computed non-finite logits (${logits[i]}): ${remedy}`);
+      }
+    }
+  }
+
   /** One session run over `ids` after `cache`. */
   async forward(ids: readonly number[], positions: number[][], cache: Cache, logitsFrom: number, visual?: GenerateOptions['visual']): Promise<ForwardResult> {
     const T = ids.length;
@@ -167,6 +182,7 @@ export class TextEngine {
     };
     const { out, cache: next } = await this.run(feeds, cache);
     const logits = out.logits.data as Float32Array;
+    this.checkFinite(logits);
     return { logits, rows: logits.length / this.vocabSize, cache: next };
   }
 
@@ -228,7 +244,9 @@ export class TextEngine {
       stop_ids: new ort.Tensor('int64', BigInt64Array.from(stops, (v) => BigInt(v)), [stops.length]),
     };
     const { out, cache: next } = await this.run(feeds, cache);
-    return { tokens: Array.from(out.tokens.data as BigInt64Array, Number), cache: next };
+    const tokens = Array.from(out.tokens.data as BigInt64Array, Number);
+    if (tokens.includes(NON_FINITE_TOKEN)) this.checkFinite(Float32Array.of(NaN));
+    return { tokens, cache: next };
   }
 
   async generate(promptIds: readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {

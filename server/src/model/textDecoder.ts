@@ -266,6 +266,9 @@ function weightsOf(checkpoint: Checkpoint, g: Graph): WeightOf {
   };
 }
 
+/** What the decode loop emits for a step whose logits were not finite. */
+export const NON_FINITE_TOKEN = -1;
+
 /** The body of the decode loop: the decoder on one token, then argmax and the stop test. */
 function decodeStepBody(t: TextConfig, precision: Precision, weights: WeightOf, rotary: DecoderInputs['rotary'], stopIds: string): Graph {
   const cache = cacheSpecs(t, precision);
@@ -277,10 +280,16 @@ function decodeStepBody(t: TextConfig, precision: Precision, weights: WeightOf, 
   for (const spec of cache) body.input(`${spec.input}_in`, spec.elemType, spec.dims);
   const positionIds = body.o('Reshape', [body.o('Expand', [position, body.constInt64([3])]), body.constInt64([3, 1, 1])]);
   const out = emitDecoder(body, t, weights, { inputIds: token, positionIds, rotary, logitsStart: body.constInt64([0]), cache: (name) => `${name}_in` }, computeType(precision));
-  const next = body.o('ArgMax', [out.logits], { axis: { int: -1 }, keepdims: { int: 0 } }); // [1, 1]
+  // Non-finite logits (an fp16 overflow) end the loop with the token NON_FINITE_TOKEN, which
+  // the engine turns into an error: an argmax over them would be garbage. Their sum s is
+  // non-finite too, and s − s is NaN exactly then.
+  const total = body.o('ReduceSum', [out.logits], { keepdims: { int: 0 } });
+  const nonFinite = body.o('IsNaN', [body.o('Sub', [total, total])]);
+  const next = body.o('Where', [nonFinite, body.constInt64([NON_FINITE_TOKEN], []),
+    body.o('ArgMax', [out.logits], { axis: { int: -1 }, keepdims: { int: 0 } })]); // [1, 1]
   const isStop = body.o('Equal', [body.o('Reshape', [next, body.constInt64([1])]), stopIds]);
-  const stop = body.o('ReduceMax', [body.o('Cast', [isStop], { to: { int: DT.INT64 } })], { keepdims: { int: 0 } });
-  body.output('condition_out', body.o('Not', [body.o('Cast', [stop], { to: { int: DT.BOOL } })]), DT.BOOL, []);
+  const stop = body.o('Or', [body.o('Cast', [body.o('ReduceMax', [body.o('Cast', [isStop], { to: { int: DT.INT64 } })], { keepdims: { int: 0 } })], { to: { int: DT.BOOL } }), nonFinite]);
+  body.output('condition_out', body.o('Not', [stop]), DT.BOOL, []);
   body.output('token_out', next, DT.INT64, [1, 1]);
   body.output('position_out', body.o('Add', [position, body.constInt64([1])]), DT.INT64, [1]);
   for (const spec of cache) body.output(`${spec.output}_out`, out.present.get(spec.output)!, spec.elemType, spec.dims.map((d) => (d === 'past' ? 'total' : d)));
