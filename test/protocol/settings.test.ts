@@ -1,0 +1,18 @@
+/** The client's videoScan.* configuration as the server reads it: valid values kept, anything else the default. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { engineSettings, readServerSettings } from '../../server/src/lsp/settings';
+
+test('model settings: where, at what precision and with how many threads the engine runs', () => {
+  const defaults = readServerSettings(undefined);
+  assert.deepEqual(engineSettings(defaults), { modelPath: undefined, executionProvider: 'auto', precision: 'auto', threads: undefined });
+  assert.equal(defaults.maxNewTokens, 2048);
+  const chosen = readServerSettings({ model: { path: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', threads: 3, maxNewTokens: 64 } });
+  assert.deepEqual(engineSettings(chosen), { modelPath: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', threads: 3 });
+  assert.equal(chosen.maxNewTokens, 64);
+  // Values a hand-edited settings.json may hold: each falls back to its default.
+  const odd = readServerSettings({ model: { path: '', executionProvider: 'gpu', precision: 'fp8', threads: -2, maxNewTokens: 1.5 } });
+  assert.deepEqual(engineSettings(odd), engineSettings(defaults));
+  assert.equal(odd.maxNewTokens, 2048);
+  assert.equal(readServerSettings({ model: { threads: 2.5 } }).threads, undefined);
+});
