@@ -129,7 +129,6 @@ export class Graph {
     return value;
   }
 
-
   /** The initializer that points into the safetensors file (its stored dtype). */
   private rawWeight(info: TensorInfo): string {
     const dataType = DT_OF[info.dtype];
