@@ -31,7 +31,8 @@ test('model check --json reports ok on CPU with a logit difference below 1e-4', 
   const result = vscan(['model', 'check', tiny, '--json', '--ep', 'cpu']);
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(result.stdout);
-  for (const key of ['ok', 'executionProvider', 'maxAbsLogitDiff', 'tokensMatch', 'loadMs', 'prefillTokensPerSec', 'decodeTokensPerSec']) assert.ok(key in report, key);
+  for (const key of ['ok', 'executionProvider', 'maxAbsLogitDiff', 'tokensMatch', 'loopMatches', 'loadMs', 'prefillTokensPerSec', 'decodeTokensPerSec']) assert.ok(key in report, key);
+  assert.equal(report.loopMatches, true);
   assert.equal(report.ok, true);
   assert.equal(report.executionProvider, 'cpu');
   assert.equal(report.precision, 'fp32');

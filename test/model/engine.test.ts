@@ -27,6 +27,7 @@ test('incremental decoding reproduces a full recomputation (model check)', async
   assert.equal(report.ok, true, JSON.stringify(report));
   assert.ok(report.maxAbsLogitDiff < 1e-4);
   assert.equal(report.tokensMatch, true);
+  assert.equal(report.loopMatches, true);
   assert.equal(report.executionProvider, 'cpu');
 });
 

@@ -1,7 +1,9 @@
 /**
  * `vscan model check`: loads a checkpoint, runs a short chat prompt, and compares prefill +
  * incremental decoding against one full recomputation of the same tokens — the cache
- * (K/V, conv and recurrent state) must reproduce the logits a cache-free pass computes.
+ * (K/V, conv and recurrent state) must reproduce the logits a cache-free pass computes —
+ * and the in-graph decode loop (the default for greedy generation) against the tokens of
+ * one run per token.
  */
 import { argmax, TextEngine, textPositions } from './engine';
 import type { RuntimeOptions } from './runtime';
@@ -16,6 +18,11 @@ export interface CheckReport {
   /** The largest difference allowed at this precision. */
   tolerance: number;
   tokensMatch: boolean;
+  /**
+   * The decode loop's greedy tokens equal those of one run per token (up to a stop id it
+   * met), and the cache it hands back gives the same next logits (within the tolerance).
+   */
+  loopMatches: boolean;
   loadMs: number;
   prefillTokensPerSec: number;
   decodeTokensPerSec: number;
@@ -43,6 +50,7 @@ export async function checkModel(dir: string, options: RuntimeOptions & { steps?
   let started = performance.now();
   let step = await engine.forward(prompt, textPositions(0, prompt.length), engine.emptyCache(), prompt.length - 1);
   const prefillMs = performance.now() - started;
+  const prefillCache = step.cache;
   const incremental: Float32Array[] = [step.logits.slice(0, V)];
   const tokens: number[] = [];
   started = performance.now();
@@ -64,15 +72,34 @@ export async function checkModel(dir: string, options: RuntimeOptions & { steps?
     for (let j = 0; j < V; j++) maxAbsLogitDiff = Math.max(maxAbsLogitDiff, Math.abs(row[j] - incremental[r][j]));
     if (r < steps && argmax(row) !== tokens[r]) tokensMatch = false;
   }
+  // The decode loop from the same prefill: blocks of 4 tokens, fed the first token (a stop
+  // id it meets ends it early, so compare what it produced).
+  const looped: number[] = [];
+  let cache = prefillCache;
+  while (looped.length < steps - 1) {
+    const last = looped.length ? looped[looped.length - 1] : tokens[0];
+    const block = await engine.decodeBlock(last, prompt.length + looped.length, cache, Math.min(4, steps - 1 - looped.length));
+    looped.push(...block.tokens);
+    cache = block.cache;
+    if (block.tokens.some((id) => engine.stopIds.includes(id))) break;
+  }
   const tolerance = CHECK_TOLERANCE[engine.report.precision];
+  let loopMatches = looped.every((id, i) => id === tokens[i + 1]);
+  if (loopMatches && looped.length === steps - 1) {
+    // Feed the loop's last token on the loop's cache: the logits must be those of the last
+    // per-token step (same tokens, same positions).
+    const next = await engine.forward([looped[looped.length - 1]], textPositions(prompt.length + steps - 1, 1), cache, 0);
+    for (let j = 0; j < V; j++) if (!(Math.abs(next.logits[j] - incremental[steps][j]) < tolerance)) loopMatches = false;
+  }
   return {
-    ok: tokensMatch && maxAbsLogitDiff < tolerance,
+    ok: tokensMatch && loopMatches && maxAbsLogitDiff < tolerance,
     executionProvider: engine.report.executionProvider,
     precision: engine.report.precision,
     ...(engine.report.fallbackReason ? { fallbackReason: engine.report.fallbackReason } : {}),
     maxAbsLogitDiff,
     tolerance,
     tokensMatch,
+    loopMatches,
     loadMs: engine.report.loadMs,
     prefillTokensPerSec: prompt.length / (prefillMs / 1000),
     decodeTokensPerSec: steps / (decodeMs / 1000),
