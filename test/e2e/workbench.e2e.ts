@@ -3,15 +3,17 @@
  * the built .vsix installed, driven by playwright-core in Debian's chromium. Opens the
  * sample workspace, sees the diagnostics in the Problems view, opens the preview, moves the
  * cursor to an event and checks the video's currentTime, clicks a timeline bar and checks
- * the cursor, and saves screenshots to test-results/e2e/.
+ * the cursor, captions a video from the Explorer's context menu with a tiny checkpoint, and
+ * saves screenshots to test-results/e2e/.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { writeTinyCheckpoint } from '../../server/src/model/tiny';
 import { makeSampleVideos } from '../sample-workspace/make-videos';
 
 const root = join(__dirname, '..', '..');
@@ -90,7 +92,11 @@ before(async () => {
   await makeSampleVideos();
   workspace = mkdtempSync(join(tmpdir(), 'vscan-e2e-workspace-'));
   cpSync(join(root, 'test', 'sample-workspace'), workspace, { recursive: true });
+  // A video with no annotation yet, for Caption Video.
+  copyFileSync(join(workspace, 'kitchen.mp4'), join(workspace, 'fresh.mp4'));
   const data = mkdtempSync(join(tmpdir(), 'vscan-e2e-data-'));
+  const model = join(data, 'tiny-model');
+  await writeTinyCheckpoint(model, { seed: 3 });
   const extensions = join(data, 'extensions');
   mkdirSync(join(data, 'User'), { recursive: true });
   writeFileSync(join(data, 'User', 'settings.json'), JSON.stringify({
@@ -100,6 +106,9 @@ before(async () => {
     'telemetry.telemetryLevel': 'off',
     'extensions.autoUpdate': false,
     'update.mode': 'none',
+    'videoScan.model.path': model,
+    'videoScan.model.executionProvider': 'cpu',
+    'videoScan.model.maxNewTokens': 8,
   }));
   const env = { ...process.env, PATH: `${join(node24, '..')}:${process.env.PATH}` };
   await run(['--user-data-dir', data, '--extensions-dir', extensions, '--install-extension', vsix, '--force'], env);
@@ -184,4 +193,16 @@ test('the preview seeks to the event under the cursor; a timeline bar moves the 
   } finally {
     await shot('timestamp-click');
   }
+});
+
+test('Caption Video from the Explorer\'s context menu writes the .vscan beside the video and opens it', { timeout: 180_000 }, async () => {
+  await page.locator('.explorer-folders-view .monaco-list-row[aria-label^="fresh.mp4"]').first().click({ button: 'right' });
+  try {
+    await page.locator('.monaco-menu .action-item', { hasText: 'Caption Video' }).first().click({ timeout: 20_000 });
+    // The tiny checkpoint answers noise, so the file keeps it under a comment; it still opens.
+    await page.waitForSelector('.tab.active[aria-label^="fresh.vscan"]', { timeout: 150_000 });
+  } finally {
+    await shot('caption-video');
+  }
+  assert.match(readFileSync(join(workspace, 'fresh.vscan'), 'utf8'), /^Video: fresh\.mp4\n/);
 });
