@@ -3,8 +3,8 @@
  * the built .vsix installed, driven by playwright-core in Debian's chromium. Opens the
  * sample workspace, sees the diagnostics in the Problems view, opens the preview, moves the
  * cursor to an event and checks the video's currentTime, clicks a timeline bar and checks
- * the cursor, captions a video from the Explorer's context menu with a tiny checkpoint, and
- * saves screenshots to test-results/e2e/.
+ * the cursor, captions a video from the Explorer's context menu with a tiny checkpoint, finds
+ * an event from the palette, and saves screenshots to test-results/e2e/.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -205,4 +205,22 @@ test('Caption Video from the Explorer\'s context menu writes the .vscan beside t
     await shot('caption-video');
   }
   assert.match(readFileSync(join(workspace, 'fresh.vscan'), 'utf8'), /^Video: fresh\.mp4\n/);
+});
+
+test('Find Event from the palette asks for the event, runs the model on the active .vscan\'s video and reports the answer', { timeout: 180_000 }, async () => {
+  // fresh.vscan (from the caption test) is the active editor; its video is fresh.mp4.
+  await page.waitForSelector('.tab.active[aria-label^="fresh.vscan"]', { timeout: 20_000 });
+  await palette('video-scan: Find Event');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  await input.fill('the counter shows two');
+  await page.keyboard.press('Enter');
+  // The tiny checkpoint's answer is noise: either a span ("…": 1.0–2.0 s) or the message
+  // that it had none. (The progress toast, "Finding "…": queued", matches neither.)
+  const notice = page.locator('.notification-toast', { hasText: /No span in the model's answer|"the counter shows two": [\d:.]+–[\d:.]+ s/ });
+  try {
+    await notice.first().waitFor({ timeout: 150_000 });
+  } finally {
+    await shot('find-event');
+  }
 });
