@@ -13,6 +13,18 @@ let cacheDir: string;
 let engine: TextEngine;
 let prompt: number[];
 
+/** Distinct T/H/W positions, as a video prompt has: they exercise the multimodal rotary. */
+function videoLikePositions(count: number): number[][] {
+  return [0, 2, 5].map((shift) => Array.from({ length: count }, (_, i) => i + (i > 3 ? shift : 0)));
+}
+
+/** The largest |difference| between reference rows and our logits (row-major, same width). */
+function maxDifference(reference: Float64Array[], logits: Float32Array): number {
+  let diff = 0;
+  reference.forEach((row, r) => row.forEach((v, j) => { diff = Math.max(diff, Math.abs(v - logits[r * row.length + j])); }));
+  return diff;
+}
+
 before(async () => {
   const dir = await tempDir('vscan-engine-');
   tiny = join(dir, 'tiny');
@@ -84,14 +96,11 @@ test('stops at a stop id from generation_config.json; streams tokens; cancels be
 test('the ONNX graph computes what the Hugging Face modeling code computes (float64 reference)', async () => {
   const { loadWeights, referenceForward } = await import('../helpers/referenceModel');
   const weights = await loadWeights(engine.checkpoint);
-  // Distinct T/H/W positions exercise the interleaved multimodal rotary, as a video prompt does.
   const ids = prompt.slice(0, 12);
-  const positions = [ids.map((_, i) => i), ids.map((_, i) => i + (i > 3 ? 2 : 0)), ids.map((_, i) => i + (i > 3 ? 5 : 0))];
+  const positions = videoLikePositions(ids.length);
   const reference = referenceForward(engine.checkpoint, weights, ids, positions);
   const ours = await engine.forward(ids, positions, engine.emptyCache(), 0);
-  const V = engine.vocabSize;
-  let diff = 0;
-  reference.forEach((row, r) => row.forEach((v, j) => { diff = Math.max(diff, Math.abs(v - ours.logits[r * V + j])); }));
+  const diff = maxDifference(reference, ours.logits);
   assert.ok(diff < 1e-3, `max |Δlogit| ${diff}`);
   console.log(`# reference check: max |Δlogit| ${diff.toExponential(2)} over ${reference.length} positions`);
 });
@@ -106,11 +115,10 @@ test('a config with mrope_interleaved false gets the sectioned multimodal rotary
   const sectioned = await TextEngine.load(dir, { executionProvider: 'cpu', cacheDir });
   assert.equal(sectioned.checkpoint.config.text.mropeInterleaved, false);
   const ids = prompt.slice(0, 12);
-  const positions = [ids.map((_, i) => i), ids.map((_, i) => i + (i > 3 ? 2 : 0)), ids.map((_, i) => i + (i > 3 ? 5 : 0))];
+  const positions = videoLikePositions(ids.length);
   const reference = referenceForward(sectioned.checkpoint, await loadWeights(sectioned.checkpoint), ids, positions);
   const ours = await sectioned.forward(ids, positions, sectioned.emptyCache(), 0);
-  let diff = 0;
-  reference.forEach((row, r) => row.forEach((v, j) => { diff = Math.max(diff, Math.abs(v - ours.logits[r * sectioned.vocabSize + j])); }));
+  const diff = maxDifference(reference, ours.logits);
   assert.ok(diff < 1e-3, `max |Δlogit| ${diff}`);
 });
 
@@ -162,7 +170,7 @@ test('the fp16 graph (CUDA\'s default) computes what the float32 one does, to ha
   const types = new Map([...half.emptyCache()].map(([name, tensor]) => [name.split('.')[0], tensor.type]));
   assert.deepEqual(Object.fromEntries(types), { past_key: 'float16', past_value: 'float16', past_conv: 'float16', past_recurrent: 'float32' });
   const ids = prompt.slice(0, 16);
-  const positions = [ids.map((_, i) => i), ids.map((_, i) => i + (i > 3 ? 2 : 0)), ids.map((_, i) => i + (i > 3 ? 5 : 0))];
+  const positions = videoLikePositions(ids.length);
   const a = await engine.forward(ids, positions, engine.emptyCache(), 0);
   const b = await half.forward(ids, positions, half.emptyCache(), 0);
   assert.ok(b.logits instanceof Float32Array);
