@@ -139,7 +139,8 @@ function readText(r: Reader): TextConfig {
     partialRotaryFactor,
     mropeSection: section as [number, number, number],
     mropeInterleaved: rope.bool('mrope_interleaved', true),
-    maxPositionEmbeddings: r.int('max_position_embeddings'),
+    // Absent: the Hugging Face config class's default (Qwen3.5 checkpoints give 262,144).
+    maxPositionEmbeddings: r.int('max_position_embeddings', 32_768),
     linearNumKeyHeads: r.int('linear_num_key_heads'),
     linearNumValueHeads: r.int('linear_num_value_heads'),
     linearKeyHeadDim: r.int('linear_key_head_dim'),
