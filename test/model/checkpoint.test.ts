@@ -5,16 +5,13 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { openCheckpoint } from '../../server/src/model/checkpoint';
 import { CheckpointError, fromBfloat16, readSafetensorsHeader, readTensorBytes, toBfloat16, writeSafetensors } from '../../server/src/model/safetensors';
-import { writeTinyCheckpoint } from '../../server/src/model/tiny';
 import { stripThink, ModelTokenizer } from '../../server/src/model/tokenizer';
-import { tempDir } from '../helpers/videos';
+import { tempTinyCheckpoint } from '../helpers/tinyModel';
 
 let tiny: string;
 let dir: string;
 before(async () => {
-  dir = await tempDir('vscan-model-');
-  tiny = join(dir, 'tiny');
-  await writeTinyCheckpoint(tiny, { seed: 1 });
+  ({ dir, tiny } = await tempTinyCheckpoint('vscan-model-', 1));
 });
 
 /** A safetensors file with a hand-written header. */

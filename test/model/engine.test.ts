@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import { checkModel } from '../../server/src/model/check';
 import { argmax, CancelledError, TextEngine, textPositions } from '../../server/src/model/engine';
 import { writeTinyCheckpoint } from '../../server/src/model/tiny';
-import { tempDir } from '../helpers/videos';
+import { tempTinyCheckpoint } from '../helpers/tinyModel';
 
 let tiny: string;
 let cacheDir: string;
@@ -26,10 +26,9 @@ function maxDifference(reference: Float64Array[], logits: Float32Array): number 
 }
 
 before(async () => {
-  const dir = await tempDir('vscan-engine-');
-  tiny = join(dir, 'tiny');
-  cacheDir = join(dir, 'onnx-cache');
-  await writeTinyCheckpoint(tiny, { seed: 7 });
+  const made = await tempTinyCheckpoint('vscan-engine-', 7);
+  tiny = made.tiny;
+  cacheDir = join(made.dir, 'onnx-cache');
   engine = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir });
   prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: 'Find the event: the dog stops.' }]));
 });

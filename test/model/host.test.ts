@@ -3,18 +3,16 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EngineCrashedError, EngineHost } from '../../server/src/model/engineHost';
-import { writeTinyCheckpoint } from '../../server/src/model/tiny';
-import { tempDir } from '../helpers/videos';
+import { tempTinyCheckpoint } from '../helpers/tinyModel';
 
 let host: EngineHost;
 let tiny: string;
 let cacheDir: string;
 
 before(async () => {
-  const dir = await tempDir('vscan-host-');
-  tiny = join(dir, 'tiny');
-  cacheDir = join(dir, 'cache');
-  await writeTinyCheckpoint(tiny, { seed: 2 });
+  const made = await tempTinyCheckpoint('vscan-host-', 2);
+  tiny = made.tiny;
+  cacheDir = join(made.dir, 'cache');
   host = new EngineHost();
 });
 

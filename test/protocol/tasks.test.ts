@@ -6,9 +6,9 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LSPErrorCodes, ProgressType, ResponseError, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageserver-protocol/node';
 import { CaptionRequest, FindRequest, StatusNotification, type StatusParams } from '../../server/src/lsp/protocol';
-import { writeTinyCheckpoint } from '../../server/src/model/tiny';
 import { TestClient } from '../helpers/lspClient';
-import { makeIndexVideo, tempDir } from '../helpers/videos';
+import { makeIndexVideo } from '../helpers/videos';
+import { tempTinyCheckpoint } from '../helpers/tinyModel';
 
 let client: TestClient;
 let dir: string;
@@ -16,9 +16,8 @@ let video: string;
 const statuses: StatusParams[] = [];
 
 before(async () => {
-  dir = await tempDir('vscan-lsp-tasks-');
-  const tiny = join(dir, 'tiny');
-  await writeTinyCheckpoint(tiny, { seed: 3 });
+  let tiny: string;
+  ({ dir, tiny } = await tempTinyCheckpoint('vscan-lsp-tasks-', 3));
   video = pathToFileURL(await makeIndexVideo(join(dir, 'clip.mkv'), 30, '32x24', 10)).href;
   // fp16 on CPU: the precision setting travels from the client to the engine process.
   client = await TestClient.start({ model: { path: tiny, executionProvider: 'cpu', precision: 'fp16', maxNewTokens: 12 } });

@@ -4,12 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { decodeNpy } from '../../server/src/io/npy';
-import { writeTinyCheckpoint } from '../../server/src/model/tiny';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import { TRAINING_DEFAULTS } from '../../server/src/video/plan';
 import { prepareVideo } from '../../server/src/video/pipeline';
 import { vscan } from '../helpers/cli';
-import { makeIndexVideo, tempDir } from '../helpers/videos';
+import { makeIndexVideo } from '../helpers/videos';
+import { tempTinyCheckpoint } from '../helpers/tinyModel';
 
 let dir: string;
 let tiny: string;
@@ -17,9 +17,7 @@ let video: string;
 let model: VideoModel;
 
 before(async () => {
-  dir = await tempDir('vscan-tasks-');
-  tiny = join(dir, 'tiny');
-  await writeTinyCheckpoint(tiny, { seed: 11 });
+  ({ dir, tiny } = await tempTinyCheckpoint('vscan-tasks-', 11));
   video = await makeIndexVideo(join(dir, 'clip.mkv'), 30, '32x24', 10);
   model = await VideoModel.load(tiny, { executionProvider: 'cpu', cacheDir: join(dir, 'cache') });
 });

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { parseVscan, validateVscan, DEFAULT_SETTINGS } from '../../server/src/language';
-import { writeTinyCheckpoint } from '../../server/src/model/tiny';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import { mergeWindowEvents, planWindows } from '../../server/src/tasks/windows';
 import { windowsToVscan } from '../../server/src/tasks/writeResult';
 import { TRAINING_DEFAULTS, planFrames, withTimeOrigin } from '../../server/src/video/plan';
-import { makeIndexVideo, tempDir } from '../helpers/videos';
+import { makeIndexVideo } from '../helpers/videos';
+import { tempTinyCheckpoint } from '../helpers/tinyModel';
 
 test('window arithmetic: overlapping windows cover the video; a short video is one window', () => {
   assert.deepEqual(planWindows(90, 120, 10), [{ start: 0, end: 90 }]);
@@ -55,9 +55,8 @@ test('a window is shown to the model from time 0', () => {
 let model: VideoModel;
 let video: string;
 before(async () => {
-  const dir = await tempDir('vscan-windows-');
-  await writeTinyCheckpoint(join(dir, 'tiny'), { seed: 4 });
-  model = await VideoModel.load(join(dir, 'tiny'), { executionProvider: 'cpu', cacheDir: join(dir, 'cache') });
+  const { dir, tiny } = await tempTinyCheckpoint('vscan-windows-', 4);
+  model = await VideoModel.load(tiny, { executionProvider: 'cpu', cacheDir: join(dir, 'cache') });
   video = await makeIndexVideo(join(dir, 'long.mkv'), 100, '32x24', 10); // 10 s
 });
 
