@@ -39,7 +39,7 @@ const targets = [
       server: 'server/src/main.ts',
       cli: 'server/src/cli/main.ts',
       resizeWorker: 'server/src/video/resizeWorker.ts',
-      engine: 'server/src/model/engineProcess.ts',
+      engine: 'server/src/model/runtime/engineProcess.ts',
     },
     platform: 'node',
     format: 'cjs',

@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { TextEngine } from '../../server/src/model/engine';
-import { writeTinyCheckpoint } from '../../server/src/model/tiny';
+import { TextEngine } from '../../server/src/model/runtime/engine';
+import { writeTinyCheckpoint } from '../../server/src/model/checkpoint/tiny';
 import { tempDir } from '../helpers/videos';
 import type { Table } from './stats';
 

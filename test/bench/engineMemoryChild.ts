@@ -1,5 +1,5 @@
 /** Loads a checkpoint's text engine once and prints resident memory before and after (for bench/engine.ts). */
-import { TextEngine } from '../../server/src/model/engine';
+import { TextEngine } from '../../server/src/model/runtime/engine';
 
 async function main(): Promise<void> {
   const [dir, precision, cacheDir] = process.argv.slice(2);

@@ -3,7 +3,7 @@
  * 1080p clip, and a 10-minute clip captioned through windows.
  */
 import { join } from 'node:path';
-import { writeTinyCheckpoint } from '../../server/src/model/tiny';
+import { writeTinyCheckpoint } from '../../server/src/model/checkpoint/tiny';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import { TRAINING_DEFAULTS } from '../../server/src/video/plan';
 import { probeVideo } from '../../server/src/video/probe';

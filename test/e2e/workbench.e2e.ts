@@ -13,7 +13,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
-import { writeTinyCheckpoint } from '../../server/src/model/tiny';
+import { writeTinyCheckpoint } from '../../server/src/model/checkpoint/tiny';
 import { makeSampleVideos } from '../sample-workspace/make-videos';
 
 const root = join(__dirname, '..', '..');

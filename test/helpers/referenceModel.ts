@@ -3,8 +3,8 @@
  * Hugging Face modeling code (modeling_qwen3_5.py), independent of our ONNX graph builder:
  * the test holds the two to the same logits.
  */
-import { type Checkpoint } from '../../server/src/model/checkpoint';
-import { fromBfloat16, readTensorBytes } from '../../server/src/model/safetensors';
+import { type Checkpoint } from '../../server/src/model/checkpoint/checkpoint';
+import { fromBfloat16, readTensorBytes } from '../../server/src/model/checkpoint/safetensors';
 
 export type Vec = Float64Array;
 

@@ -4,7 +4,7 @@
  * graph builder and of `visionAuxiliaries`: it interpolates the position table and forms
  * the rotary angles itself. Rows are patches in merge-block order, as the processor emits.
  */
-import type { Checkpoint } from '../../server/src/model/checkpoint';
+import type { Checkpoint } from '../../server/src/model/checkpoint/checkpoint';
 import { matvec, type Vec } from './referenceModel';
 
 function layerNorm(x: Vec, w: Vec, b: Vec): Vec {

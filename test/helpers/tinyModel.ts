@@ -1,6 +1,6 @@
 /** Test set-up shared by the model, task and protocol tests. */
 import { join } from 'node:path';
-import { writeTinyCheckpoint } from '../../server/src/model/tiny';
+import { writeTinyCheckpoint } from '../../server/src/model/checkpoint/tiny';
 import { tempDir } from './videos';
 
 /** A fresh temp folder with a tiny checkpoint in `tiny/` (seeded: a seed names its weights). */

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { openCheckpoint } from '../../server/src/model/checkpoint';
-import { CheckpointError, fromBfloat16, readSafetensorsHeader, readTensorBytes, toBfloat16, writeSafetensors } from '../../server/src/model/safetensors';
-import { stripThink, ModelTokenizer } from '../../server/src/model/tokenizer';
+import { openCheckpoint } from '../../server/src/model/checkpoint/checkpoint';
+import { CheckpointError, fromBfloat16, readSafetensorsHeader, readTensorBytes, toBfloat16, writeSafetensors } from '../../server/src/model/checkpoint/safetensors';
+import { stripThink, ModelTokenizer } from '../../server/src/model/checkpoint/tokenizer';
 import { tempTinyCheckpoint } from '../helpers/tinyModel';
 
 let tiny: string;

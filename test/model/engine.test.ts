@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { checkModel } from '../../server/src/model/check';
-import { argmax, CancelledError, TextEngine, textPositions } from '../../server/src/model/engine';
-import { writeTinyCheckpoint } from '../../server/src/model/tiny';
+import { checkModel } from '../../server/src/model/runtime/check';
+import { argmax, CancelledError, TextEngine, textPositions } from '../../server/src/model/runtime/engine';
+import { writeTinyCheckpoint } from '../../server/src/model/checkpoint/tiny';
 import { tempTinyCheckpoint } from '../helpers/tinyModel';
 
 let tiny: string;
@@ -201,7 +201,7 @@ test('auto picks CUDA at fp16 where it loads, else CPU at fp32 with the reason i
 });
 
 test('each weight reaches its operators as the one folded cast: no Transpose or Reshape of a weight in any subgraph', async () => {
-  const { buildTextModel } = await import('../../server/src/model/textDecoder');
+  const { buildTextModel } = await import('../../server/src/model/graph/textDecoder');
   const graph = buildTextModel(engine.checkpoint, (file) => file).toGraphProto();
   const nodes: { opType?: string | null; input?: string[] | null; output?: string[] | null }[] = [];
   const walk = (g: typeof graph) => {
@@ -228,7 +228,7 @@ test('logits that overflow float16 stop the run with the remedy; float32 runs th
   const probe = await TextEngine.load(dir, { executionProvider: 'cpu', cacheDir });
   const norm = probe.checkpoint.tensors.get('model.language_model.norm.weight')!;
   const { open } = await import('node:fs/promises');
-  const { toBfloat16 } = await import('../../server/src/model/safetensors');
+  const { toBfloat16 } = await import('../../server/src/model/checkpoint/safetensors');
   const file = await open(norm.file, 'r+');
   await file.write(new Uint8Array(toBfloat16(new Float32Array(norm.byteLength / 2).fill(1e6)).buffer), 0, norm.byteLength, norm.offset);
   await file.close();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { EngineCrashedError, EngineHost } from '../../server/src/model/engineHost';
+import { EngineCrashedError, EngineHost } from '../../server/src/model/runtime/engineHost';
 import { tempTinyCheckpoint } from '../helpers/tinyModel';
 
 let host: EngineHost;

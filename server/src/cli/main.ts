@@ -15,7 +15,7 @@ import { ToolError } from '../video/tools';
 import { runVideoCommand, VIDEO_HELP } from './video';
 import { MODEL_HELP, runGenerateCommand, runModelCommand } from './model';
 import { runTaskCommand, TASK_HELP } from './tasks';
-import { CheckpointError } from '../model/safetensors';
+import { CheckpointError } from '../model/checkpoint/safetensors';
 
 const HELP = `vscan — video-scan from the command line
 

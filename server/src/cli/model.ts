@@ -1,15 +1,15 @@
 /** `vscan model …`: write a tiny checkpoint, and inspect a checkpoint. */
 import { parseArgs } from 'node:util';
-import { openCheckpoint } from '../model/checkpoint';
-import { DTYPE_BYTES } from '../model/safetensors';
-import { writeTinyCheckpoint } from '../model/tiny';
-import { ModelTokenizer } from '../model/tokenizer';
+import { openCheckpoint } from '../model/checkpoint/checkpoint';
+import { DTYPE_BYTES } from '../model/checkpoint/safetensors';
+import { writeTinyCheckpoint } from '../model/checkpoint/tiny';
+import { ModelTokenizer } from '../model/checkpoint/tokenizer';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeNpy } from '../io/npy';
-import { checkModel } from '../model/check';
-import { argmax, TextEngine, textPositions } from '../model/engine';
-import { stripThink } from '../model/tokenizer';
+import { checkModel } from '../model/runtime/check';
+import { argmax, TextEngine, textPositions } from '../model/runtime/engine';
+import { stripThink } from '../model/checkpoint/tokenizer';
 import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 
 /** \`vscan generate --model DIR --prompt TEXT\`: raw text generation through the chat template. */

@@ -1,4 +1,4 @@
-import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime';
+import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime/runtime';
 /** A command-line mistake or an unreadable input: printed on stderr, exit status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';

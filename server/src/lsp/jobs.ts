@@ -3,9 +3,9 @@
  * length reported; the engine runs in its own process (EngineHost), loaded lazily from the
  * configured model folder and reloaded when the setting changes.
  */
-import { EngineHost } from '../model/engineHost';
-import type { VideoTaskRequest, VideoTaskResult } from '../model/engineProtocol';
-import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime';
+import { EngineHost } from '../model/runtime/engineHost';
+import type { VideoTaskRequest, VideoTaskResult } from '../model/runtime/engineProtocol';
+import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime/runtime';
 import type { TaskProgress } from '../tasks/videoTasks';
 import type { StatusParams } from './protocol';
 

@@ -4,7 +4,7 @@
  * lines. Find: `From X.X to Y.Y.`
  */
 import { parseVscan } from '../language';
-import { stripThink } from '../model/tokenizer';
+import { stripThink } from '../model/checkpoint/tokenizer';
 
 export interface CaptionEvent {
   start: number;

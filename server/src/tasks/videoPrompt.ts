@@ -6,8 +6,8 @@
  * streams; a frame pair's block starting at p gets T = p, H = p + row, W = p + col over the
  * merged grid, and the next position is p + max(gh, gw)/2.
  */
-import type { ModelConfig } from '../model/config';
-import type { ModelTokenizer } from '../model/tokenizer';
+import type { ModelConfig } from '../model/checkpoint/config';
+import type { ModelTokenizer } from '../model/checkpoint/tokenizer';
 import type { FramePlan } from '../video/plan';
 
 export interface VideoPrompt {

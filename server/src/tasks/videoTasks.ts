@@ -5,9 +5,9 @@
  */
 import type * as ort from 'onnxruntime-node';
 import * as ortRuntime from 'onnxruntime-node';
-import { type GenerateOptions, TextEngine } from '../model/engine';
-import { createSession, type RuntimeOptions } from '../model/runtime';
-import { buildVisionEncoder, visionAuxiliaries } from '../model/visionEncoder';
+import { type GenerateOptions, TextEngine } from '../model/runtime/engine';
+import { createSession, type RuntimeOptions } from '../model/runtime/runtime';
+import { buildVisionEncoder, visionAuxiliaries } from '../model/graph/visionEncoder';
 import { prepareVideo, type PreparedVideo } from '../video/pipeline';
 import type { SamplingOptions, VisionGeometry } from '../video/plan';
 import { type CaptionResult, type FindResult, parseCaption, parseFind } from './parse';

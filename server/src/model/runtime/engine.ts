@@ -7,13 +7,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { type Checkpoint, openCheckpoint } from './checkpoint';
-import { CheckpointError } from './safetensors';
+import { type Checkpoint, openCheckpoint } from '../checkpoint/checkpoint';
+import { CheckpointError } from '../checkpoint/safetensors';
 import { createSession, type RuntimeOptions, type SessionReport } from './runtime';
-import { DT } from './onnxGraph';
-import { buildTextModel, cacheSpecs, type CacheSpec, NON_FINITE_TOKEN, rotaryTableRows } from './textDecoder';
-import { ModelTokenizer } from './tokenizer';
-import { seededRandom } from './tiny';
+import { DT } from '../graph/onnxGraph';
+import { buildTextModel, cacheSpecs, type CacheSpec, NON_FINITE_TOKEN, rotaryTableRows } from '../graph/textDecoder';
+import { ModelTokenizer } from '../checkpoint/tokenizer';
+import { seededRandom } from '../checkpoint/tiny';
 
 export type Cache = Map<string, ort.Tensor>;
 

@@ -2,10 +2,10 @@
  * The messages between the engine host (language server or CLI) and the engine process.
  * One discriminated union per direction, keyed on `type`, imported by both sides.
  */
-import type { FindResult } from '../tasks/parse';
-import type { FindCandidate, TaskProgress } from '../tasks/videoTasks';
-import type { WindowCaption } from '../tasks/windows';
-import type { SamplingOptions } from '../video/plan';
+import type { FindResult } from '../../tasks/parse';
+import type { FindCandidate, TaskProgress } from '../../tasks/videoTasks';
+import type { WindowCaption } from '../../tasks/windows';
+import type { SamplingOptions } from '../../video/plan';
 import type { GenerateOptions, GenerateResult } from './engine';
 import type { RuntimeOptions, SessionReport } from './runtime';
 

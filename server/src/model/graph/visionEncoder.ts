@@ -10,8 +10,8 @@
  * computed here in TypeScript (`visionAuxiliaries`) and fed to the graph. Inputs and the
  * features stay float32 at the boundary whatever the graph's precision.
  */
-import type { Checkpoint } from './checkpoint';
-import type { VisionConfig } from './config';
+import type { Checkpoint } from '../checkpoint/checkpoint';
+import type { VisionConfig } from '../checkpoint/config';
 import { DT, Graph } from './onnxGraph';
 import { computeType, type Precision } from './textDecoder';
 

@@ -4,7 +4,7 @@
  * file, offset, length), never re-encoded into the model.
  */
 import { onnx } from 'onnx-proto';
-import type { TensorInfo } from './safetensors';
+import type { TensorInfo } from '../checkpoint/safetensors';
 
 export const DT = onnx.TensorProto.DataType;
 

@@ -5,7 +5,7 @@
  * with an out-of-range read. Tensor data is read lazily, tensor by tensor.
  */
 import { open, stat } from 'node:fs/promises';
-import { writeFileAtomic } from '../workspace/atomicWrite';
+import { writeFileAtomic } from '../../workspace/atomicWrite';
 
 export type Dtype = 'BF16' | 'F16' | 'F32' | 'F64' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 

@@ -10,8 +10,8 @@
  * LinearAttention, GroupQueryAttention, MRotaryEmbedding, (Skip)SimplifiedLayerNormalization);
  * standard ONNX operators the rest.
  */
-import type { Checkpoint } from './checkpoint';
-import type { TextConfig } from './config';
+import type { Checkpoint } from '../checkpoint/checkpoint';
+import type { TextConfig } from '../checkpoint/config';
 import { type Dim, DT, Graph } from './onnxGraph';
 
 /**

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { readJsonObject } from '../io/json';
+import { readJsonObject } from '../../io/json';
 import { CheckpointError } from './safetensors';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'video' } | { type: 'image' };

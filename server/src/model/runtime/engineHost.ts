@@ -7,7 +7,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GenerateResult } from './engine';
-import type { TaskProgress } from '../tasks/videoTasks';
+import type { TaskProgress } from '../../tasks/videoTasks';
 import type { FromEngine, RemoteGenerateOptions, ToEngine, VideoTaskRequest, VideoTaskResult } from './engineProtocol';
 import type { RuntimeOptions, SessionReport } from './runtime';
 

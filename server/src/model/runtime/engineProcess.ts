@@ -3,7 +3,7 @@
  * its parent over Node's IPC channel. Run in its own process so that inference never
  * blocks the language server and a native crash cannot take the server down.
  */
-import { type TaskProgress, VideoModel } from '../tasks/videoTasks';
+import { type TaskProgress, VideoModel } from '../../tasks/videoTasks';
 import { CancelledError, type TextEngine } from './engine';
 import type { FromEngine, ToEngine } from './engineProtocol';
 

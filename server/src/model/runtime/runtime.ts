@@ -11,9 +11,9 @@ import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { Checkpoint } from './checkpoint';
-import { encodeModel, type Graph } from './onnxGraph';
-import type { Precision } from './textDecoder';
+import type { Checkpoint } from '../checkpoint/checkpoint';
+import { encodeModel, type Graph } from '../graph/onnxGraph';
+import type { Precision } from '../graph/textDecoder';
 
 export type ExecutionProviderChoice = 'auto' | 'cuda' | 'cpu';
 export type PrecisionChoice = 'auto' | Precision;

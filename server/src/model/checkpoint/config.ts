@@ -4,7 +4,7 @@
  * unsupported fails with a message naming the file and the key.
  */
 import { join } from 'node:path';
-import { readJsonObject } from '../io/json';
+import { readJsonObject } from '../../io/json';
 import { CheckpointError } from './safetensors';
 
 export type LayerType = 'linear_attention' | 'full_attention';

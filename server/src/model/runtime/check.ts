@@ -7,7 +7,7 @@
  */
 import { argmax, TextEngine, textPositions } from './engine';
 import type { RuntimeOptions } from './runtime';
-import type { Precision } from './textDecoder';
+import type { Precision } from '../graph/textDecoder';
 
 export interface CheckReport {
   ok: boolean;
