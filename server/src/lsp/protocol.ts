@@ -36,7 +36,7 @@ export interface FindResponse {
   raw: string;
 }
 
-/** Client → server: caption a video with the configured model (videoScan.model.path). */
+/** Client → server: caption a video with the configured model (videoScan.model.checkpoint). */
 export namespace CaptionRequest {
   export const method = 'videoScan/caption';
   export const type = new ProtocolRequestType<CaptionParams, CaptionResponse, never, void, void>(method);
@@ -50,9 +50,11 @@ export namespace FindRequest {
 
 export interface StatusParams {
   state: 'idle' | 'loading' | 'busy' | 'error';
-  /** The model folder configured. */
+  /** The model configured: a Hub id (`owner/name[@revision]`) or a folder. */
   model?: string;
-  executionProvider?: 'cuda' | 'cpu';
+  executionProvider?: 'cuda' | 'webgpu' | 'cpu';
+  /** The GPU adapter in use, in words (WebGPU: vendor, architecture, backend). */
+  adapter?: string;
   precision?: 'fp32' | 'fp16';
   /** Jobs waiting behind the running one. */
   queue: number;
@@ -69,4 +71,45 @@ export namespace StatusNotification {
 export namespace PartialTextNotification {
   export const method = 'videoScan/partialText';
   export const type = new NotificationType<{ video: string; text: string }>(method);
+}
+
+/** What a model setting names, and whether it is on this machine. */
+export interface ModelInfo {
+  /** As configured: a Hub repo id `owner/name`, optionally `@revision`, or a folder. */
+  spec: string;
+  kind: 'hub' | 'folder';
+  /** Hub: the repo id and the revision asked for (default `main`). */
+  repo?: string;
+  revision?: string;
+  /** The checkpoint folder when it is here: the folder itself, or the cached snapshot. */
+  localDir?: string;
+  /** Whether every file the engine needs is here (always true for a readable folder). */
+  ready: boolean;
+  /** Hub, when the Hub answered: bytes still to download, and the needed files in all. */
+  downloadBytes?: number;
+  totalBytes?: number;
+  /** The repo's licence as its card declares it (e.g. `bsl-1.1`, `other`), with a link to read it. */
+  license?: string;
+  licenseUrl?: string;
+  /** Why it cannot be had, in one line (offline and not cached, no access, not found…). */
+  problem?: string;
+}
+
+export interface ModelParams {
+  /** The model to ask about; default: the configured one. */
+  spec?: string;
+  /** A Hugging Face token for private or gated repos (from the client's secret storage); HF_TOKEN otherwise. */
+  token?: string;
+}
+
+/** Client → server: what the model setting names and whether it is downloaded. */
+export namespace ModelInfoRequest {
+  export const method = 'videoScan/modelInfo';
+  export const type = new ProtocolRequestType<ModelParams, ModelInfo, never, void, void>(method);
+}
+
+/** Client → server: download a Hub model into the Hugging Face cache, with work-done progress (bytes, rate, time left) and cancel. */
+export namespace DownloadModelRequest {
+  export const method = 'videoScan/downloadModel';
+  export const type = new ProtocolRequestType<ModelParams & { workDoneToken?: string | number }, ModelInfo, never, void, void>(method);
 }
