@@ -49,14 +49,13 @@ export function referenceForward(checkpoint: Checkpoint, W: Map<string, Vec>, id
   const embed = get('embed_tokens.weight');
   let h: Vec[] = ids.map((id) => embed.slice(id * H, (id + 1) * H));
 
-  // Rotary: inv_freq over the rotary dims; recomposition takes T, then H at 1, 4, 7… and W
-  // at 2, 5, 8… (interleaved), or T, H, W in consecutive sections (mrope_interleaved false).
+  // Rotary: inv_freq over the rotary dims; recomposition takes T, then H at 1, 4, 7… below
+  // 3·section[1] and W at 2, 5, 8… below 3·section[2] — always interleaved: upstream's
+  // Qwen3_5TextRotaryEmbedding ignores mrope_interleaved.
   const R = Math.round(t.headDim * t.partialRotaryFactor);
   const inv = Array.from({ length: R / 2 }, (_, j) => 1 / t.ropeTheta ** ((2 * j) / R));
-  const [s0, s1, s2] = t.mropeSection;
-  const stream = (j: number) => t.mropeInterleaved
-    ? (j % 3 === 1 && j < s1 * 3 ? 1 : j % 3 === 2 && j < s2 * 3 ? 2 : 0)
-    : (j < s0 ? 0 : j < s0 + s1 ? 1 : 2);
+  const [, s1, s2] = t.mropeSection;
+  const stream = (j: number) => (j % 3 === 1 && j < s1 * 3 ? 1 : j % 3 === 2 && j < s2 * 3 ? 2 : 0);
   const angles = Array.from({ length: T }, (_, p) => {
     const f = inv.map((v, j) => v * positions[stream(j)][p]);
     return [...f, ...f];
@@ -82,10 +81,16 @@ export function referenceForward(checkpoint: Checkpoint, W: Map<string, Vec>, id
       const gate: Vec[] = [];
       const k: Vec[][] = [];
       const v: Vec[][] = [];
+      // nn.Linear(bias=attention_bias) for q/k/v/o: the bias is added to the projection.
+      const proj = (name: string, x: Vec, out: number) => {
+        const y = matvec(get(`${p}.self_attn.${name}.weight`), x, out);
+        if (t.attentionBias) get(`${p}.self_attn.${name}.bias`).forEach((b, i) => { y[i] += b; });
+        return y;
+      };
       xs.forEach((x, pos) => {
-        const qg = matvec(get(`${p}.self_attn.q_proj.weight`), x, nH * D * 2);
-        const kk = matvec(get(`${p}.self_attn.k_proj.weight`), x, kvH * D);
-        const vv = matvec(get(`${p}.self_attn.v_proj.weight`), x, kvH * D);
+        const qg = proj('q_proj', x, nH * D * 2);
+        const kk = proj('k_proj', x, kvH * D);
+        const vv = proj('v_proj', x, kvH * D);
         q.push(Array.from({ length: nH }, (_, hd) => rope(rms(qg.slice(hd * 2 * D, hd * 2 * D + D), get(`${p}.self_attn.q_norm.weight`), t.rmsNormEps, true), pos)));
         const g = new Float64Array(nH * D);
         for (let hd = 0; hd < nH; hd++) g.set(qg.slice(hd * 2 * D + D, (hd + 1) * 2 * D), hd * D);
@@ -103,7 +108,7 @@ export function referenceForward(checkpoint: Checkpoint, W: Map<string, Vec>, id
           const z = e.reduce((a, b) => a + b, 0);
           for (let j = 0; j <= i; j++) for (let d = 0; d < D; d++) out[hd * D + d] += (e[j] / z) * v[j][kv][d];
         }
-        return matvec(get(`${p}.self_attn.o_proj.weight`), out.map((o, c) => o * sigmoid(gate[i][c])), H);
+        return proj('o_proj', out.map((o, c) => o * sigmoid(gate[i][c])), H);
       });
     } else {
       const kH = t.linearNumKeyHeads, vH = t.linearNumValueHeads, dk = t.linearKeyHeadDim, dv = t.linearValueHeadDim, K = t.linearConvKernel;
@@ -158,4 +163,19 @@ export function referenceForward(checkpoint: Checkpoint, W: Map<string, Vec>, id
     });
   });
   return h.map((v) => matvec(embed, rms(v, get('norm.weight'), t.rmsNormEps, true), t.vocabSize));
+}
+
+/** Distinct T/H/W positions, as a video prompt has: they exercise the multimodal rotary. */
+export function videoLikePositions(count: number): number[][] {
+  return [0, 2, 5].map((shift) => Array.from({ length: count }, (_, i) => i + (i > 3 ? shift : 0)));
+}
+
+/** The largest |difference| between reference rows and logits (row-major, same width). */
+export function maxDifference(reference: Float64Array[], logits: Float32Array | Float64Array[]): number {
+  let diff = 0;
+  reference.forEach((row, r) => row.forEach((v, j) => {
+    const other = Array.isArray(logits) ? logits[r][j] : logits[r * row.length + j];
+    diff = Math.max(diff, Math.abs(v - other));
+  }));
+  return diff;
 }

@@ -4,6 +4,7 @@ import { copyFile, mkdir, readFile, truncate, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { openCheckpoint } from '../../server/src/model/checkpoint/checkpoint';
+import { readModelConfig } from '../../server/src/model/checkpoint/config';
 import { CheckpointError, fromBfloat16, readSafetensorsHeader, readTensorBytes, toBfloat16, writeSafetensors } from '../../server/src/model/checkpoint/safetensors';
 import { stripThink, ModelTokenizer } from '../../server/src/model/checkpoint/tokenizer';
 import { tempTinyCheckpoint } from '../helpers/tinyModel';
@@ -128,4 +129,54 @@ test('stripThink removes a leading think block or a bare <think>', () => {
   assert.equal(stripThink('<think>\nplanning\n</think>\n\nScene: x'), 'Scene: x');
   assert.equal(stripThink('  <think>Scene: x'), 'Scene: x');
   assert.equal(stripThink('Scene: x <think>kept</think>'), 'Scene: x <think>kept</think>');
+});
+
+test('keys left out of config.json take the Hugging Face configuration classes\' defaults', async () => {
+  const folder = join(dir, 'bare-config');
+  await mkdir(folder, { recursive: true });
+  const write = (config: unknown) => writeFile(join(folder, 'config.json'), JSON.stringify(config));
+  // Everything defaulted: the vision tower's 3,584 outputs do not fit the text model's 4,096,
+  // and the error says which defaults made them.
+  await write({ model_type: 'qwen3_5', text_config: {}, vision_config: {} });
+  await assert.rejects(readModelConfig(folder),
+    /vision_config\.out_hidden_size \(3584\) must equal text_config\.hidden_size \(4096\) \(absent from config\.json, so the Hugging Face defaults: .*text_config\.hidden_size = 4096.*vision_config\.out_hidden_size = 3584/);
+  await write({ model_type: 'qwen3_5', text_config: { hidden_size: 3584 }, vision_config: {} });
+  const config = await readModelConfig(folder);
+  const { text: t, vision: v } = config;
+  assert.deepEqual([t.vocabSize, t.intermediateSize, t.numLayers, t.numAttentionHeads, t.numKeyValueHeads, t.headDim, t.tieWordEmbeddings],
+    [248_320, 12_288, 32, 16, 4, 256, false]);
+  assert.deepEqual([t.ropeTheta, t.partialRotaryFactor, t.mropeSection, t.rmsNormEps, t.maxPositionEmbeddings], [10_000, 0.25, [11, 11, 10], 1e-6, 32_768]);
+  assert.equal(t.layerTypes.filter((type) => type === 'full_attention').length, 8);
+  assert.deepEqual([v.depth, v.hiddenSize, v.intermediateSize, v.numHeads, v.inChannels, v.patchSize, v.temporalPatchSize, v.spatialMergeSize, v.numPositionEmbeddings],
+    [27, 1152, 4304, 16, 3, 16, 2, 2, 2304]);
+  assert.deepEqual([config.imageTokenId, config.videoTokenId, config.visionStartTokenId, config.visionEndTokenId], [248_056, 248_057, 248_053, 248_054]);
+  assert.ok(!config.defaulted.some((key) => key.startsWith('text_config.hidden_size')));
+  // Older configs put the rotary keys at the top of text_config; rope_parameters wins over them.
+  await write({ model_type: 'qwen3_5', text_config: { hidden_size: 3584, rope_theta: 5e6, partial_rotary_factor: 0.5, rope_parameters: { mrope_section: [22, 22, 20] } }, vision_config: {} });
+  assert.deepEqual([(await readModelConfig(folder)).text.ropeTheta, (await readModelConfig(folder)).text.partialRotaryFactor], [5e6, 0.5]);
+  await write({ model_type: 'qwen3_5', text_config: { hidden_size: 3584, rope_theta: 5e6, rope_parameters: { rope_theta: 1e7 } }, vision_config: {} });
+  assert.equal((await readModelConfig(folder)).text.ropeTheta, 1e7);
+  // A key that is there but wrong still fails, naming it.
+  await write({ model_type: 'qwen3_5', text_config: { head_dim: 'wide' }, vision_config: {} });
+  await assert.rejects(readModelConfig(folder), /config\.json: text_config\.head_dim must be a positive integer, got "wide"$/);
+  await write({ model_type: 'qwen3_5', text_config: 'none', vision_config: {} });
+  await assert.rejects(readModelConfig(folder), /config\.json: text_config must be an object, got "none"$/);
+});
+
+test('a default that does not fit the weights fails naming the tensor and the defaulted key', async () => {
+  const noHeadDim = await variant('no-head-dim', async (f) => {
+    const config = JSON.parse(await readFile(join(f, 'config.json'), 'utf8'));
+    delete config.text_config.head_dim;
+    delete config.text_config.rope_parameters.mrope_section;
+    await writeFile(join(f, 'config.json'), JSON.stringify(config));
+  });
+  await assert.rejects(openCheckpoint(noHeadDim),
+    /q_proj\.weight has shape \[256,64\], config\.json implies \[2048,64\] \(absent from config\.json, so the Hugging Face defaults: .*text_config\.head_dim = 256/);
+  // Left with the tiny model's own sections, the defaulted head size fails the rotary check first.
+  const sectioned = await variant('no-head-dim-sections', async (f) => {
+    const config = JSON.parse(await readFile(join(f, 'config.json'), 'utf8'));
+    delete config.text_config.head_dim;
+    await writeFile(join(f, 'config.json'), JSON.stringify(config));
+  });
+  await assert.rejects(openCheckpoint(sectioned), /mrope_section must be sections summing to half the rotary dimension \(32\), got \[2,1,1\] \(absent from config\.json, so the Hugging Face defaults: text_config\.head_dim = 256\)/);
 });

@@ -6,24 +6,13 @@ import { before, test } from 'node:test';
 import { checkModel } from '../../server/src/model/runtime/check';
 import { argmax, CancelledError, TextEngine, textPositions } from '../../server/src/model/runtime/engine';
 import { writeTinyCheckpoint } from '../../server/src/model/checkpoint/tiny';
+import { maxDifference, videoLikePositions } from '../helpers/referenceModel';
 import { tempTinyCheckpoint } from '../helpers/tinyModel';
 
 let tiny: string;
 let cacheDir: string;
 let engine: TextEngine;
 let prompt: number[];
-
-/** Distinct T/H/W positions, as a video prompt has: they exercise the multimodal rotary. */
-function videoLikePositions(count: number): number[][] {
-  return [0, 2, 5].map((shift) => Array.from({ length: count }, (_, i) => i + (i > 3 ? shift : 0)));
-}
-
-/** The largest |difference| between reference rows and our logits (row-major, same width). */
-function maxDifference(reference: Float64Array[], logits: Float32Array): number {
-  let diff = 0;
-  reference.forEach((row, r) => row.forEach((v, j) => { diff = Math.max(diff, Math.abs(v - logits[r * row.length + j])); }));
-  return diff;
-}
 
 before(async () => {
   const made = await tempTinyCheckpoint('vscan-engine-', 7);
@@ -102,23 +91,6 @@ test('the ONNX graph computes what the Hugging Face modeling code computes (floa
   const diff = maxDifference(reference, ours.logits);
   assert.ok(diff < 1e-3, `max |Δlogit| ${diff}`);
   console.log(`# reference check: max |Δlogit| ${diff.toExponential(2)} over ${reference.length} positions`);
-});
-
-test('a config with mrope_interleaved false gets the sectioned multimodal rotary (float64 reference)', async () => {
-  const { loadWeights, referenceForward } = await import('../helpers/referenceModel');
-  const dir = join(cacheDir, '..', 'sectioned');
-  await writeTinyCheckpoint(dir, { seed: 7 });
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-  config.text_config.rope_parameters.mrope_interleaved = false;
-  await writeFile(join(dir, 'config.json'), JSON.stringify(config));
-  const sectioned = await TextEngine.load(dir, { executionProvider: 'cpu', cacheDir });
-  assert.equal(sectioned.checkpoint.config.text.mropeInterleaved, false);
-  const ids = prompt.slice(0, 12);
-  const positions = videoLikePositions(ids.length);
-  const reference = referenceForward(sectioned.checkpoint, await loadWeights(sectioned.checkpoint), ids, positions);
-  const ours = await sectioned.forward(ids, positions, sectioned.emptyCache(), 0);
-  const diff = maxDifference(reference, ours.logits);
-  assert.ok(diff < 1e-3, `max |Δlogit| ${diff}`);
 });
 
 test('a prompt prefilled in chunks gives the same next-token logits as one run', async () => {

@@ -6,7 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { type ModelConfig, readModelConfig } from './config';
+import { defaultsNote, type ModelConfig, readModelConfig } from './config';
 import { CheckpointError, type Dtype, readSafetensorsHeader, type TensorInfo } from './safetensors';
 
 export interface ExpectedTensor {
@@ -47,6 +47,15 @@ export function expectedTensors(config: ModelConfig): ExpectedTensor[] {
         { name: `${p}.self_attn.q_norm.weight`, shape: [t.headDim] },
         { name: `${p}.self_attn.k_norm.weight`, shape: [t.headDim] },
       );
+      if (t.attentionBias) {
+        // Upstream gives q/k/v/o a bias with attention_bias; DeltaNet and MLP layers never.
+        out.push(
+          { name: `${p}.self_attn.q_proj.bias`, shape: [t.numAttentionHeads * t.headDim * 2] },
+          { name: `${p}.self_attn.k_proj.bias`, shape: [t.numKeyValueHeads * t.headDim] },
+          { name: `${p}.self_attn.v_proj.bias`, shape: [t.numKeyValueHeads * t.headDim] },
+          { name: `${p}.self_attn.o_proj.bias`, shape: [t.hiddenSize] },
+        );
+      }
     } else {
       out.push(
         { name: `${p}.linear_attn.in_proj_qkv.weight`, shape: [keyDim * 2 + valueDim, t.hiddenSize] },
@@ -164,9 +173,12 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
   }
   for (const expected of expectedTensors(config)) {
     const found = tensors.get(expected.name);
-    if (!found) throw new CheckpointError(`${dir}: tensor ${expected.name} is missing`);
+    if (!found) {
+      const why = /self_attn\.\w+_proj\.bias$/.test(expected.name) ? ' (text_config.attention_bias is true)' : defaultsNote(config);
+      throw new CheckpointError(`${dir}: tensor ${expected.name} is missing${why}`);
+    }
     if (found.shape.join(',') !== expected.shape.join(',')) {
-      throw new CheckpointError(`${found.file}: tensor ${expected.name} has shape [${found.shape}], config.json implies [${expected.shape}]`);
+      throw new CheckpointError(`${found.file}: tensor ${expected.name} has shape [${found.shape}], config.json implies [${expected.shape}]${defaultsNote(config)}`);
     }
     if (!FLOAT_DTYPES.includes(found.dtype)) throw new CheckpointError(`${found.file}: tensor ${expected.name} is ${found.dtype}; expected BF16, F16 or F32`);
   }

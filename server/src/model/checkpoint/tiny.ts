@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectedTensors } from './checkpoint';
-import { type ModelConfig, readModelConfig } from './config';
+import { type LayerType, type ModelConfig, readModelConfig, TEXT_DEFAULTS } from './config';
 import { toBfloat16, writeSafetensors } from './safetensors';
 import { buildTinyTokenizer, TINY_CHAT_TEMPLATE } from './tinyTokenizer';
 
@@ -32,18 +32,69 @@ export interface TinyOptions {
   hiddenSize?: number;
   numLayers?: number;
   intermediateSize?: number;
+  /** `attention_bias: true`: random q/k/v/o biases on the full-attention layers. */
+  attentionBias?: boolean;
+  /** layer_types (sets the layer count); default: DeltaNet ×3 then full attention, repeated. */
+  layerTypes?: LayerType[];
+  numAttentionHeads?: number;
+  numKeyValueHeads?: number;
+  headDim?: number;
+  /** Rotary frequencies per T/H/W stream; default: half the rotary dims split as Qwen does. */
+  mropeSection?: [number, number, number];
+  /** Written as rope_parameters.mrope_interleaved (upstream, and so the engine, ignore it). */
+  mropeInterleaved?: boolean;
+  /**
+   * text_config keys left out of config.json, so that the Hugging Face defaults apply (the
+   * tensors follow them); `rope_parameters` drops the whole rotary block.
+   */
+  omitTextKeys?: string[];
 }
 
 /** The config.json content of a tiny checkpoint. */
 export function tinyConfigJson(vocabSize: number, ids: Record<string, number>, options: TinyOptions = {}): Record<string, unknown> {
   const hidden = options.hiddenSize ?? 64;
-  const layers = options.numLayers ?? 4;
-  const headDim = Math.max(16, hidden / 2);
-  // Split half the rotary dimension over T, H, W as Qwen does ([11, 11, 10] for 32).
-  const rotaryHalf = (headDim * 0.25) / 2;
+  const layerTypes = options.layerTypes
+    ?? Array.from({ length: options.numLayers ?? 4 }, (_, i) => ((i + 1) % 4 ? 'linear_attention' : 'full_attention'));
+  const omit = new Set(options.omitTextKeys ?? []);
+  const headDim = options.headDim ?? Math.max(16, hidden / 2);
+  // Split half the rotary dimension over T, H, W as Qwen does ([11, 11, 10] for 32), for the
+  // head size the reader will see (the upstream default when head_dim is left out).
+  const rotaryHalf = ((omit.has('head_dim') ? TEXT_DEFAULTS.head_dim : headDim) * 0.25) / 2;
   const base = Math.floor(rotaryHalf / 3);
   const rest = rotaryHalf - 3 * base;
-  const section = [base + (rest > 0 ? 1 : 0), base + (rest > 1 ? 1 : 0), base];
+  const section = options.mropeSection ?? [base + (rest > 0 ? 1 : 0), base + (rest > 1 ? 1 : 0), base];
+  const text: Record<string, unknown> = {
+    model_type: 'qwen3_5_text',
+    vocab_size: vocabSize,
+    hidden_size: hidden,
+    intermediate_size: options.intermediateSize ?? hidden * 2,
+    num_hidden_layers: layerTypes.length,
+    layer_types: layerTypes,
+    num_attention_heads: options.numAttentionHeads ?? 4,
+    num_key_value_heads: options.numKeyValueHeads ?? 2,
+    head_dim: headDim,
+    attention_bias: options.attentionBias ?? false,
+    hidden_act: 'silu',
+    rms_norm_eps: 1e-6,
+    max_position_embeddings: 32768,
+    rope_parameters: {
+      rope_type: 'default', rope_theta: 10_000_000, partial_rotary_factor: 0.25, mrope_section: section,
+      mrope_interleaved: options.mropeInterleaved ?? true,
+    },
+    linear_num_key_heads: 2,
+    linear_num_value_heads: 4,
+    linear_key_head_dim: 16,
+    linear_value_head_dim: 16,
+    linear_conv_kernel_dim: 4,
+    attn_output_gate: true,
+    tie_word_embeddings: true,
+    eos_token_id: ids['<|im_end|>'],
+  };
+  for (const key of omit) {
+    const [outer, inner] = key.split('.');
+    if (inner === undefined) delete text[outer];
+    else delete (text[outer] as Record<string, unknown> | undefined)?.[inner];
+  }
   return {
     architectures: ['Qwen3_5ForConditionalGeneration'],
     model_type: 'qwen3_5',
@@ -52,29 +103,7 @@ export function tinyConfigJson(vocabSize: number, ids: Record<string, number>, o
     vision_start_token_id: ids['<|vision_start|>'],
     vision_end_token_id: ids['<|vision_end|>'],
     tie_word_embeddings: true,
-    text_config: {
-      model_type: 'qwen3_5_text',
-      vocab_size: vocabSize,
-      hidden_size: hidden,
-      intermediate_size: options.intermediateSize ?? hidden * 2,
-      num_hidden_layers: layers,
-      layer_types: Array.from({ length: layers }, (_, i) => ((i + 1) % 4 ? 'linear_attention' : 'full_attention')),
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      head_dim: headDim,
-      hidden_act: 'silu',
-      rms_norm_eps: 1e-6,
-      max_position_embeddings: 32768,
-      rope_parameters: { rope_type: 'default', rope_theta: 10_000_000, partial_rotary_factor: 0.25, mrope_section: section, mrope_interleaved: true },
-      linear_num_key_heads: 2,
-      linear_num_value_heads: 4,
-      linear_key_head_dim: 16,
-      linear_value_head_dim: 16,
-      linear_conv_kernel_dim: 4,
-      attn_output_gate: true,
-      tie_word_embeddings: true,
-      eos_token_id: ids['<|im_end|>'],
-    },
+    text_config: text,
     vision_config: {
       model_type: 'qwen3_5_vision',
       depth: 2,
@@ -105,7 +134,8 @@ function initialValues(name: string, count: number, random: ReturnType<typeof se
   } else if (/norm\d?\.weight$/.test(name)) {
     for (let i = 0; i < count; i++) values[i] = 1 + 0.1 * random.normal();
   } else {
-    const scale = name.endsWith('.bias') ? 0.02 : 1 / Math.sqrt(fanIn);
+    // Attention biases large enough that a graph dropping them is visibly wrong.
+    const scale = /self_attn\.\w+_proj\.bias$/.test(name) ? 0.5 : name.endsWith('.bias') ? 0.02 : 1 / Math.sqrt(fanIn);
     for (let i = 0; i < count; i++) values[i] = scale * random.normal();
   }
   return values;

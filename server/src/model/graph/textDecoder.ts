@@ -130,8 +130,9 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
   const transpose = (x: string, perm: number[]) => g.o('Transpose', [x], { perm: { ints: perm } });
   // x [1, seq, in] · Wᵀ with W as stored ([out, in]): Gemm's transB reads it in place, so the
   // weights' one in-memory copy is the cast ONNX Runtime folds at load (a transposed
-  // copy for MatMul would be a second; docs/engine.md, "Memory").
-  const linear = (x: string, name: string) => g.o('Unsqueeze', [g.o('Gemm', [g.o('Squeeze', [x, i64([0])]), w(name)], { transB: { int: 1 } }), i64([0])]);
+  // copy for MatMul would be a second; docs/engine.md, "Memory"). A bias is Gemm's C.
+  const linear = (x: string, name: string, bias?: string) =>
+    g.o('Unsqueeze', [g.o('Gemm', [g.o('Squeeze', [x, i64([0])]), w(name), ...(bias ? [w(bias)] : [])], { transB: { int: 1 } }), i64([0])]);
   const silu = (x: string) => g.o('Mul', [x, g.o('Sigmoid', [x])]);
   const ms = 'com.microsoft';
   // Qwen3.5's RMSNorm scales by (1 + w): the operators take the scale, so add the 1 here
@@ -161,12 +162,13 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
 
   // Interleaved multimodal partial rotary on packed [1, seq, heads·dim] by MRotaryEmbedding:
   // each frequency column takes the T, H or W position stream that mrope_section assigns.
+  // Always the interleaved layout (1): upstream Qwen3.5 ignores mrope_interleaved.
   const rotary = Math.round(t.headDim * t.partialRotaryFactor);
   const applyRotary = (x: string, heads: number) => g.o('MRotaryEmbedding', [x, positionIds, io.rotary.cos, io.rotary.sin], {
     num_heads: { int: heads },
     rotary_embedding_dim: { int: rotary },
     mrope_section: { ints: t.mropeSection },
-    mrope_layout: { int: t.mropeInterleaved ? 1 : 0 },
+    mrope_layout: { int: 1 },
   }, ms);
 
   const seqLen = g.o('Gather', [g.o('Shape', [inputIds]), i64([1])]); // [1]
@@ -176,13 +178,15 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
     const x = addThenNorm(`${p}.input_layernorm.weight`);
     if (type === 'full_attention') {
       const [pastKey, pastValue] = [io.cache(`past_key.${layer}`), io.cache(`past_value.${layer}`)];
-      const qg = reshape(linear(x, `${p}.self_attn.q_proj.weight`), [1, -1, t.numAttentionHeads, t.headDim * 2]);
+      // With attention_bias, q/k/v/o carry biases (q_proj's covers the query and its gate).
+      const attn = (proj: string) => linear(x, `${p}.self_attn.${proj}.weight`, t.attentionBias ? `${p}.self_attn.${proj}.bias` : undefined);
+      const qg = reshape(attn('q_proj'), [1, -1, t.numAttentionHeads, t.headDim * 2]);
       const [qRaw, gate] = g.op('Split', [qg, i64([t.headDim, t.headDim])], { axis: { int: -1 } }, { outputs: 2 });
       const packed = (x: string, heads: number) => reshape(x, [1, -1, heads * t.headDim]);
       const q = applyRotary(packed(rmsNorm(qRaw, plusOne(`${p}.self_attn.q_norm.weight`)), t.numAttentionHeads), t.numAttentionHeads);
-      const kRaw = reshape(linear(x, `${p}.self_attn.k_proj.weight`), [1, -1, t.numKeyValueHeads, t.headDim]);
+      const kRaw = reshape(attn('k_proj'), [1, -1, t.numKeyValueHeads, t.headDim]);
       const k = applyRotary(packed(rmsNorm(kRaw, plusOne(`${p}.self_attn.k_norm.weight`)), t.numKeyValueHeads), t.numKeyValueHeads);
-      const v = linear(x, `${p}.self_attn.v_proj.weight`); // already packed [1, seq, kv_heads·dim]
+      const v = attn('v_proj'); // already packed [1, seq, kv_heads·dim]
       // Grouped-query attention by ONNX Runtime's GroupQueryAttention contrib operator:
       // packed inputs, the cache as [1, kv_heads, past, dim], causal over absolute positions
       // (seqlens_k = total − 1). Rotary is applied above: the operator's own rotary knows
@@ -198,7 +202,7 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
       present.set(`present_key.${layer}`, keys);
       present.set(`present_value.${layer}`, values);
       const gated = g.o('Mul', [merged, g.o('Sigmoid', [reshape(gate, [1, -1, t.numAttentionHeads * t.headDim])])]);
-      pending = linear(gated, `${p}.self_attn.o_proj.weight`);
+      pending = linear(gated, `${p}.self_attn.o_proj.weight`, t.attentionBias ? `${p}.self_attn.o_proj.bias` : undefined);
     } else {
       const keyDim = t.linearNumKeyHeads * t.linearKeyHeadDim;
       const valueDim = t.linearNumValueHeads * t.linearValueHeadDim;
