@@ -134,8 +134,7 @@ class Reader {
 
   /** Fails a check across keys; names the keys that took defaults, which may be the cause. */
   failWith(key: string, expected: string): never {
-    const note = this.defaulted.length ? ` (absent from config.json, so the Hugging Face defaults: ${this.defaulted.join(', ')})` : '';
-    throw new CheckpointError(`${this.file}: ${this.where}${key} must be ${expected}, got ${JSON.stringify(this.object[key])}${note}`);
+    throw new CheckpointError(`${this.file}: ${this.where}${key} must be ${expected}, got ${JSON.stringify(this.object[key])}${noteOfDefaults(this.defaulted)}`);
   }
 }
 
@@ -246,7 +245,11 @@ function readVision(r: Reader): VisionConfig {
 
 /** ` (absent from config.json, so the Hugging Face defaults: …)` when keys were defaulted, else ''. */
 export function defaultsNote(config: ModelConfig): string {
-  return config.defaulted.length ? ` (absent from config.json, so the Hugging Face defaults: ${config.defaulted.join(', ')})` : '';
+  return noteOfDefaults(config.defaulted);
+}
+
+function noteOfDefaults(defaulted: string[]): string {
+  return defaulted.length ? ` (absent from config.json, so the Hugging Face defaults: ${defaulted.join(', ')})` : '';
 }
 
 export async function readModelConfig(checkpointDir: string): Promise<ModelConfig> {
