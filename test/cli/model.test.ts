@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { decodeNpy } from '../../server/src/io/npy';
@@ -21,10 +21,20 @@ test('model tiny writes the Hugging Face layout; inspect summarises it', async (
   const inspect = JSON.parse(vscan(['model', 'inspect', tiny, '--json']).stdout);
   assert.equal(inspect.modelType, 'qwen3_5');
   assert.deepEqual(inspect.dtypes, { BF16: inspect.tensors });
+  // The tiny config.json gives every key the engine reads.
+  assert.deepEqual(inspect.defaulted, []);
   // The same seed writes the same weights.
   const again = join(dir, 'again');
   vscan(['model', 'tiny', again, '--seed', '5']);
   assert.ok((await readFile(join(tiny, 'model.safetensors'))).equals(await readFile(join(again, 'model.safetensors'))));
+  // Keys left out are listed with the default each took.
+  const config = JSON.parse(await readFile(join(again, 'config.json'), 'utf8'));
+  delete config.text_config.max_position_embeddings;
+  delete config.text_config.rms_norm_eps;
+  await writeFile(join(again, 'config.json'), JSON.stringify(config));
+  const text = vscan(['model', 'inspect', again]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /\n {2}absent from config\.json, so the Hugging Face defaults: text_config\.rms_norm_eps = 0\.000001, text_config\.max_position_embeddings = 32768\n/);
 });
 
 test('model check --json reports ok on CPU with a logit difference below 1e-4', () => {

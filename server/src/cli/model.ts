@@ -94,12 +94,15 @@ export async function runModelCommand(args: string[]): Promise<number> {
         dtypes,
         files: checkpoint.files,
         chatTemplate: tokenizer.templateSource,
+        /** Keys config.json leaves out, with the Hugging Face default each took. */
+        defaulted: checkpoint.config.defaulted,
       };
       if (values.json) console.log(JSON.stringify(summary, null, 2));
       else {
         const gib = checkpoint.files.reduce((a, f) => a + f.bytes, 0) / 2 ** 30;
         console.log(`${dir}: ${summary.modelType}, ${summary.layers.length} layers (${summary.layers.filter((t) => t === 'full_attention').length} full attention), hidden ${summary.hiddenSize}, vocab ${summary.vocabSize}, vision depth ${summary.visionDepth}`);
         console.log(`  ${summary.tensors} tensors, ${(parameters / 1e6).toFixed(2)} M parameters (${Object.entries(dtypes).map(([d, n]) => `${n} ${d}`).join(', ')}), ${checkpoint.files.length} file(s), ${gib.toFixed(3)} GiB`);
+        if (summary.defaulted.length) console.log(`  absent from config.json, so the Hugging Face defaults: ${summary.defaulted.join(', ')}`);
       }
       return 0;
     }
