@@ -49,6 +49,15 @@ test('attention_bias: the q/k/v/o biases are applied, as upstream does (float64 
   const effect = maxDifference(reference, without);
   assert.ok(effect > 100 * Math.max(diff, 1e-5), `biases move the logits by ${effect}, the graph is off by ${diff}`);
   console.log(`# attention_bias: max |Δlogit| ${diff.toExponential(2)}; the biases themselves move logits by ${effect.toFixed(3)}`);
+  // The fp16 graph (CUDA's default) takes the biases too: every row points where float32's does.
+  const half = await TextEngine.load(engine.checkpoint.dir, { executionProvider: 'cpu', cacheDir: join(dir, 'onnx-cache'), precision: 'fp16' });
+  const halfLogits = (await half.forward(ids, positions, half.emptyCache(), 0)).logits;
+  const V = engine.vocabSize;
+  reference.forEach((row, r) => {
+    let dot = 0, xx = 0, yy = 0;
+    row.forEach((x, j) => { const y = halfLogits[r * V + j]; dot += x * y; xx += x * x; yy += y * y; });
+    assert.ok(dot / Math.sqrt(xx * yy) > 0.995, `row ${r}: cosine ${dot / Math.sqrt(xx * yy)}`);
+  });
 });
 
 test('a checkpoint with attention_bias but no bias tensors fails naming the tensor and the key', async () => {
