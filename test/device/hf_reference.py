@@ -24,9 +24,10 @@ def run_variant(folder: Path, torch, numpy, model_class, device: str) -> tuple[s
     position_ids = torch.from_numpy(numpy.load(folder / "position_ids.npy")).to(device)
     if input_ids.ndim != 2 or position_ids.shape != (3, 1, input_ids.shape[1]):
         raise ValueError(f"input_ids {tuple(input_ids.shape)} / position_ids {tuple(position_ids.shape)}: expected [1, S] and [3, 1, S]")
-    model, info = model_class.from_pretrained(
+    loaded = model_class.from_pretrained(
         checkpoint, dtype=torch.float32, attn_implementation="eager", output_loading_info=True, local_files_only=True
     )
+    model, info = loaded if isinstance(loaded, tuple) else (loaded, {})
     # A weight transformers did not find would be random: that is a failed check, not a result.
     missing = [key for key in info.get("missing_keys", []) if key != "lm_head.weight"]
     if missing or info.get("mismatched_keys"):

@@ -45,7 +45,8 @@ export interface TinyOptions {
   mropeInterleaved?: boolean;
   /**
    * text_config keys left out of config.json, so that the Hugging Face defaults apply (the
-   * tensors follow them); `rope_parameters` drops the whole rotary block.
+   * tensors follow them); `rope_parameters` drops the whole rotary block, and
+   * `rope_parameters.rope_theta` one key of it.
    */
   omitTextKeys?: string[];
 }
