@@ -13,7 +13,8 @@
  *
  * A repo marked `private` answers 401 to every request without `Authorization: Bearer
  * {token}`. Switches for failure tests: `dropNext(file, bytes)` closes the connection after
- * that many body bytes of the file's next download; `corruptNext(file)` flips a byte in it.
+ * that many body bytes of the file's next download; `corruptNext(file)` flips a byte in it;
+ * `stallNext(file, bytes)` sends that many and then stalls.
  * Every request is logged in `requests` (method and path), for tests that must see none.
  *
  *     const hub = await startMockHub([{ id: 'owner/name', dir: checkpointDir, license: 'bsl-1.1' }]);
@@ -55,6 +56,8 @@ export interface MockHub {
   dropNext(file: string, bytes: number): void;
   /** The next download of `file` (any repo) has one byte flipped. */
   corruptNext(file: string): void;
+  /** The next download of `file` (any repo) sends `bytes` body bytes, then nothing more, holding the connection open (for cancellation tests). */
+  stallNext(file: string, bytes: number): void;
   close(): Promise<void>;
 }
 
@@ -115,6 +118,7 @@ export async function startMockHub(repos: MockRepo[], options: { token?: string 
   const requests: string[] = [];
   const drops = new Map<string, number>();
   const corruptions = new Set<string>();
+  const stalls = new Map<string, number>();
   let base = '';
 
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -156,6 +160,12 @@ export async function startMockHub(repos: MockRepo[], options: { token?: string 
     if (!probe && corruptions.delete(file.path)) {
       out = Buffer.from(body);
       out[Math.floor(out.length / 2)] ^= 0xff;
+    }
+    const stall = probe ? undefined : stalls.get(file.path);
+    if (stall !== undefined && stall < out.length) {
+      stalls.delete(file.path);
+      res.write(out.subarray(0, stall)); // and never more: close() ends the connection
+      return;
     }
     const drop = probe ? undefined : drops.get(file.path);
     if (drop !== undefined && drop < out.length) {
@@ -269,6 +279,7 @@ export async function startMockHub(repos: MockRepo[], options: { token?: string 
     commits: new Map([...served].map(([id, entry]) => [id, entry.commit])),
     dropNext: (file, bytes) => void drops.set(file, bytes),
     corruptNext: (file) => void corruptions.add(file),
+    stallNext: (file, bytes) => void stalls.set(file, bytes),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

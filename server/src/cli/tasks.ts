@@ -9,7 +9,7 @@ import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResu
 import { expandPaths, isVideoName } from './files';
 import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
-import { parseModelSpec } from '../model/acquire/modelSpec';
+import { modelLabel } from '../model/acquire/modelSpec';
 
 export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--threads N] [--max-new-tokens N]
                 [--window S] [--overlap S] [--force] [--dump DIR]
@@ -106,8 +106,3 @@ async function isFolder(path: string): Promise<boolean> {
   return (await stat(path)).isDirectory();
 }
 
-/** The model as the .vscan header names it: a Hub id as given, a folder by its name. */
-function modelLabel(spec: string): string {
-  const parsed = parseModelSpec(spec);
-  return parsed.kind === 'hub' ? parsed.spec : basename(parsed.dir);
-}

@@ -4,6 +4,7 @@
  * as transformers' `from_pretrained` lets a local folder shadow a repo id.
  */
 import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 
 /** The video-scan checkpoint on the Hub; the default of `videoScan.model.checkpoint`. */
 export const DEFAULT_MODEL = 'cudabenchmarktest/video-scan';
@@ -52,4 +53,10 @@ export function parseModelSpec(spec: string): ModelSpec {
   const hub = parseHubId(trimmed);
   if (hub) return { kind: 'hub', spec: trimmed, ...hub };
   return { kind: 'folder', spec: trimmed, dir: trimmed };
+}
+
+/** The model as a .vscan header names it: a Hub id as given, a folder by its name. */
+export function modelLabel(spec: string): string {
+  const parsed = parseModelSpec(spec);
+  return parsed.kind === 'hub' ? parsed.spec : basename(parsed.dir);
 }
