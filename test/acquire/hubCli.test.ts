@@ -1,9 +1,11 @@
 /** `vscan model download/list` and `--model owner/name`, through node dist/cli.js against the mock Hub. */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { vscanAsync } from '../helpers/cli';
+import { CLI, vscanAsync } from '../helpers/cli';
 import { type MockHub, startMockHub } from '../helpers/mockHub';
 import { tempTinyCheckpoint } from '../helpers/tinyModel';
 import { tempDir } from '../helpers/videos';
@@ -77,4 +79,56 @@ test('a model not downloaded fails in one line saying how to get it; offline, sa
   const notThere = await vscanAsync(['model', 'download', 'owner/elsewhere', '--yes'], { env });
   assert.equal(notThere.code, 2);
   assert.equal(notThere.stderr.trim().split('\n').length, 1, notThere.stderr);
+});
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt. */
+function onTerminal(args: string[], answer: string, childEnv: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ...childEnv }, stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.includes('[y/N]') && !child.stdin.writableEnded) child.stdin.end(`${answer}\n`);
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+test('on a terminal, model download asks once; no declines, yes downloads with a progress bar', async () => {
+  const fresh = { ...env, HF_HOME: await tempDir('vscan-hf-home-tty-') };
+  const declined = await onTerminal(['model', 'download', REPO], 'n', fresh);
+  assert.equal(declined.code, 1, declined.output);
+  assert.match(declined.output, /licence bsl-1\.1 .*\r?\n.*Download it and accept the licence\? \[y\/N\]/);
+  assert.match(declined.output, /not downloaded/);
+  const accepted = await onTerminal(['model', 'download', REPO], 'y', fresh);
+  assert.equal(accepted.code, 0, accepted.output);
+  // The bar is redrawn in place (carriage returns), ending full.
+  assert.match(accepted.output, /\r\[#{24}\] 100% model\.safetensors: [0-9.]+ KiB of [0-9.]+ KiB/);
+  assert.ok(accepted.output.includes(join(fresh.HF_HOME!, 'hub', 'models--owner--tiny-scan', 'snapshots', hub.commits.get(REPO)!)));
+});
+
+test('a cache Python wrote (blobs, relative links, refs/main) is read as ours', async () => {
+  const home = await tempDir('vscan-hf-python-');
+  const repo = join(home, 'hub', 'models--someone--py-scan');
+  const commit = 'c0ffee'.padEnd(40, '0');
+  const snapshot = join(repo, 'snapshots', commit);
+  await mkdir(join(repo, 'blobs'), { recursive: true });
+  await mkdir(snapshot, { recursive: true });
+  await mkdir(join(repo, 'refs'));
+  await writeFile(join(repo, 'refs', 'main'), commit); // huggingface_hub writes the bare hash
+  for (const name of await readdir(tiny)) {
+    const content = await readFile(join(tiny, name));
+    const etag = name.endsWith('.safetensors') ? createHash('sha256').update(content).digest('hex') : createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+    await writeFile(join(repo, 'blobs', etag), content);
+    await symlink(`../../blobs/${etag}`, join(snapshot, name));
+  }
+  const pyEnv = { ...env, HF_HOME: home, HF_HUB_OFFLINE: '1' };
+  const inspected = await vscanAsync(['model', 'inspect', 'someone/py-scan', '--json'], { env: pyEnv });
+  assert.equal(inspected.code, 0, inspected.stderr);
+  assert.equal(JSON.parse(inspected.stdout).dir, snapshot);
+  const listed = await vscanAsync(['model', 'list'], { env: pyEnv });
+  assert.match(listed.stdout, /^someone\/py-scan  [0-9.]+ KiB\n  c0ffee000000 \(main\)  /);
 });

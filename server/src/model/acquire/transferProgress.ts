@@ -10,7 +10,7 @@ export interface TransferProgress {
   totalBytes: number;
   /** Bytes per second since the download started. */
   bytesPerSecond: number;
-  /** Seconds left at that rate; undefined until something arrived. */
+  /** Seconds left at that rate; undefined during the first second (0 once everything arrived). */
   secondsLeft: number | undefined;
 }
 
@@ -29,7 +29,9 @@ export class TransferMeter {
     const seconds = (performance.now() - this.started) / 1000;
     const bytesPerSecond = seconds > 0 ? this.done / seconds : 0;
     const left = Math.max(0, this.totalBytes - this.done);
-    return { file, doneBytes: this.done, totalBytes: this.totalBytes, bytesPerSecond, secondsLeft: bytesPerSecond > 0 ? left / bytesPerSecond : undefined };
+    // The first second is mostly request latency: a time left from it would be wild.
+    const settled = seconds >= 1 && bytesPerSecond > 0;
+    return { file, doneBytes: this.done, totalBytes: this.totalBytes, bytesPerSecond, secondsLeft: settled ? left / bytesPerSecond : left === 0 ? 0 : undefined };
   }
 }
 
