@@ -19,7 +19,11 @@ export function registerModelRequests(connection: Connection, configured: () => 
   /** One download per repo at a time (two would write the same .incomplete file). */
   const downloading = new Set<string>();
 
-  connection.onRequest(ModelInfoRequest.type, async (params): Promise<ModelInfo> => describeModel(params.spec || configured(), params.token ? { token: params.token } : {}));
+  connection.onRequest(ModelInfoRequest.type, async (params, token: CancellationToken): Promise<ModelInfo> => {
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    return describeModel(params.spec || configured(), { signal: controller.signal, ...(params.token ? { token: params.token } : {}) });
+  });
 
   connection.onRequest(DownloadModelRequest.type, async (params, token: CancellationToken): Promise<ModelInfo> => {
     const spec = params.spec || configured();
