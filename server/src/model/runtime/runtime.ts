@@ -117,7 +117,13 @@ export async function createSession(
     // No pre-packed copies of the weights: with pre-packing MLAS keeps packed weights beside
     // the folded ones — measured 4.2 vs 2.4 × the bf16 file, with no measurable speed
     // difference (docs/engine.md, "Memory").
-    extra: { session: { disable_prepacking: '1' } },
+    // Every weight's bf16 → float cast folds into a constant once, at load: ONNX Runtime folds
+    // only outputs up to 1 GiB by default, and Qwen3.5-2B's tied embedding widened to float32
+    // is 2.03 GB — unfolded it was recast on every run (docs/engine.md, "Memory").
+    extra: {
+      session: { disable_prepacking: '1' },
+      optimization: { constant_folding_max_output_size_in_bytes: String(foldLimitBytes(weightsBytes)) },
+    },
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
   };
   // A failed CUDA attempt is reported in our one line; keep ONNX Runtime's own log quiet.
@@ -152,6 +158,11 @@ export async function createSession(
   const { session, precision, modelFile } = opened;
   const threads = options.intraOpThreads ?? 'default';
   return { session, report: { executionProvider, precision, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+}
+
+/** Largest constant ONNX Runtime may fold: a converted weight is at most twice its bf16 bytes. */
+export function foldLimitBytes(weightsBytes: number): number {
+  return Math.max(2 ** 30, 2 * weightsBytes);
 }
 
 function firstLine(error: unknown): string {
