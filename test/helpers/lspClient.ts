@@ -55,13 +55,15 @@ export class TestClient {
     this.connection.listen();
   }
 
-  static async start(settings?: unknown, transport: Transport = 'stdio'): Promise<TestClient> {
+  /** `initialization`: more initializationOptions beside the settings (e.g. `{ trusted: false }`). */
+  static async start(settings?: unknown, transport: Transport = 'stdio', initialization: Record<string, unknown> = {}): Promise<TestClient> {
     const client = new TestClient(transport);
+    const options = { ...(settings === undefined ? {} : { settings }), ...initialization };
     await client.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,
       capabilities: {},
-      initializationOptions: settings === undefined ? undefined : { settings },
+      initializationOptions: Object.keys(options).length ? options : undefined,
     });
     await client.connection.sendNotification(InitializedNotification.type, {});
     return client;

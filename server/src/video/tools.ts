@@ -4,9 +4,11 @@
  * VSCAN_FFMPEG / VSCAN_FFPROBE environment variables. Child processes always get an
  * argument array (never a shell string), a timeout and a cancellation signal.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 
 export type ToolName = 'ffmpeg' | 'ffprobe';
 
@@ -64,12 +66,92 @@ export interface RunResult {
 
 const STDERR_KEEP = 64 * 1024;
 
+/** Every tool process still running, so that none outlives this process. */
+const running = new Set<ChildProcessByStdio<null, Readable, Readable>>();
+let exitHookInstalled = false;
+
+/** Kills every tool process still running (the server calls it on exit; tests may too). */
+export function killAllTools(): number {
+  const count = running.size;
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+  return count;
+}
+
+/**
+ * Starts a tool with an argument array (never a shell), stdout and stderr piped, tracked
+ * until it exits. The first call hooks process exit, so a server that exits (or is
+ * stopped by its client) takes its ffprobe/ffmpeg children with it.
+ */
+export function spawnTool(path: string, args: readonly string[]): ChildProcessByStdio<null, Readable, Readable> {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', killAllTools);
+  }
+  const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  child.once('error', () => running.delete(child));
+  return child;
+}
+
+/**
+ * A file name as ffmpeg and ffprobe must get it: absolute, so a relative name with a colon
+ * (`2024-01-01T12:30:00.mp4`) is not read as a protocol (`2024-01-01T12`) — an absolute
+ * POSIX path starts with `/`, and ffmpeg knows Windows drive letters.
+ */
+export function mediaInput(file: string): string {
+  return resolve(file);
+}
+
+/**
+ * Refuses anything but a regular file before a tool opens it: a FIFO or a device would
+ * block ffprobe/ffmpeg (or stream forever) instead of failing.
+ */
+export async function assertRegularFile(file: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ToolError(code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? String(error)})`);
+  }
+  if (!info.isFile()) throw new ToolError(info.isDirectory() ? 'is a folder, not a video file' : 'not a regular file (a FIFO, socket or device); only regular files are read');
+}
+
+/**
+ * At most `size` tasks at once; the rest wait in order. Bounds how many tool processes
+ * a burst of requests starts (200 open .vscan files are probed 4 at a time, not at once).
+ */
+export class TaskPool {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((start) => this.waiting.push(start));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  /** Tasks running and waiting now. */
+  get load(): { active: number; waiting: number } {
+    return { active: this.active, waiting: this.waiting.length };
+  }
+}
+
 /** Runs a tool to completion. Rejects with a ToolError on timeout, cancellation or spawn failure. */
 export function runTool(path: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const { timeoutMs = 30_000, signal, maxStdoutBytes = 64 * 1024 * 1024 } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new ToolError('Cancelled'));
-    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawnTool(path, args);
     const chunks: Buffer[] = [];
     let size = 0;
     let stderr = '';
