@@ -73,7 +73,7 @@ test('an untrusted workspace skips range checks with one information diagnostic 
   const d = diagnose(`Video: clip.mp4\n${head}<100 - 200> a\n<300 - 400> b\n`, { video: untrusted });
   assert.deepEqual(codes(d), ['untrusted-workspace@1:7']);
   assert.equal(d[0].severity, DiagnosticSeverity.Information);
-  assert.match(d[0].message, /Range checks are skipped: this workspace is not trusted/);
+  assert.match(d[0].message as string, /Range checks are skipped: this workspace is not trusted/);
   // Found beside the file (no header): on the first line.
   assert.deepEqual(codes(diagnose(`${head}<100 - 200> a\n`, { video: { ...untrusted, explicit: false } })), ['untrusted-workspace@1:0']);
 });

@@ -52,7 +52,7 @@ test('untrusted: no ffprobe runs, range checks are skipped with one information 
     const untrusted = await client.diagnostics(uri);
     assert.deepEqual(codesOf(untrusted), ['untrusted-workspace']);
     assert.equal(untrusted.diagnostics[0].severity, 3, 'information');
-    assert.match(untrusted.diagnostics[0].message, /not trusted.*clip\.mp4 is not probed/);
+    assert.match(untrusted.diagnostics[0].message as string, /not trusted.*clip\.mp4 is not probed/);
     // A target outside the workspace, as a cloned repository might name it.
     const outside = pathToFileURL(join(dir, 'outside.vscan')).href;
     await client.open(outside, 'Video: /etc/passwd\nScene: x\nEvents:\n<0 - 1> a\n');
@@ -128,7 +128,7 @@ test('a FIFO named like a video is refused by name, never handed to ffprobe', as
       const uri = pathToFileURL(join(dir, name)).href;
       await client.open(uri, text);
       const result = await client.diagnostics(uri, (p) => codesOf(p).includes('unreadable-video'));
-      assert.match(result.diagnostics[0].message, /pipe\.mp4: not a regular file/);
+      assert.match(result.diagnostics[0].message as string, /pipe\.mp4: not a regular file/);
     }
     assert.equal(existsSync(ffprobe.log), false);
   } finally {
