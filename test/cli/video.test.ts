@@ -18,8 +18,8 @@ test('probe --json prints the documented shape', () => {
   const result = vscan(['probe', video, '--json']);
   assert.equal(result.code, 0, result.stderr);
   const json = JSON.parse(result.stdout);
-  assert.deepEqual(Object.keys(json), ['file', 'durationSec', 'fps', 'frameCount', 'width', 'height', 'codec', 'hasAudio', 'plan']);
-  assert.deepEqual(Object.keys(json.plan), ['frameIndices', 'frameTimesSec', 'timestampsSec', 'timestampText', 'resizedWidth', 'resizedHeight', 'gridThw', 'visualTokens']);
+  assert.deepEqual(Object.keys(json), ['file', 'durationSec', 'fps', 'frameCount', 'width', 'height', 'codec', 'hasAudio', 'vfr', 'maxFrameOffsetSec', 'plan']);
+  assert.deepEqual(Object.keys(json.plan), ['frameIndices', 'frameTimesSec', 'presentationSec', 'timestampsSec', 'timestampText', 'resizedWidth', 'resizedHeight', 'gridThw', 'visualTokens']);
   assert.deepEqual([json.frameCount, json.fps, json.width, json.height, json.codec, json.hasAudio], [30, 10, 32, 24, 'ffv1', false]);
   assert.deepEqual(json.plan.frameIndices, [0, 6, 12, 17, 23, 29]);
   assert.deepEqual(json.plan.timestampText, ['<0.3 seconds>', '<1.4 seconds>', '<2.6 seconds>']);

@@ -47,7 +47,7 @@ test('bad files fail with a one-line reason naming the file', async () => {
   const audio = join(dir, 'sound.m4a');
   await ffmpegMake(['-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '1', '-c:a', 'aac', audio]);
   await assert.rejects(probeVideo(audio), /sound\.m4a: has audio but no video stream/);
-  await assert.rejects(probeVideo(join(dir, 'absent.mp4')), /absent\.mp4: not a readable video/);
+  await assert.rejects(probeVideo(join(dir, 'absent.mp4')), /absent\.mp4: no such file/);
 });
 
 test('the cache probes each file version once', async () => {
