@@ -45,7 +45,7 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 20_000
 
 test('untrusted: no ffprobe runs, range checks are skipped with one information diagnostic; granting trust probes', async () => {
   const ffprobe = await loggingFfprobe('untrusted-ffprobe');
-  const client = await TestClient.start({ ffprobe: { path: ffprobe.path } }, 'stdio', { trusted: false });
+  const client = await TestClient.start({ ffprobe: { path: ffprobe.path } }, 'stdio', { initialization: { trusted: false } });
   try {
     const uri = pathToFileURL(join(dir, 'trust.vscan')).href;
     await client.open(uri, 'Video: clip.mp4\nScene: x\nEvents:\n<0.0 - 9.0> past the end of a 3 s video\n');
@@ -117,6 +117,19 @@ test('an ffprobe still running when the server exits is killed with it', async (
   assert.ok(alive(pid));
   assert.equal(await client.stop(), 0);
   await eventually(() => !alive(pid), `ffprobe ${pid} ended with the server`);
+});
+
+test('the first diagnostics already use the settings the server pulls (the configured ffprobe probes, not the packaged one)', async () => {
+  const ffprobe = await loggingFfprobe('pulled-ffprobe');
+  const client = await TestClient.start(undefined, 'stdio', { configuration: { ffprobe: { path: ffprobe.path } } });
+  try {
+    const uri = pathToFileURL(join(dir, 'pulled.vscan')).href;
+    await client.open(uri, 'Video: clip.mp4\nScene: x\nEvents:\n<0.0 - 9.0> past the end\n');
+    await client.diagnostics(uri, (p) => codesOf(p).includes('out-of-range'));
+    assert.match(await readFile(ffprobe.log, 'utf8'), /start/);
+  } finally {
+    await client.stop();
+  }
 });
 
 test('a FIFO named like a video is refused by name, never handed to ffprobe', async () => {

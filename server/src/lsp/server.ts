@@ -52,6 +52,11 @@ export function startServer(connection: Connection): void {
   let pullConfiguration = false;
   /** The workspace's trust, from the client; untrusted, no child process runs. */
   let trusted = true;
+  /**
+   * Settled once the client's configuration has been read: validation waits for it, so the
+   * first diagnostics already use the user's settings (their ffprobe, their severities).
+   */
+  let settingsLoaded: Promise<void> = Promise.resolve();
 
   const log = (message: string) => connection.console.log(message);
 
@@ -82,6 +87,7 @@ export function startServer(connection: Connection): void {
   }
 
   async function validate(uri: string): Promise<void> {
+    await settingsLoaded;
     const document = documents.get(uri);
     if (!document) return;
     const doc = service.parseVscan(document.getText());
@@ -226,7 +232,7 @@ export function startServer(connection: Connection): void {
   connection.onInitialized(() => {
     if (pullConfiguration) {
       void connection.client.register(DidChangeConfigurationNotification.type, { section: 'videoScan' });
-      void reloadSettings();
+      settingsLoaded = reloadSettings().catch((error: unknown) => connection.console.error(`configuration failed: ${String(error)}`));
     }
   });
 
