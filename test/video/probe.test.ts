@@ -70,3 +70,13 @@ test('tools: clear errors for a missing binary, timeouts and cancellation kill t
   setImmediate(() => controller.abort());
   await assert.rejects(running, /Cancelled/);
 });
+
+test('a FIFO is refused before ffprobe opens it; an ffprobe stuck on one anyway is killed by its timeout', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const fifo = join(dir, 'stuck.mp4');
+  execFileSync('mkfifo', [fifo]);
+  await assert.rejects(probeVideo(fifo), (error: unknown) => error instanceof VideoError && /stuck\.mp4: not a regular file/.test(error.message));
+  await assert.rejects(new ProbeCache().get(fifo), /not a regular file/);
+  // Nobody writes to the FIFO: ffprobe blocks opening it until the timeout kills it.
+  await assert.rejects(runTool(resolveTool('ffprobe'), ['-v', 'error', '-show_format', '--', fifo], { timeoutMs: 500 }), (error: unknown) => error instanceof ToolError && /timed out after 500 ms/.test(error.message));
+});
