@@ -104,18 +104,32 @@ function alive(pid: number): boolean {
   }
 }
 
-test('an ffprobe still running when the server exits is killed with it', async () => {
-  const pidFile = join(dir, 'stuck.pid');
-  const stuck = join(dir, 'stuck-ffprobe');
+/** A server whose probe of clip.mp4 hangs (an ffprobe that sleeps); returns the client and that process's pid. */
+async function serverWithStuckProbe(name: string): Promise<{ client: TestClient; pid: number }> {
+  const pidFile = join(dir, `${name}.pid`);
+  const stuck = join(dir, `${name}-ffprobe`);
   await writeFile(stuck, `#!/bin/sh\necho $$ > "${pidFile}"\nexec sleep 600\n`);
   await chmod(stuck, 0o755);
   const client = await TestClient.start({ ffprobe: { path: stuck } });
-  const uri = pathToFileURL(join(dir, 'clip.vscan')).href;
-  await client.open(uri, 'Scene: x\nEvents:\n<0 - 1> a\n');
+  await client.open(pathToFileURL(join(dir, 'clip.vscan')).href, 'Scene: x\nEvents:\n<0 - 1> a\n');
   await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the stuck ffprobe started');
   const pid = Number(readFileSync(pidFile, 'utf8'));
   assert.ok(alive(pid));
+  return { client, pid };
+}
+
+test('an ffprobe still running when the server exits is killed with it', async () => {
+  const { client, pid } = await serverWithStuckProbe('stuck');
   assert.equal(await client.stop(), 0);
+  await eventually(() => !alive(pid), `ffprobe ${pid} ended with the server`);
+});
+
+test('a server stopped by SIGTERM takes its ffprobe with it too', async () => {
+  const { client, pid } = await serverWithStuckProbe('terminated');
+  const exited = new Promise<number | null>((resolve) => client.process.once('exit', (code) => resolve(code)));
+  client.process.kill('SIGTERM');
+  assert.equal(await exited, 143);
+  client.connection.dispose();
   await eventually(() => !alive(pid), `ffprobe ${pid} ended with the server`);
 });
 

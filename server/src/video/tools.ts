@@ -79,6 +79,20 @@ export function killAllTools(): number {
 }
 
 /**
+ * Makes SIGTERM, SIGINT and SIGHUP end this process through `process.exit` (with the usual
+ * 128 + signal status), so the exit hook kills its tool processes: by default Node dies on
+ * these signals without running exit handlers, orphaning an ffprobe stuck on a bad input.
+ */
+export function endToolsOnTermination(): void {
+  for (const [signal, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const) {
+    process.once(signal, () => {
+      killAllTools();
+      process.exit(128 + number);
+    });
+  }
+}
+
+/**
  * Starts a tool with an argument array (never a shell), stdout and stderr piped, tracked
  * until it exits. The first call hooks process exit, so a server that exits (or is
  * stopped by its client) takes its ffprobe/ffmpeg children with it.
