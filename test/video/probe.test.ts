@@ -80,3 +80,26 @@ test('a FIFO is refused before ffprobe opens it; an ffprobe stuck on one anyway 
   // Nobody writes to the FIFO: ffprobe blocks opening it until the timeout kills it.
   await assert.rejects(runTool(resolveTool('ffprobe'), ['-v', 'error', '-show_format', '--', fifo], { timeoutMs: 500 }), (error: unknown) => error instanceof ToolError && /timed out after 500 ms/.test(error.message));
 });
+
+test('a task pool runs at most its size at once, hands a freed slot to the next in order, and survives failures', async () => {
+  const { TaskPool } = await import('../../server/src/video/tools');
+  const pool = new TaskPool(2);
+  let running = 0;
+  let most = 0;
+  const order: number[] = [];
+  const task = (i: number) => pool.run(async () => {
+    most = Math.max(most, ++running);
+    await new Promise((r) => setImmediate(r));
+    running--;
+    order.push(i);
+    if (i === 3) throw new Error('task 3 failed');
+    return i;
+  });
+  const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => task(i)));
+  assert.equal(most, 2);
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(results.filter((r) => r.status === 'rejected').length, 1);
+  // Arriving while slots change hands, a new task still waits its turn.
+  assert.equal(await task(8), 8);
+  assert.equal(most, 2);
+});

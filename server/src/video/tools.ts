@@ -144,19 +144,17 @@ export class TaskPool {
   constructor(readonly size: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
+    // A finishing task hands its slot straight to the next waiter (active stays counted),
+    // so a call arriving in between cannot take it too.
     if (this.active >= this.size) await new Promise<void>((start) => this.waiting.push(start));
-    this.active++;
+    else this.active++;
     try {
       return await task();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
-  }
-
-  /** Tasks running and waiting now. */
-  get load(): { active: number; waiting: number } {
-    return { active: this.active, waiting: this.waiting.length };
   }
 }
 
