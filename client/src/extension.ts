@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
-import { PartialTextNotification, StatusNotification, type StatusParams } from '../../server/src/lsp/protocol';
+import { type InitializationOptions, PartialTextNotification, StatusNotification, type StatusParams, WorkspaceTrustNotification } from '../../server/src/lsp/protocol';
 import { registerCommands } from './commands';
 import { PreviewManager } from './preview';
 
@@ -24,6 +24,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     documentSelector: [{ language: 'vscan' }],
     synchronize: { configurationSection: 'videoScan' },
     outputChannel: output,
+    // Untrusted (Restricted Mode), the server probes nothing until trust is granted.
+    initializationOptions: { trusted: vscode.workspace.isTrusted } satisfies InitializationOptions,
   };
   client = new LanguageClient('videoScan', 'video-scan', serverOptions, clientOptions);
   const previews = new PreviewManager(context);
@@ -51,6 +53,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     status.show();
     if (s.message) output.info(s.message);
   });
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
+    void client?.sendNotification(WorkspaceTrustNotification.type, { trusted: true });
+    previews.trustGranted();
+  }));
   client.onNotification(PartialTextNotification.method, (p: { video: string; text: string }) => output.trace(`${p.video}: ${p.text.slice(-120)}`));
   await client.start();
 }

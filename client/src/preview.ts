@@ -6,7 +6,6 @@
  * cursor, so it cannot trigger a seek.
  */
 import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { parseVscan } from '../../server/src/language';
 import { needsProxy, previewProxy } from '../../server/src/video/previewProxy';
@@ -14,6 +13,7 @@ import { probeVideo } from '../../server/src/video/probe';
 import type { FromWebview, PreviewState, TimelineEvent, ToWebview } from '../../webview/src/messages';
 import { eventAt, type TimeTable, timeTable } from '../../webview/src/timeline';
 import { linkedVideo } from './linkedVideo';
+import { previewRoots } from './previewRoots';
 
 export const PREVIEW_VIEW_TYPE = 'videoScan.preview';
 const THROTTLE_MS = 50;
@@ -125,13 +125,21 @@ export class PreviewManager implements vscode.Disposable {
     return vscode.Uri.joinPath(this.context.globalStorageUri, 'preview-proxies');
   }
 
-  /** Shows `video` (or its proxy) in the panel; only its folder and our scripts are loadable. */
+  /**
+   * Shows `video` (or its proxy) in the panel. Loadable: our scripts, and the video's folder
+   * when the user chose to look there (previewRoots: never a folder that only a `Video:`
+   * header names outside the workspace).
+   */
   private show(panel: vscode.WebviewPanel, document: vscode.TextDocument, video: vscode.Uri | undefined): void {
-    panel.webview.options = {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist'), ...(video ? [vscode.Uri.file(dirname(video.fsPath))] : [])],
-    };
-    panel.webview.html = this.html(panel.webview, document, video);
+    const allowed = previewRoots({
+      scripts: vscode.Uri.joinPath(this.context.extensionUri, 'dist').fsPath,
+      proxyFolder: this.proxyFolder.fsPath,
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+      documentPath: document.uri.fsPath,
+      videoPath: video?.fsPath,
+    });
+    panel.webview.options = { enableScripts: true, localResourceRoots: allowed.roots.map((root) => vscode.Uri.file(root)) };
+    panel.webview.html = this.html(panel.webview, document, allowed.video ? vscode.Uri.file(allowed.video) : undefined, allowed.refused);
   }
 
   /**
@@ -139,6 +147,10 @@ export class PreviewManager implements vscode.Disposable {
    * a proxy made once with ffmpeg (H.264 + Opus) in the extension's storage.
    */
   private async showPlayable(panel: vscode.WebviewPanel, document: vscode.TextDocument, video: vscode.Uri, force = false): Promise<void> {
+    // Probing and transcoding run ffprobe/ffmpeg on a file the repository names: only in a
+    // trusted workspace. Untrusted, the webview plays what it can, and asks for trust when
+    // it cannot (playbackFailed).
+    if (!vscode.workspace.isTrusted) return;
     try {
       const probe = await probeVideo(video.fsPath, { ffprobePath: vscode.workspace.getConfiguration('videoScan.ffprobe').get<string>('path') || undefined });
       const reason = needsProxy(probe) ?? (force ? 'a playback error' : undefined);
@@ -161,7 +173,7 @@ export class PreviewManager implements vscode.Disposable {
   private attach(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
     const video = linkedVideo(document);
     this.show(panel, document, video);
-    if (video) void this.showPlayable(panel, document, video);
+    if (video && this.loadable(panel)) void this.showPlayable(panel, document, video);
     const preview = new Preview(document, panel, this);
     const key = document.uri.toString();
     this.previews.set(key, preview);
@@ -182,12 +194,34 @@ export class PreviewManager implements vscode.Disposable {
     }
   }
 
+  /** Whether the panel was given a video to load (not refused by previewRoots). */
+  private loadable(panel: vscode.WebviewPanel): boolean {
+    return panel.webview.html.includes('<video id="video" controls');
+  }
+
   /** The webview could not play what it was given: make a proxy unless it is one already. */
   playbackFailed(preview: Preview, message: string): void {
     const video = linkedVideo(preview.document);
     const showingProxy = preview.panel.webview.html.includes('preview-proxies');
-    if (video && !showingProxy) void this.showPlayable(preview.panel, preview.document, video, true);
+    if (video && !showingProxy && !vscode.workspace.isTrusted) void this.askForTrust(video);
+    else if (video && !showingProxy) void this.showPlayable(preview.panel, preview.document, video, true);
     else void vscode.window.showWarningMessage(`The preview cannot play this video (${message}); the annotation is unaffected.`);
+  }
+
+  /** Asks for trust before any ffprobe/ffmpeg runs on a video the workspace names. */
+  private async askForTrust(video: vscode.Uri): Promise<void> {
+    const manage = 'Manage Workspace Trust';
+    const choice = await vscode.window.showInformationMessage(
+      `The preview cannot play ${video.path.split('/').pop()} as it is. Making a playable copy runs ffmpeg on it, which needs a trusted workspace.`, manage);
+    if (choice === manage) void vscode.commands.executeCommand('workbench.trust.manage');
+  }
+
+  /** Trust was granted: open previews may now probe (and proxy) their videos. */
+  trustGranted(): void {
+    for (const preview of this.previews.values()) {
+      const video = linkedVideo(preview.document);
+      if (video && this.loadable(preview.panel)) void this.showPlayable(preview.panel, preview.document, video);
+    }
   }
 
   /** The preview's playhead for a document (for Set Event Start/End). */
@@ -206,7 +240,7 @@ export class PreviewManager implements vscode.Disposable {
     this.previews.get(uri.toString())?.post({ type: 'found', start, end, query });
   }
 
-  private html(webview: vscode.Webview, document: vscode.TextDocument, video: vscode.Uri | undefined): string {
+  private html(webview: vscode.Webview, document: vscode.TextDocument, video: vscode.Uri | undefined, refused?: string): string {
     const nonce = randomBytes(16).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview.js'));
     const source = video ? webview.asWebviewUri(video) : undefined;
@@ -227,7 +261,9 @@ export class PreviewManager implements vscode.Disposable {
   .missing { opacity: 0.8; }
 </style></head>
 <body data-document="${escape(document.uri.toString())}">
-${source ? `<video id="video" controls preload="metadata" src="${escape(source.toString())}"></video>` : `<p class="missing">No video linked: add a <code>Video:</code> header or put a video with the same name beside the file.</p><video id="video" hidden></video>`}
+${source ? `<video id="video" controls preload="metadata" src="${escape(source.toString())}"></video>`
+    : refused ? `<p class="missing">The preview does not load this video: ${escape(refused)}</p><video id="video" hidden></video>`
+    : `<p class="missing">No video linked: add a <code>Video:</code> header or put a video with the same name beside the file.</p><video id="video" hidden></video>`}
 <div id="timeline" role="list" aria-label="Events"></div>
 <vscode-checkbox id="loop">Loop the event under the cursor</vscode-checkbox>
 <script type="module" nonce="${nonce}" src="${script}"></script>

@@ -5,6 +5,7 @@
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from './lsp/server';
+import { endToolsOnTermination } from './video/tools';
 
 const connection = createConnection(ProposedFeatures.all);
 
@@ -12,4 +13,6 @@ const connection = createConnection(ProposedFeatures.all);
 process.on('uncaughtException', (error) => connection.console.error(`Uncaught: ${error.stack ?? error.message}`));
 process.on('unhandledRejection', (reason) => connection.console.error(`Unhandled rejection: ${String(reason)}`));
 
+// However the server is stopped, no ffprobe/ffmpeg it started outlives it.
+endToolsOnTermination();
 startServer(connection);

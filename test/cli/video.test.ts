@@ -18,8 +18,8 @@ test('probe --json prints the documented shape', () => {
   const result = vscan(['probe', video, '--json']);
   assert.equal(result.code, 0, result.stderr);
   const json = JSON.parse(result.stdout);
-  assert.deepEqual(Object.keys(json), ['file', 'durationSec', 'fps', 'frameCount', 'width', 'height', 'codec', 'hasAudio', 'plan']);
-  assert.deepEqual(Object.keys(json.plan), ['frameIndices', 'frameTimesSec', 'timestampsSec', 'timestampText', 'resizedWidth', 'resizedHeight', 'gridThw', 'visualTokens']);
+  assert.deepEqual(Object.keys(json), ['file', 'durationSec', 'fps', 'frameCount', 'width', 'height', 'codec', 'hasAudio', 'vfr', 'maxFrameOffsetSec', 'plan']);
+  assert.deepEqual(Object.keys(json.plan), ['frameIndices', 'frameTimesSec', 'presentationSec', 'timestampsSec', 'timestampText', 'resizedWidth', 'resizedHeight', 'gridThw', 'visualTokens']);
   assert.deepEqual([json.frameCount, json.fps, json.width, json.height, json.codec, json.hasAudio], [30, 10, 32, 24, 'ffv1', false]);
   assert.deepEqual(json.plan.frameIndices, [0, 6, 12, 17, 23, 29]);
   assert.deepEqual(json.plan.timestampText, ['<0.3 seconds>', '<1.4 seconds>', '<2.6 seconds>']);
@@ -67,4 +67,26 @@ test('a bad video exits 2 with one line naming it', async () => {
   assert.equal(result.stderr.trim().split('\n').length, 1);
   assert.match(result.stderr, /missing\.mp4/);
   assert.equal(vscan(['frames', video]).code, 2);
+});
+
+test('a relative name with a colon is a file, not a protocol (probe and frames)', async () => {
+  const { copyFile } = await import('node:fs/promises');
+  await copyFile(video, join(dir, '2024-01-01T12:30:00.mkv'));
+  const probe = vscan(['probe', '2024-01-01T12:30:00.mkv', '--json'], { cwd: dir });
+  assert.equal(probe.code, 0, probe.stderr);
+  assert.equal(JSON.parse(probe.stdout).frameCount, 30);
+  const frames = vscan(['frames', '2024-01-01T12:30:00.mkv', '--out', 'colon-frames'], { cwd: dir });
+  assert.equal(frames.code, 0, frames.stderr);
+  assert.ok((await readdir(join(dir, 'colon-frames'))).includes('contact-sheet.png'));
+});
+
+test('a file name starting with "-" gets a hint naming the whole argument, and the hint works', async () => {
+  const { copyFile } = await import('node:fs/promises');
+  await copyFile(video, join(dir, '-i.mkv'));
+  const wrong = vscan(['probe', '-i.mkv'], { cwd: dir });
+  assert.equal(wrong.code, 2);
+  assert.equal(wrong.stderr.trim(), 'vscan: unknown option -i (in "-i.mkv"); a file name that starts with "-" goes after "--": vscan probe -- -i.mkv');
+  const hinted = vscan(['probe', '--json', '--', '-i.mkv'], { cwd: dir });
+  assert.equal(hinted.code, 0, hinted.stderr);
+  assert.equal(JSON.parse(hinted.stdout).frameCount, 30);
 });

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import {
+  ConfigurationRequest,
   createProtocolConnection,
   type Diagnostic,
   DidChangeTextDocumentNotification,
@@ -55,13 +56,22 @@ export class TestClient {
     this.connection.listen();
   }
 
-  static async start(settings?: unknown, transport: Transport = 'stdio'): Promise<TestClient> {
+  /**
+   * `more.initialization`: initializationOptions beside the settings (e.g. `{ trusted: false }`).
+   * `more.configuration`: declare workspace/configuration and answer it with this `videoScan`
+   * section, as VS Code does (the server then pulls its settings).
+   */
+  static async start(settings?: unknown, transport: Transport = 'stdio', more: { initialization?: Record<string, unknown>; configuration?: unknown } = {}): Promise<TestClient> {
     const client = new TestClient(transport);
+    const options = { ...(settings === undefined ? {} : { settings }), ...more.initialization };
+    if (more.configuration !== undefined) {
+      client.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => more.configuration));
+    }
     await client.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,
-      capabilities: {},
-      initializationOptions: settings === undefined ? undefined : { settings },
+      capabilities: more.configuration !== undefined ? { workspace: { configuration: true } } : {},
+      initializationOptions: Object.keys(options).length ? options : undefined,
     });
     await client.connection.sendNotification(InitializedNotification.type, {});
     return client;

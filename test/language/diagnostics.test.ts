@@ -68,6 +68,16 @@ test('video link diagnostics', () => {
   assert.deepEqual(codes(d), ['unreadable-video@1:7']);
 });
 
+test('an untrusted workspace skips range checks with one information diagnostic saying why', () => {
+  const untrusted = { ...video(60), durationSec: undefined, untrusted: true };
+  const d = diagnose(`Video: clip.mp4\n${head}<100 - 200> a\n<300 - 400> b\n`, { video: untrusted });
+  assert.deepEqual(codes(d), ['untrusted-workspace@1:7']);
+  assert.equal(d[0].severity, DiagnosticSeverity.Information);
+  assert.match(d[0].message as string, /Range checks are skipped: this workspace is not trusted/);
+  // Found beside the file (no header): on the first line.
+  assert.deepEqual(codes(diagnose(`${head}<100 - 200> a\n`, { video: { ...untrusted, explicit: false } })), ['untrusted-workspace@1:0']);
+});
+
 test('a Scene window is checked like a span', () => {
   assert.deepEqual(codes(diagnose('Scene <10.0 - 5.0>: x\n')), ['reversed-span@1:6']);
   assert.deepEqual(codes(diagnose('Scene <0.0 - 90.0>: x\n', { video: video(60) })), ['out-of-range@1:13']);

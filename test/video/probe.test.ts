@@ -47,7 +47,7 @@ test('bad files fail with a one-line reason naming the file', async () => {
   const audio = join(dir, 'sound.m4a');
   await ffmpegMake(['-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '1', '-c:a', 'aac', audio]);
   await assert.rejects(probeVideo(audio), /sound\.m4a: has audio but no video stream/);
-  await assert.rejects(probeVideo(join(dir, 'absent.mp4')), /absent\.mp4: not a readable video/);
+  await assert.rejects(probeVideo(join(dir, 'absent.mp4')), /absent\.mp4: no such file/);
 });
 
 test('the cache probes each file version once', async () => {
@@ -69,4 +69,37 @@ test('tools: clear errors for a missing binary, timeouts and cancellation kill t
   const running = runTool(ffmpeg, endless, { signal: controller.signal });
   setImmediate(() => controller.abort());
   await assert.rejects(running, /Cancelled/);
+});
+
+test('a FIFO is refused before ffprobe opens it; an ffprobe stuck on one anyway is killed by its timeout', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const fifo = join(dir, 'stuck.mp4');
+  execFileSync('mkfifo', [fifo]);
+  await assert.rejects(probeVideo(fifo), (error: unknown) => error instanceof VideoError && /stuck\.mp4: not a regular file/.test(error.message));
+  await assert.rejects(new ProbeCache().get(fifo), /not a regular file/);
+  // Nobody writes to the FIFO: ffprobe blocks opening it until the timeout kills it.
+  await assert.rejects(runTool(resolveTool('ffprobe'), ['-v', 'error', '-show_format', '--', fifo], { timeoutMs: 500 }), (error: unknown) => error instanceof ToolError && /timed out after 500 ms/.test(error.message));
+});
+
+test('a task pool runs at most its size at once, hands a freed slot to the next in order, and survives failures', async () => {
+  const { TaskPool } = await import('../../server/src/video/tools');
+  const pool = new TaskPool(2);
+  let running = 0;
+  let most = 0;
+  const order: number[] = [];
+  const task = (i: number) => pool.run(async () => {
+    most = Math.max(most, ++running);
+    await new Promise((r) => setImmediate(r));
+    running--;
+    order.push(i);
+    if (i === 3) throw new Error('task 3 failed');
+    return i;
+  });
+  const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => task(i)));
+  assert.equal(most, 2);
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(results.filter((r) => r.status === 'rejected').length, 1);
+  // Arriving while slots change hands, a new task still waits its turn.
+  assert.equal(await task(8), 8);
+  assert.equal(most, 2);
 });

@@ -113,14 +113,31 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-run(process.argv.slice(2)).then(
+/**
+ * parseArgs's own message for an unknown option suggests `-- "-i"`, quoting the option
+ * rather than the argument (`vscan probe -i.mp4` → `-- "-i"`, which names no file). Ours
+ * names the whole argument and the command to type.
+ */
+function unknownOptionMessage(message: string, argv: readonly string[]): string {
+  const option = /^Unknown option '([^']+)'/.exec(message)?.[1];
+  if (!option) return message;
+  if (option.startsWith('--')) return `unknown option ${option} (try vscan help)`;
+  const argument = argv.find((a) => a === option || (a.startsWith(option) && !a.startsWith('--'))) ?? option;
+  const command = argv[0] && !argv[0].startsWith('-') ? `${argv[0]} ` : '';
+  return `unknown option ${option}${argument !== option ? ` (in "${argument}")` : ''}; a file name that starts with "-" goes after "--": vscan ${command}-- ${argument}`;
+}
+
+const argv = process.argv.slice(2);
+run(argv).then(
   (code) => { process.exitCode = code; },
   (error: unknown) => {
     // Expected failures (bad usage, an unreadable video or checkpoint) get one line; parseArgs
     // reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
     const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError, CheckpointError, HubError, DownloadCancelledError, ModelNotDownloadedError].some((type) => error instanceof type);
-    const usage = expected || String((error as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS');
-    console.error(`vscan: ${error instanceof Error ? error.message : String(error)}`);
+    const code = String((error as NodeJS.ErrnoException)?.code ?? '');
+    const usage = expected || code.startsWith('ERR_PARSE_ARGS');
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`vscan: ${code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOptionMessage(message, argv) : message}`);
     if (!usage && error instanceof Error && error.stack) console.error(error.stack);
     process.exitCode = 2;
   },

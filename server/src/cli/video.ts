@@ -9,6 +9,8 @@ import { prepareVideo, planVideo } from '../video/pipeline';
 import { PlanError, samplingFromEnv, type SamplingOptions } from '../video/plan';
 import type { VideoProbe } from '../video/probe';
 import type { FramePlan } from '../video/plan';
+import { frameTiming, type FrameTiming, presentationTimes } from '../video/presentation';
+import { readPacketTable } from '../video/seek';
 import { numberFlag, UsageError } from './usage';
 
 export const VIDEO_HELP = `  vscan probe <video> [--json] [--dump DIR] [sampling options]
@@ -55,8 +57,14 @@ function sampling(values: Record<string, unknown>): SamplingOptions {
   };
 }
 
-/** The JSON `vscan probe --json` prints. */
-export function probeJson(probe: VideoProbe, plan: FramePlan) {
+/** When frames play, as `probe` reports it: VFR or not, and the planned frames' presentation times. */
+interface PlayTimes {
+  timing: FrameTiming | undefined;
+  presentationSec: number[] | undefined;
+}
+
+/** The JSON `vscan probe --json` prints. `vfr` and the offsets are null when the packets could not be listed. */
+export function probeJson(probe: VideoProbe, plan: FramePlan, play: PlayTimes) {
   return {
     file: probe.file,
     durationSec: probe.durationSec,
@@ -66,9 +74,12 @@ export function probeJson(probe: VideoProbe, plan: FramePlan) {
     height: probe.height,
     codec: probe.codec,
     hasAudio: probe.hasAudio,
+    vfr: play.timing?.vfr ?? null,
+    maxFrameOffsetSec: play.timing?.maxOffsetSec ?? null,
     plan: {
       frameIndices: plan.frameIndices,
       frameTimesSec: plan.frameTimesSec,
+      presentationSec: play.presentationSec ?? null,
       timestampsSec: plan.timestampsSec,
       timestampText: plan.timestampText,
       resizedWidth: plan.resizedWidth,
@@ -79,10 +90,11 @@ export function probeJson(probe: VideoProbe, plan: FramePlan) {
   };
 }
 
-function describe(probe: VideoProbe, plan: FramePlan): string {
+function describe(probe: VideoProbe, plan: FramePlan, play: PlayTimes): string {
+  const vfr = play.timing?.vfr ? `, variable frame rate (frames play up to ${play.timing.maxOffsetSec.toFixed(3)} s from index ÷ fps)` : '';
   return [
     `${probe.file}`,
-    `  ${probe.width}×${probe.height} ${probe.codec}${probe.pixelFormat ? ` (${probe.pixelFormat})` : ''}, ${probe.fps.toFixed(3)} fps, ${probe.frameCount} frames${probe.frameCountCounted ? ' (counted)' : ''}, ${probe.durationSec.toFixed(3)} s${probe.rotation ? `, rotated ${probe.rotation}°` : ''}`,
+    `  ${probe.width}×${probe.height} ${probe.codec}${probe.pixelFormat ? ` (${probe.pixelFormat})` : ''}, ${probe.fps.toFixed(3)} fps${vfr}, ${probe.frameCount} frames${probe.frameCountCounted ? ' (counted)' : ''}, ${probe.durationSec.toFixed(3)} s${probe.rotation ? `, rotated ${probe.rotation}°` : ''}`,
     `  audio: ${probe.hasAudio ? probe.audioCodec : 'none'}`,
     `  plan: ${plan.frameIndices.length} frames (${plan.firstFrame}–${plan.lastFrame}) → ${plan.resizedWidth}×${plan.resizedHeight}, grid ${plan.gridThw.join('×')}, ${plan.visualTokens} visual tokens`,
     `  timestamps: ${plan.timestampText.slice(0, 6).join(' ')}${plan.timestampText.length > 6 ? ' …' : ''}`,
@@ -103,7 +115,12 @@ export async function runVideoCommand(command: 'probe' | 'frames', args: string[
   };
   if (command === 'probe' && !values.dump) {
     const { probe, plan } = await planVideo(file, options.sampling, geometry, { ffprobePath: values.ffprobe });
-    console.log(values.json ? JSON.stringify(probeJson(probe, plan), null, 2) : describe(probe, plan));
+    const table = await readPacketTable(file, { ffprobePath: values.ffprobe });
+    const play = {
+      timing: table.times.length === probe.frameCount ? frameTiming(table, probe.fps) : undefined,
+      presentationSec: presentationTimes(table, probe.frameCount, plan.frameIndices),
+    };
+    console.log(values.json ? JSON.stringify(probeJson(probe, plan, play), null, 2) : describe(probe, plan, play));
     return 0;
   }
   const outDir = command === 'probe' ? values.dump! : values.out;
@@ -115,7 +132,7 @@ export async function runVideoCommand(command: 'probe' | 'frames', args: string[
     await writeNpy(join(outDir, 'pixel_values.npy'), { dtype: 'float32', data: pixelValues.data, shape: [pixelValues.rows, pixelValues.columns] });
     await writeNpy(join(outDir, 'grid_thw.npy'), { dtype: 'int64', data: pixelValues.gridThw, shape: [1, 3] });
     await writeNpy(join(outDir, 'frame_indices.npy'), { dtype: 'int64', data: plan.frameIndices, shape: [plan.frameIndices.length] });
-    console.log(values.json ? JSON.stringify(probeJson(prepared.probe, plan), null, 2) : `${describe(prepared.probe, plan)}\n  wrote pixel_values.npy [${pixelValues.rows}, ${pixelValues.columns}], grid_thw.npy, frame_indices.npy to ${outDir}`);
+    console.log(values.json ? JSON.stringify(probeJson(prepared.probe, plan, prepared), null, 2) : `${describe(prepared.probe, plan, prepared)}\n  wrote pixel_values.npy [${pixelValues.rows}, ${pixelValues.columns}], grid_thw.npy, frame_indices.npy to ${outDir}`);
     return 0;
   }
   const width = plan.resizedWidth;
@@ -125,6 +142,6 @@ export async function runVideoCommand(command: 'probe' | 'frames', args: string[
     writeFile(join(outDir, `frame-${String(i).padStart(digits, '0')}-index-${plan.frameIndices[i]}.png`), encodePng(rgb, width, height))));
   const sheet = contactSheet(prepared.frames, width, height);
   await writeFile(join(outDir, 'contact-sheet.png'), encodePng(sheet.rgb, sheet.width, sheet.height));
-  console.log(`${describe(prepared.probe, plan)}\n  wrote ${prepared.frames.length} frames (${width}×${height}) and contact-sheet.png to ${outDir}`);
+  console.log(`${describe(prepared.probe, plan, prepared)}\n  wrote ${prepared.frames.length} frames (${width}×${height}) and contact-sheet.png to ${outDir}`);
   return 0;
 }

@@ -16,6 +16,11 @@ export interface LinkedVideo {
   durationSec?: number;
   /** Why probing failed (not a video, unreadable), if it did. */
   probeError?: string;
+  /**
+   * Set when the video was deliberately not probed because the workspace is not trusted
+   * (no child process runs there); range checks are skipped and say why.
+   */
+  untrusted?: boolean;
 }
 
 export interface DocumentContext {

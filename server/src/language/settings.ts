@@ -16,6 +16,7 @@ export const DIAGNOSTIC_CODES = [
   'missing-video',
   'no-video',
   'unreadable-video',
+  'untrusted-workspace',
   'unexpected-text',
 ] as const;
 
@@ -37,6 +38,7 @@ export const DEFAULT_SEVERITIES: Record<DiagnosticCode, SeverityName> = {
   'missing-video': 'error',
   'no-video': 'information',
   'unreadable-video': 'warning',
+  'untrusted-workspace': 'information',
   'unexpected-text': 'warning',
 };
 

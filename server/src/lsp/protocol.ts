@@ -48,6 +48,32 @@ export namespace FindRequest {
   export const type = new ProtocolRequestType<FindParams, FindResponse, never, void, void>(method);
 }
 
+/**
+ * What the client sends as `initializationOptions` (every field optional: a client that
+ * sends none is taken as trusting its workspace, as editors without workspace trust do).
+ */
+export interface InitializationOptions {
+  /** The `videoScan` configuration section, for clients that cannot be asked for it. */
+  settings?: unknown;
+  /** Whether the workspace is trusted (VS Code: `workspace.isTrusted`). Default true. */
+  trusted?: boolean;
+}
+
+export interface WorkspaceTrustParams {
+  trusted: boolean;
+}
+
+/**
+ * Client → server: the workspace's trust changed (VS Code: `onDidGrantWorkspaceTrust`).
+ * Untrusted, the server runs no child process and opens no media file: videos are not
+ * probed (range checks are skipped with an `untrusted-workspace` diagnostic) and caption
+ * and find are refused.
+ */
+export namespace WorkspaceTrustNotification {
+  export const method = 'videoScan/workspaceTrust';
+  export const type = new NotificationType<WorkspaceTrustParams>(method);
+}
+
 export interface StatusParams {
   state: 'idle' | 'loading' | 'busy' | 'error';
   /** The model configured: a Hub id (`owner/name[@revision]`) or a folder. */

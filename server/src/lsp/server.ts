@@ -22,11 +22,15 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import * as service from '../language';
 import { ProbeCache } from '../video/probe';
+import { killAllTools } from '../video/tools';
 import { resolveDocumentContext } from '../workspace/videoContext';
 import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
-import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, PartialTextNotification, StatusNotification } from './protocol';
+import {
+  type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, type InitializationOptions,
+  PartialTextNotification, StatusNotification, WorkspaceTrustNotification,
+} from './protocol';
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
 import { registerModelRequests } from './modelRequests';
 import { modelLabel } from '../model/acquire/modelSpec';
@@ -49,6 +53,13 @@ export function startServer(connection: Connection): void {
   let settings: ServerSettings = readServerSettings(undefined);
   let probes = new ProbeCache();
   let pullConfiguration = false;
+  /** The workspace's trust, from the client; untrusted, no child process runs. */
+  let trusted = true;
+  /**
+   * Settled once the client's configuration has been read: validation waits for it, so the
+   * first diagnostics already use the user's settings (their ffprobe, their severities).
+   */
+  let settingsLoaded: Promise<void> = Promise.resolve();
 
   const log = (message: string) => connection.console.log(message);
 
@@ -79,12 +90,13 @@ export function startServer(connection: Connection): void {
   }
 
   async function validate(uri: string): Promise<void> {
+    await settingsLoaded;
     const document = documents.get(uri);
     if (!document) return;
     const doc = service.parseVscan(document.getText());
     const path = documentPath(uri);
     const resolved = path
-      ? await resolveDocumentContext(doc, path, { probes, probeWaitMs: PROBE_WAIT_MS })
+      ? await resolveDocumentContext(doc, path, { probes, probeWaitMs: PROBE_WAIT_MS, trusted })
       : { context: {} };
     const current = documents.get(uri);
     if (!current || current.version !== document.version) return; // superseded; the newer version is queued
@@ -138,6 +150,7 @@ export function startServer(connection: Connection): void {
   async function videoJob(task: 'caption' | 'find', video: string, query: string | undefined, token: CancellationToken, progress: WorkDoneProgressReporter) {
     const path = documentPath(video);
     if (!path) throw new ResponseError(ErrorCodes.InvalidParams, `${video}: only file: URIs can be captioned`);
+    if (!trusted) throw new ResponseError(ErrorCodes.InvalidRequest, `${basename(path)}: this workspace is not trusted; trust it to run the model on its videos`);
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     // A server-created progress can be cancelled from the notification itself.
@@ -198,12 +211,16 @@ export function startServer(connection: Connection): void {
 
   registerModelRequests(connection, () => settings.model);
 
-  connection.onShutdown(() => jobs.dispose());
+  connection.onShutdown(() => {
+    jobs.dispose();
+    killAllTools();
+  });
 
   connection.onInitialize((params) => {
     pullConfiguration = params.capabilities.workspace?.configuration === true;
-    const initial = (params.initializationOptions as { settings?: unknown } | undefined)?.settings;
-    if (initial !== undefined) applySettings(readServerSettings(initial));
+    const options = params.initializationOptions as InitializationOptions | undefined;
+    if (options?.settings !== undefined) applySettings(readServerSettings(options.settings));
+    trusted = options?.trusted !== false;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -222,12 +239,20 @@ export function startServer(connection: Connection): void {
   connection.onInitialized(() => {
     if (pullConfiguration) {
       void connection.client.register(DidChangeConfigurationNotification.type, { section: 'videoScan' });
-      void reloadSettings();
+      settingsLoaded = reloadSettings().catch((error: unknown) => connection.console.error(`configuration failed: ${String(error)}`));
     }
   });
 
   connection.onDidChangeConfiguration(guarded('configuration', undefined, (params) =>
     reloadSettings((params.settings as { videoScan?: unknown } | undefined)?.videoScan)));
+
+  connection.onNotification(WorkspaceTrustNotification.type, guarded('workspaceTrust', undefined, (params) => {
+    const next = params?.trusted === true;
+    if (next === trusted) return;
+    trusted = next;
+    log(`workspace ${trusted ? 'trusted: videos are probed' : 'not trusted: no video is probed'}`);
+    for (const document of documents.all()) schedule(document.uri);
+  }));
 
   documents.onDidOpen((event) => schedule(event.document.uri));
   documents.onDidChangeContent((event) => schedule(event.document.uri));

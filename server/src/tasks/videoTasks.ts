@@ -10,12 +10,26 @@ import { createSession, type RuntimeOptions } from '../model/runtime/runtime';
 import { buildVisionEncoder, visionAuxiliaries } from '../model/graph/visionEncoder';
 import { prepareVideo, type PreparedVideo } from '../video/pipeline';
 import type { SamplingOptions, VisionGeometry } from '../video/plan';
-import { type CaptionResult, type FindResult, parseCaption, parseFind } from './parse';
+import { type CaptionEvent, type CaptionResult, type FindResult, parseCaption, parseFind } from './parse';
 import { readPrompts, type TaskPrompts } from './prompts';
 import { probeVideo, type VideoProbe } from '../video/probe';
 import { withTimeOrigin } from '../video/plan';
 import { mergeWindowEvents, planWindows, type TimeWindow, type WindowCaption } from './windows';
 import { buildVideoPrompt, type VideoPrompt } from './videoPrompt';
+import { modelToPresentation } from '../video/presentation';
+
+/**
+ * The function that takes a time the model answered in this run to presentation time in
+ * the whole video (the run's window origin added back, VFR frames placed when they play).
+ */
+export function sourceTimes(run: Pick<VideoTaskRun, 'prepared'>, originSec: number): (modelSec: number) => number {
+  return modelToPresentation(run.prepared.plan, run.prepared.presentationSec, originSec);
+}
+
+/** A caption's events in presentation time (see sourceTimes). */
+export function eventsInSourceTime(events: readonly CaptionEvent[], toSource: (modelSec: number) => number): CaptionEvent[] {
+  return events.map((e) => ({ start: toSource(e.start), end: toSource(e.end), description: e.description }));
+}
 
 export type TaskStage = 'probing' | 'decoding' | 'encoding' | 'generating';
 
@@ -184,12 +198,13 @@ export class VideoModel {
     for (const window of windows) {
       const single = windows.length === 1;
       const result = await this.caption(videoFile, single ? { ...options, probe } : inWindow({ ...options, probe }, window));
-      const shift = single ? 0 : window.start;
+      const toSource = sourceTimes(result.run, single ? 0 : window.start);
       captions.push({
-        window,
+        // The window as written (`Scene <start - end>`) is in presentation time too.
+        window: single ? window : { start: toSource(0), end: toSource(window.end - window.start) },
         scene: result.scene || result.caption,
         format_ok: result.format_ok,
-        events: result.events.map((e) => ({ start: e.start + shift, end: e.end + shift, description: e.description })),
+        events: eventsInSourceTime(result.events, toSource),
       });
       raws.push(result.raw);
       timings.push({ video: result.run.prepared.timings, model: result.run.timings });
@@ -205,27 +220,41 @@ export class VideoModel {
    */
   async findLong(videoFile: string, query: string, options: VideoTaskOptions & LongVideoOptions & { prompt?: string }): Promise<LongFind> {
     const { windows, probe } = await this.windowsFor(videoFile, options);
+    const inSource = (result: FindResult & { run: VideoTaskRun }, originSec: number): [number, number] | null => {
+      const toSource = sourceTimes(result.run, originSec);
+      return result.span && [toSource(result.span[0]), toSource(result.span[1])];
+    };
     if (windows.length === 1) {
-      const { run: _run, ...result } = await this.find(videoFile, query, { ...options, probe });
-      return { ...result, candidates: [{ window: windows[0], span: result.span, format_ok: result.format_ok }] };
+      const { run, ...result } = await this.find(videoFile, query, { ...options, probe });
+      const span = inSource({ ...result, run }, 0);
+      return { ...result, span, candidates: [{ window: windows[0], span, format_ok: result.format_ok }] };
     }
+    // Windows are planned and compared in convention time (index ÷ fps), as they are sampled;
+    // only the answers are mapped to presentation time.
     const candidates: FindCandidate[] = [];
+    const conventionSpans: ([number, number] | null)[] = [];
     for (const window of windows) {
       const result = await this.find(videoFile, query, inWindow({ ...options, probe }, window));
-      const span = result.span && ([result.span[0] + window.start, result.span[1] + window.start] as [number, number]);
-      candidates.push({ window, span, format_ok: result.format_ok });
+      conventionSpans.push(result.span && [result.span[0] + window.start, result.span[1] + window.start]);
+      candidates.push({ window, span: inSource(result, window.start), format_ok: result.format_ok });
     }
-    const inside = (c: FindCandidate) => c.span !== null && c.span[0] >= c.window.start - 1 && c.span[1] <= c.window.end + 1 && c.span[0] <= c.span[1];
-    const best = candidates.find((c) => inside(c) && c.format_ok) ?? candidates.find(inside);
-    if (!best?.span) return { raw: '', span: null, format_ok: false, candidates };
+    const inside = (i: number) => {
+      const span = conventionSpans[i];
+      const window = candidates[i].window;
+      return span !== null && span[0] >= window.start - 1 && span[1] <= window.end + 1 && span[0] <= span[1];
+    };
+    const indices = candidates.map((_, i) => i);
+    const bestIndex = indices.find((i) => inside(i) && candidates[i].format_ok) ?? indices.find(inside);
+    const best = bestIndex === undefined ? undefined : conventionSpans[bestIndex];
+    if (!best) return { raw: '', span: null, format_ok: false, candidates };
     const length = windows[0].end - windows[0].start;
     const duration = windows[windows.length - 1].end;
-    const middle = (best.span[0] + best.span[1]) / 2;
+    const middle = (best[0] + best[1]) / 2;
     const start = Math.max(0, Math.min(middle - length / 2, duration - length));
     const focus = { start, end: Math.min(duration, start + length) };
     const final = await this.find(videoFile, query, inWindow({ ...options, probe }, focus));
-    const span = final.span && ([final.span[0] + focus.start, final.span[1] + focus.start] as [number, number]);
-    return { raw: final.raw, span: span ?? best.span, format_ok: final.format_ok, candidates: [...candidates, { window: focus, span, format_ok: final.format_ok }] };
+    const span = inSource(final, focus.start);
+    return { raw: final.raw, span: span ?? candidates[bestIndex!].span, format_ok: final.format_ok, candidates: [...candidates, { window: focus, span, format_ok: final.format_ok }] };
   }
 
   /** The video's windows, and its probe (made once here and shared by every window's run). */

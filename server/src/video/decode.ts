@@ -4,9 +4,8 @@
  * stream (each frame carries its own size, so nothing is assumed), and hands each frame
  * to the caller as soon as it arrives. Only the frame in flight is held at full size.
  */
-import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import { lastLine, resolveTool, ToolError } from './tools';
+import { lastLine, mediaInput, resolveTool, spawnTool, ToolError } from './tools';
 import { VideoError } from './probe';
 
 export interface DecodeOptions {
@@ -127,7 +126,7 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
   const args = [
     '-nostdin', '-v', 'error', '-threads', String(threads),
     ...(start ? ['-seek_timestamp', '1', '-ss', start.time.toFixed(6)] : []),
-    '-i', file,
+    '-i', mediaInput(file),
     '-map', '0:v:0', '-an', '-sn', '-dn',
     '-vf', `select='${selectExpression(indices.map((i) => i - (start?.frame ?? 0)))}'`,
     '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1',
@@ -138,7 +137,7 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
 
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new VideoError(file, 'decoding cancelled'));
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawnTool(ffmpeg, args);
     const reader = new PpmReader();
     let received = 0;
     let stderr = '';
@@ -177,7 +176,7 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (failure) return reject(failure);
-      if (code !== 0) return reject(new VideoError(file, `ffmpeg failed (${lastLine(stderr, file)})`));
+      if (code !== 0) return reject(new VideoError(file, `ffmpeg failed (${lastLine(stderr, mediaInput(file))})`));
       if (received < order.length) {
         return reject(new VideoError(file, `decoded ${received} of ${order.length} planned frames (the file may be truncated; last planned index ${order[order.length - 1]})`));
       }

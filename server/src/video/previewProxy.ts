@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VideoError, type VideoProbe } from './probe';
-import { lastLine, resolveTool, runTool } from './tools';
+import { lastLine, mediaInput, resolveTool, runTool } from './tools';
 
 const PLAYABLE_VIDEO = ['h264', 'vp8', 'vp9', 'av1'];
 const PLAYABLE_AUDIO = ['opus', 'vorbis', 'mp3', 'flac'];
@@ -44,14 +44,14 @@ export async function previewProxy(file: string, durationSec: number, cacheDir: 
   await mkdir(cacheDir, { recursive: true });
   const partial = `${target}.partial.mp4`;
   const ffmpeg = resolveTool('ffmpeg', options.ffmpegPath);
-  const args = ['-nostdin', '-v', 'error', '-progress', 'pipe:2', '-y', '-i', file,
+  const args = ['-nostdin', '-v', 'error', '-progress', 'pipe:2', '-y', '-i', mediaInput(file),
     '-map', '0:v:0', '-map', '0:a:0?', '-vf', "scale='-2:min(720,ih)'", '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p',
     // Opus in MP4 is marked experimental by this ffmpeg (4.x); browsers play it.
     '-c:a', 'libopus', '-b:a', '96k', '-strict', '-2', '-movflags', '+faststart', partial];
   const result = await runTool(ffmpeg, args, { signal: options.signal, timeoutMs: options.timeoutMs ?? Math.max(120_000, durationSec * 5_000) });
   if (result.exitCode !== 0) {
     await rm(partial, { force: true });
-    throw new VideoError(file, `cannot make a preview proxy (${lastLine(result.stderr, file)})`);
+    throw new VideoError(file, `cannot make a preview proxy (${lastLine(result.stderr, mediaInput(file))})`);
   }
   await rename(partial, target);
   options.onProgress?.(durationSec);

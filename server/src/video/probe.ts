@@ -1,9 +1,10 @@
 /**
  * Probing a video with ffprobe: duration, size, frame rate, codecs. Results are cached by
- * path + size + mtime, and concurrent probes of one file share one process.
+ * path + size + mtime, concurrent probes of one file share one process, and a cache runs
+ * at most a few ffprobe processes at once (the rest wait their turn).
  */
 import { stat } from 'node:fs/promises';
-import { lastLine, resolveTool, runTool, ToolError } from './tools';
+import { assertRegularFile, lastLine, mediaInput, resolveTool, runTool, TaskPool, ToolError } from './tools';
 
 export interface VideoProbe {
   file: string;
@@ -102,7 +103,8 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
   const ffprobe = resolveTool('ffprobe', options.ffprobePath);
   let result;
   try {
-    result = await runTool(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', file], {
+    await assertRegularFile(file);
+    result = await runTool(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', mediaInput(file)], {
       timeoutMs: options.timeoutMs ?? 20_000,
       signal: options.signal,
       maxStdoutBytes: 4 * 1024 * 1024,
@@ -110,7 +112,7 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
   } catch (error) {
     throw new VideoError(file, error instanceof ToolError ? error.message : String(error));
   }
-  if (result.exitCode !== 0) throw new VideoError(file, `not a readable video (${lastLine(result.stderr, file)})`);
+  if (result.exitCode !== 0) throw new VideoError(file, `not a readable video (${lastLine(result.stderr, mediaInput(file))})`);
   let parsed: FfprobeOutput;
   try {
     parsed = JSON.parse(result.stdout.toString('utf8')) as FfprobeOutput;
@@ -127,7 +129,7 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
 
 /** Counts the video stream's packets (one per frame; no decoding) when the container has no count. */
 async function countFrames(ffprobe: string, file: string, options: ProbeOptions): Promise<number> {
-  const result = await runTool(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', '--', file], {
+  const result = await runTool(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', '--', mediaInput(file)], {
     timeoutMs: options.timeoutMs ?? 120_000,
     signal: options.signal,
     maxStdoutBytes: 4096,
@@ -141,18 +143,24 @@ async function countFrames(ffprobe: string, file: string, options: ProbeOptions)
   return count;
 }
 
+/** ffprobe processes one cache runs at once (each is short; more only contend for the cores). */
+export const PROBES_AT_ONCE = 4;
+
 /** Probes once per file version (path + size + mtime); failures are cached the same way. */
 export class ProbeCache {
   private readonly entries = new Map<string, { key: string; result: Promise<VideoProbe> }>();
+  private readonly pool = new TaskPool(PROBES_AT_ONCE);
 
   constructor(private readonly options: Omit<ProbeOptions, 'signal'> = {}, private readonly maxEntries = 256) {}
 
   async get(file: string): Promise<VideoProbe> {
     const info = await stat(file);
+    // Checked here too so that a FIFO never waits in the pool for its turn to be refused.
+    if (!info.isFile()) throw new VideoError(file, 'not a regular file (a FIFO, socket or device); only regular files are read');
     const key = `${info.size}:${info.mtimeMs}`;
     const cached = this.entries.get(file);
     if (cached && cached.key === key) return cached.result;
-    const result = probeVideo(file, this.options);
+    const result = this.pool.run(() => probeVideo(file, this.options));
     this.entries.delete(file);
     this.entries.set(file, { key, result });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);

@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import type { DecodedFrame, DecodeOptions } from './decode';
 import { FrameDispatcher, PpmReader } from './decode';
 import { VideoError } from './probe';
-import { lastLine, resolveTool, runTool, ToolError } from './tools';
+import { lastLine, mediaInput, resolveTool, runTool, ToolError } from './tools';
 
 export interface PacketTable {
   /** Presentation time (seconds, stream timeline) of each frame, in presentation order. */
@@ -33,12 +33,12 @@ export async function readPacketTable(file: string, options: { ffprobePath?: str
   const ffprobe = resolveTool('ffprobe', options.ffprobePath);
   let result;
   try {
-    result = await runTool(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', '--', file],
+    result = await runTool(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', '--', mediaInput(file)],
       { timeoutMs: 120_000, signal: options.signal, maxStdoutBytes: 256 * 1024 * 1024 });
   } catch (error) {
     throw new VideoError(file, error instanceof ToolError ? error.message : String(error));
   }
-  if (result.exitCode !== 0) throw new VideoError(file, `cannot read packets (${lastLine(result.stderr, file)})`);
+  if (result.exitCode !== 0) throw new VideoError(file, `cannot read packets (${lastLine(result.stderr, mediaInput(file))})`);
   const packets: { time: number; key: boolean }[] = [];
   for (const line of result.stdout.toString('utf8').split('\n')) {
     const [time, flags] = line.trim().split(',');
@@ -88,12 +88,12 @@ export async function decodeFramesBySeeking(file: string, indices: readonly numb
       // Halfway between this frame's time and the previous one: the first frame at or after
       // it is this frame, whatever rounding the printed times carry.
       const target = index === 0 ? table.times[0] - 1 : (table.times[index - 1] + table.times[index]) / 2;
-      const result = await runTool(ffmpeg, ['-nostdin', '-v', 'error', '-threads', '1', '-seek_timestamp', '1', '-ss', target.toFixed(6), '-i', file,
+      const result = await runTool(ffmpeg, ['-nostdin', '-v', 'error', '-threads', '1', '-seek_timestamp', '1', '-ss', target.toFixed(6), '-i', mediaInput(file),
         '-map', '0:v:0', '-an', '-sn', '-dn', '-frames:v', '1', '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1'],
       { timeoutMs: options.stallTimeoutMs ?? 60_000, signal: options.signal, maxStdoutBytes: 512 * 1024 * 1024 }).catch((error: unknown) => {
         throw new VideoError(file, error instanceof ToolError ? (error.message === 'Cancelled' ? 'decoding cancelled' : error.message) : String(error));
       });
-      if (result.exitCode !== 0) throw new VideoError(file, `ffmpeg failed (${lastLine(result.stderr, file)})`);
+      if (result.exitCode !== 0) throw new VideoError(file, `ffmpeg failed (${lastLine(result.stderr, mediaInput(file))})`);
       const [frame] = new PpmReader().push(result.stdout);
       if (!frame) throw new VideoError(file, `no frame decoded at index ${index} (the file may be truncated)`);
       dispatcher.deliver(index, frame);

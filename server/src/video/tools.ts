@@ -4,9 +4,11 @@
  * VSCAN_FFMPEG / VSCAN_FFPROBE environment variables. Child processes always get an
  * argument array (never a shell string), a timeout and a cancellation signal.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 
 export type ToolName = 'ffmpeg' | 'ffprobe';
 
@@ -64,12 +66,104 @@ export interface RunResult {
 
 const STDERR_KEEP = 64 * 1024;
 
+/** Every tool process still running, so that none outlives this process. */
+const running = new Set<ChildProcessByStdio<null, Readable, Readable>>();
+let exitHookInstalled = false;
+
+/** Kills every tool process still running (the server calls it on exit; tests may too). */
+export function killAllTools(): number {
+  const count = running.size;
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+  return count;
+}
+
+/**
+ * Makes SIGTERM, SIGINT and SIGHUP end this process through `process.exit` (with the usual
+ * 128 + signal status), so the exit hook kills its tool processes: by default Node dies on
+ * these signals without running exit handlers, orphaning an ffprobe stuck on a bad input.
+ */
+export function endToolsOnTermination(): void {
+  for (const [signal, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const) {
+    process.once(signal, () => {
+      killAllTools();
+      process.exit(128 + number);
+    });
+  }
+}
+
+/**
+ * Starts a tool with an argument array (never a shell), stdout and stderr piped, tracked
+ * until it exits. The first call hooks process exit, so a server that exits (or is
+ * stopped by its client) takes its ffprobe/ffmpeg children with it.
+ */
+export function spawnTool(path: string, args: readonly string[]): ChildProcessByStdio<null, Readable, Readable> {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', killAllTools);
+  }
+  const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  child.once('error', () => running.delete(child));
+  return child;
+}
+
+/**
+ * A file name as ffmpeg and ffprobe must get it: absolute, so a relative name with a colon
+ * (`2024-01-01T12:30:00.mp4`) is not read as a protocol (`2024-01-01T12`) — an absolute
+ * POSIX path starts with `/`, and ffmpeg knows Windows drive letters.
+ */
+export function mediaInput(file: string): string {
+  return resolve(file);
+}
+
+/**
+ * Refuses anything but a regular file before a tool opens it: a FIFO or a device would
+ * block ffprobe/ffmpeg (or stream forever) instead of failing.
+ */
+export async function assertRegularFile(file: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ToolError(code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? String(error)})`);
+  }
+  if (!info.isFile()) throw new ToolError(info.isDirectory() ? 'is a folder, not a video file' : 'not a regular file (a FIFO, socket or device); only regular files are read');
+}
+
+/**
+ * At most `size` tasks at once; the rest wait in order. Bounds how many tool processes
+ * a burst of requests starts (200 open .vscan files are probed 4 at a time, not at once).
+ */
+export class TaskPool {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    // A finishing task hands its slot straight to the next waiter (active stays counted),
+    // so a call arriving in between cannot take it too.
+    if (this.active >= this.size) await new Promise<void>((start) => this.waiting.push(start));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 /** Runs a tool to completion. Rejects with a ToolError on timeout, cancellation or spawn failure. */
 export function runTool(path: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const { timeoutMs = 30_000, signal, maxStdoutBytes = 64 * 1024 * 1024 } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new ToolError('Cancelled'));
-    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawnTool(path, args);
     const chunks: Buffer[] = [];
     let size = 0;
     let stderr = '';

@@ -11,12 +11,15 @@ import type { ProbeCache } from '../video/probe';
 
 const MAX_SIBLINGS = 50;
 
-async function fileSize(path: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+/**
+ * Whether something other than a folder is at `path`. A FIFO or device counts as there:
+ * the probe refuses it by name (unreadable-video) rather than calling it missing.
+ */
+async function existsNotFolder(path: string): Promise<boolean> {
   try {
-    const info = await stat(path);
-    return info.isFile() ? { size: info.size, mtimeMs: info.mtimeMs } : undefined;
+    return !(await stat(path)).isDirectory();
   } catch {
-    return undefined;
+    return false;
   }
 }
 
@@ -69,6 +72,11 @@ export interface ResolveOptions {
   probes: ProbeCache;
   /** How long to wait for a probe before answering without a duration (ms); Infinity waits. */
   probeWaitMs: number;
+  /**
+   * Whether the workspace is trusted (default true). Untrusted: the video is never probed
+   * (no child process runs, the file is not opened); the context says so.
+   */
+  trusted?: boolean;
 }
 
 /** The video linked by a document at `documentPath` (an absolute file path). */
@@ -79,10 +87,14 @@ export async function resolveDocumentContext(doc: VscanDocument, documentPath: s
   const video: LinkedVideo | undefined = linked && {
     ...linked,
     uri: pathToFileURL(linked.path).href,
-    exists: !linked.explicit || (await fileSize(linked.path)) !== undefined,
+    exists: !linked.explicit || (await existsNotFolder(linked.path)),
   };
   const context: DocumentContext = { video, siblingVideos: siblings.slice(0, MAX_SIBLINGS) };
   if (!video?.exists) return { context };
+  if (options.trusted === false) {
+    video.untrusted = true;
+    return { context };
+  }
 
   const probe = options.probes.get(video.path).then(
     (result) => { video.durationSec = result.durationSec; },

@@ -6,6 +6,7 @@
 import { type TaskProgress, VideoModel } from '../../tasks/videoTasks';
 import { CancelledError, type TextEngine } from './engine';
 import type { FromEngine, ToEngine } from './engineProtocol';
+import { endToolsOnTermination } from '../../video/tools';
 
 let model: VideoModel | undefined;
 let engine: TextEngine | undefined;
@@ -87,5 +88,7 @@ process.on('message', (message: ToEngine) => {
   });
 });
 
-// The parent going away ends us (no orphaned engines holding GPU memory).
+// The parent going away ends us (no orphaned engines holding GPU memory), and a kill
+// (SIGTERM from the host) ends the ffmpeg decoding for us too.
 process.on('disconnect', () => process.exit(0));
+endToolsOnTermination();

