@@ -4,6 +4,8 @@
  * Exit status: 0 fine, 1 problems found (error diagnostics, unformatted files), 2 bad
  * usage or unreadable input (the reason on stderr).
  */
+// First: decides which ONNX Runtime binary onnxruntime-node loads (CUDA providers when installed).
+import '../model/runtime/preferInstalledRuntime';
 import { parseArgs } from 'node:util';
 import { DIAGNOSTIC_CODES, normalizeSettings, type VscanSettings } from '../language';
 import { checkFiles, formatFile, renderDiagnostic } from './check';
@@ -15,6 +17,9 @@ import { ToolError } from '../video/tools';
 import { runVideoCommand, VIDEO_HELP } from './video';
 import { MODEL_HELP, runGenerateCommand, runModelCommand } from './model';
 import { runTaskCommand, TASK_HELP } from './tasks';
+import { RUNTIME_HELP, runRuntimeCommand } from './runtime';
+import { FeedError } from '../model/acquire/nugetFeed';
+import { RuntimeInstallError } from '../model/acquire/runtimeLibraries';
 import { CheckpointError } from '../model/checkpoint/safetensors';
 
 const HELP = `vscan — video-scan from the command line
@@ -25,6 +30,7 @@ Usage:
 ${VIDEO_HELP}
 ${MODEL_HELP}
 ${TASK_HELP}
+${RUNTIME_HELP}
   vscan help | --help
   vscan --version
 
@@ -69,6 +75,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (command === 'probe' || command === 'frames') return runVideoCommand(command, rest);
   if (command === 'model') return runModelCommand(rest);
+  if (command === 'runtime') return runRuntimeCommand(rest);
   if (command === 'caption' || command === 'find') return runTaskCommand(command, rest);
   // `generate <video> …` is the video task; `generate --model … --prompt …` plain text.
   if (command === 'generate') return rest[0] && !rest[0].startsWith('-') ? runTaskCommand('generate', rest) : runGenerateCommand(rest);
@@ -116,7 +123,7 @@ run(process.argv.slice(2)).then(
   (error: unknown) => {
     // Expected failures (bad usage, an unreadable video or checkpoint) get one line; parseArgs
     // reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
-    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError, CheckpointError].some((type) => error instanceof type);
+    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError, CheckpointError, FeedError, RuntimeInstallError].some((type) => error instanceof type);
     const usage = expected || String((error as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS');
     console.error(`vscan: ${error instanceof Error ? error.message : String(error)}`);
     if (!usage && error instanceof Error && error.stack) console.error(error.stack);
