@@ -221,3 +221,10 @@ test('vscan runtime install cuda: a bad hash exits 2 with one line on stderr', a
   }
   assert.deepEqual(await readdir(root), []);
 });
+
+test('a platform whose package holds no ONNX Runtime (darwin-x64) gets a one-line reason instead of a missing-module stack', async () => {
+  const { runtimeUnavailableReason } = await import('../../server/src/model/runtime/providerLibraries');
+  assert.equal(runtimeUnavailableReason(ort.binDir), undefined);
+  const reason = runtimeUnavailableReason(join(scratch, 'no-binaries'), 'darwin-x64');
+  assert.match(reason ?? '', /^the model engine is not available on darwin-x64: onnxruntime-node publishes no ONNX Runtime binaries for it/);
+});

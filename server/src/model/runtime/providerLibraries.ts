@@ -58,6 +58,15 @@ export function preferInstalledRuntime(): ActiveRuntime | undefined {
   return active;
 }
 
+/**
+ * Why this platform has no ONNX Runtime at all (the package holds no binding for it, as
+ * onnxruntime-node 1.30 on darwin-x64), in one line; undefined when the binding is there.
+ */
+export function runtimeUnavailableReason(binDir: string, target = `${process.platform}-${process.arch}`): string | undefined {
+  if (existsSync(join(binDir, BINDING))) return undefined;
+  return `the model engine is not available on ${target}: onnxruntime-node publishes no ONNX Runtime binaries for it (docs/engine.md, "Platforms")`;
+}
+
 /** What the engine's CUDA provider needs from the system, in the order worth reporting. */
 const CUDA_SYSTEM_LIBRARIES: { library: string; what: string }[] = [
   { library: 'libcuda.so.1', what: 'the NVIDIA driver' },
