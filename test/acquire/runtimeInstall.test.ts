@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -227,4 +227,35 @@ test('a platform whose package holds no ONNX Runtime (darwin-x64) gets a one-lin
   assert.equal(runtimeUnavailableReason(ort.binDir), undefined);
   const reason = runtimeUnavailableReason(join(scratch, 'no-binaries'), 'darwin-x64');
   assert.match(reason ?? '', /^the model engine is not available on darwin-x64: onnxruntime-node publishes no ONNX Runtime binaries for it/);
+});
+
+test('an installed folder whose binding will not load is passed over for the bundled runtime, and auto says to reinstall', async () => {
+  const root = await freshRoot('damaged');
+  const cache = await freshRoot('xdg-damaged');
+  reset();
+  const { folder } = await installCudaProviders({ root, feed: feed.index });
+  // Same size, wrong bytes: the manifest still matches, the loader refuses it.
+  const size = (await readFile(join(folder, 'onnxruntime_binding.node'))).length;
+  await writeFile(join(folder, 'onnxruntime_binding.node'), Buffer.alloc(size));
+  const status = await cli(['runtime', 'status', '--json'], { VSCAN_RUNTIME_DIR: root, XDG_CACHE_HOME: cache });
+  assert.equal(status.code, 0, status.stderr);
+  const state = JSON.parse(status.stdout) as { runtimeSource: string; library?: string; cudaProblem: string };
+  assert.equal(state.runtimeSource, 'bundled');
+  assert.equal(state.library, join(ort.binDir, 'libonnxruntime.so.1'));
+  assert.match(state.cudaProblem, /^the installed CUDA runtime is unusable: .+-cuda would not load \(.+onnxruntime_binding\.node: .+\); reinstall it \(vscan runtime install cuda --force\)$/);
+});
+
+test('--ep cuda where CUDA cannot load exits 2 with one line naming what is missing', async () => {
+  const cache = await freshRoot('xdg-cuda');
+  const { dir, tiny } = await tempTinyCheckpoint('vscan-runtime-cuda-', 3);
+  try {
+    const result = await cli(['model', 'check', tiny, '--ep', 'cuda'], { VSCAN_RUNTIME_DIR: await freshRoot('none'), XDG_CACHE_HOME: cache });
+    if (result.code === 0) return; // a machine where CUDA loads: nothing to report
+    assert.equal(result.code, 2);
+    const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('vscan:') || l.startsWith('    at '));
+    assert.deepEqual(lines.length, 1, result.stderr);
+    assert.match(lines[0], /^vscan: CUDA execution provider unavailable: ONNX Runtime's CUDA provider libraries are not installed \(run `vscan runtime install cuda`/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

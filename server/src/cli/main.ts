@@ -20,6 +20,7 @@ import { runTaskCommand, TASK_HELP } from './tasks';
 import { RUNTIME_HELP, runRuntimeCommand } from './runtime';
 import { FeedError } from '../model/acquire/nugetFeed';
 import { RuntimeInstallError } from '../model/acquire/runtimeLibraries';
+import { ProviderUnavailableError } from '../model/runtime/providerLibraries';
 import { CheckpointError } from '../model/checkpoint/safetensors';
 
 const HELP = `vscan — video-scan from the command line
@@ -123,7 +124,7 @@ run(process.argv.slice(2)).then(
   (error: unknown) => {
     // Expected failures (bad usage, an unreadable video or checkpoint) get one line; parseArgs
     // reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
-    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError, CheckpointError, FeedError, RuntimeInstallError].some((type) => error instanceof type);
+    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError, CheckpointError, FeedError, RuntimeInstallError, ProviderUnavailableError].some((type) => error instanceof type);
     const usage = expected || String((error as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS');
     console.error(`vscan: ${error instanceof Error ? error.message : String(error)}`);
     if (!usage && error instanceof Error && error.stack) console.error(error.stack);

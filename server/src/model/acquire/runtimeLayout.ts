@@ -82,7 +82,7 @@ export function readInstallation(folder: string, expectedVersion: string): Runti
   if (!manifest.files || typeof manifest.files !== 'object') return undefined;
   for (const [name, size] of Object.entries(manifest.files)) {
     const path = join(folder, name);
-    if (name.includes('/') || name.includes('\\') || !existsSync(path) || statSync(path).size !== size) return undefined;
+    if (name.includes('/') || name.includes('\\') || name === '..' || name === '.' || !existsSync(path) || statSync(path).size !== size) return undefined;
   }
   return manifest;
 }

@@ -23,6 +23,13 @@ const BINDING = 'onnxruntime_binding.node';
 export interface ActiveRuntime {
   folder: string;
   source: 'installed' | 'bundled';
+  /** Why an installed folder was passed over (its binding would not load), in one line. */
+  installedProblem?: string;
+}
+
+/** An execution provider asked for by name (`--ep cuda`) that cannot load here; the message is one line. */
+export class ProviderUnavailableError extends Error {
+  override name = 'ProviderUnavailableError';
 }
 
 let active: ActiveRuntime | undefined;
@@ -48,10 +55,16 @@ export function preferInstalledRuntime(): ActiveRuntime | undefined {
   if (installed && existsSync(bundledBinding) && existsSync(join(installed.folder, BINDING)) && !cache[bundledBinding]) {
     const binding = new Module(bundledBinding);
     binding.filename = bundledBinding;
-    process.dlopen(binding, join(installed.folder, BINDING), constants.dlopen.RTLD_LAZY);
-    binding.loaded = true;
-    cache[bundledBinding] = binding;
-    active = { folder: installed.folder, source: 'installed' };
+    try {
+      process.dlopen(binding, join(installed.folder, BINDING), constants.dlopen.RTLD_LAZY);
+      binding.loaded = true;
+      cache[bundledBinding] = binding;
+      active = { folder: installed.folder, source: 'installed' };
+    } catch (error) {
+      // A damaged copy must not take the engine down: the bundled CPU runtime still works.
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      active = { folder: binDir, source: 'bundled', installedProblem: `${installed.folder} would not load (${reason})` };
+    }
   } else {
     active = { folder: binDir, source: 'bundled' };
   }
@@ -100,6 +113,7 @@ export function cudaProblem(): string | undefined {
   const unsupported = cudaUnsupportedReason();
   if (unsupported) return unsupported;
   const runtime = preferInstalledRuntime() ?? active;
+  if (runtime?.installedProblem) return `the installed CUDA runtime is unusable: ${runtime.installedProblem}; reinstall it (vscan runtime install cuda --force)`;
   if (!runtime || !existsSync(join(runtime.folder, 'libonnxruntime_providers_cuda.so'))) {
     return "ONNX Runtime's CUDA provider libraries are not installed (run `vscan runtime install cuda`, or *video-scan: Install GPU Support (CUDA)* in VS Code)";
   }

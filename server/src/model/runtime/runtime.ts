@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
-import { cudaProblem } from './providerLibraries';
+import { cudaProblem, ProviderUnavailableError } from './providerLibraries';
 
 export type ExecutionProviderChoice = 'auto' | 'cuda' | 'cpu';
 export type PrecisionChoice = 'auto' | Precision;
@@ -145,7 +145,7 @@ export async function createSession(
       opened = await open('cuda');
       executionProvider = 'cuda';
     } catch (error) {
-      if (choice === 'cuda') throw new Error(`CUDA execution provider unavailable: ${firstLine(error)}`);
+      if (choice === 'cuda') throw new ProviderUnavailableError(`CUDA execution provider unavailable: ${firstLine(error)}`);
       fallbackReason = `CUDA unavailable (${firstLine(error)}); using CPU`;
       opened = await open('cpu');
     }
