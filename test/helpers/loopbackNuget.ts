@@ -22,11 +22,11 @@ export const FAKE_LIBRARIES: Record<string, Buffer> = {
 };
 
 /** A zip with a .nupkg's layout (nuspec, content types, runtimes/linux-x64/native/*.so). */
-export async function makeFakeNupkg(version: string): Promise<Buffer> {
+export async function makeFakeNupkg(version: string, libraries: Record<string, Buffer> = FAKE_LIBRARIES): Promise<Buffer> {
   const zip = new yazl.ZipFile();
   zip.addBuffer(Buffer.from(`<?xml version="1.0"?><package><metadata><id>${PACKAGE_ID}</id><version>${version}</version></metadata></package>`), `${PACKAGE_ID}.nuspec`);
   zip.addBuffer(Buffer.from('<?xml version="1.0"?><Types/>'), '[Content_Types].xml');
-  for (const [name, bytes] of Object.entries(FAKE_LIBRARIES)) zip.addBuffer(bytes, `runtimes/linux-x64/native/${name}`);
+  for (const [name, bytes] of Object.entries(libraries)) zip.addBuffer(bytes, `runtimes/linux-x64/native/${name}`);
   zip.end();
   const chunks: Buffer[] = [];
   for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
