@@ -259,3 +259,14 @@ test('--ep cuda where CUDA cannot load exits 2 with one line naming what is miss
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('vscan runtime install cuda --dir elsewhere says how the engine will find it', async () => {
+  const root = await freshRoot('cli-dir');
+  reset();
+  const result = await cli(['runtime', 'install', 'cuda', '--dir', root, '--feed', feed.index], { XDG_CACHE_HOME: await freshRoot('xdg-dir') });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, new RegExp(`^installed: ${root}/onnxruntime-`));
+  assert.match(result.stderr, /^\d+% looking up Microsoft\.ML\.OnnxRuntime\.Gpu\.Linux/m);
+  assert.match(result.stderr, /^100% CUDA provider libraries installed/m);
+  assert.ok(result.stderr.includes(`set VSCAN_RUNTIME_DIR=${root} for it to use this one`), result.stderr);
+});

@@ -1,5 +1,6 @@
 /** `vscan runtime …`: install ONNX Runtime's CUDA provider libraries, and say which runtime is in use. */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { bundledOnnxRuntime, currentTarget, findInstallation, runtimeRoots } from '../model/acquire/runtimeLayout';
@@ -65,5 +66,8 @@ export async function runRuntimeCommand(args: string[]): Promise<number> {
   });
   if (values.json) console.log(JSON.stringify({ folder: result.folder, alreadyInstalled: result.alreadyInstalled, downloadedBytes: result.downloadedBytes, sha512: result.manifest.source.sha512 }));
   else console.log(result.alreadyInstalled ? `already installed: ${result.folder}` : `installed: ${result.folder}`);
+  // A --dir of one's own is only found through VSCAN_RUNTIME_DIR: say so rather than let auto quietly stay on the CPU.
+  const root = installRoot(values.dir);
+  if (!runtimeRoots().some((r) => resolve(r) === resolve(root))) console.error(`note: the engine looks in ${runtimeRoots().join(' and ')}; set VSCAN_RUNTIME_DIR=${root} for it to use this one`);
   return 0;
 }
