@@ -115,6 +115,10 @@ before(async () => {
     'videoScan.model.executionProvider': 'cpu',
     'videoScan.model.maxNewTokens': 8,
   }));
+  // code-server's workbench is a remote window: machine-scoped settings (videoScan.model.path)
+  // apply from the remote's Machine settings, not from User settings.
+  mkdirSync(join(data, 'Machine'), { recursive: true });
+  writeFileSync(join(data, 'Machine', 'settings.json'), JSON.stringify({ 'videoScan.model.path': model }));
   // Install GPU Support fetches from this feed (VSCAN_NUGET_FEED reaches the extension host).
   const ortVersion = bundledOnnxRuntime().version;
   feed = await startLoopbackFeed(ortVersion, await makeFakeNupkg(ortVersion));
