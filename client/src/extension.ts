@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { type InitializationOptions, PartialTextNotification, StatusNotification, type StatusParams, WorkspaceTrustNotification } from '../../server/src/lsp/protocol';
 import { registerCommands } from './commands';
+import { registerInstallCuda, runtimeRoot } from './installCuda';
 import { PreviewManager } from './preview';
 
 let client: LanguageClient | undefined;
@@ -15,9 +16,11 @@ let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
+  // The engine (started by the server) looks for installed CUDA providers here too.
+  const env = { ...process.env, VSCAN_RUNTIME_DIR: runtimeRoot(context) };
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    run: { module, transport: TransportKind.ipc, options: { env } },
+    debug: { module, transport: TransportKind.ipc, options: { env, execArgv: ['--nolazy', '--inspect=6009'] } },
   };
   const output = vscode.window.createOutputChannel('video-scan', { log: true });
   const clientOptions: LanguageClientOptions = {
@@ -47,6 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   registerCommands(context, client, previews);
+  registerInstallCuda(context);
   client.onNotification(StatusNotification.method, (s: StatusParams) => {
     status.text = `$(device-camera-video) ${s.state}${s.executionProvider ? ` · ${s.executionProvider}${s.precision ? ` ${s.precision}` : ''}` : ''}${s.queue ? ` · ${s.queue} queued` : ''}`;
     status.tooltip = [`video-scan engine: ${s.state}`, s.model && `model ${s.model}`, s.message].filter(Boolean).join('\n');

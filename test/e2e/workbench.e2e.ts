@@ -4,17 +4,20 @@
  * sample workspace, sees the diagnostics in the Problems view, opens the preview, moves the
  * cursor to an event and checks the video's currentTime, clicks a timeline bar and checks
  * the cursor, captions a video from the Explorer's context menu with a tiny checkpoint, finds
- * an event from the palette, and saves screenshots to test-results/e2e/.
+ * an event from the palette, installs GPU support from a loopback NuGet feed, and saves
+ * screenshots to test-results/e2e/.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { writeTinyCheckpoint } from '../../server/src/model/checkpoint/tiny';
 import { makeSampleVideos } from '../sample-workspace/make-videos';
+import { makeFakeNupkg, startLoopbackFeed, type LoopbackFeed } from '../helpers/loopbackNuget';
+import { bundledOnnxRuntime, installFolderName } from '../../server/src/model/acquire/runtimeLayout';
 
 const root = join(__dirname, '..', '..');
 const cache = process.env.VSCAN_E2E_CACHE ?? join(homedir(), '.cache', 'video-scan-e2e');
@@ -28,6 +31,8 @@ let server: ChildProcess;
 let browser: Browser;
 let page: Page;
 let workspace: string;
+let data: string;
+let feed: LoopbackFeed;
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -94,7 +99,7 @@ before(async () => {
   cpSync(join(root, 'test', 'sample-workspace'), workspace, { recursive: true });
   // A video with no annotation yet, for Caption Video.
   copyFileSync(join(workspace, 'kitchen.mp4'), join(workspace, 'fresh.mp4'));
-  const data = mkdtempSync(join(tmpdir(), 'vscan-e2e-data-'));
+  data = mkdtempSync(join(tmpdir(), 'vscan-e2e-data-'));
   const model = join(data, 'tiny-model');
   await writeTinyCheckpoint(model, { seed: 3 });
   const extensions = join(data, 'extensions');
@@ -110,7 +115,14 @@ before(async () => {
     'videoScan.model.executionProvider': 'cpu',
     'videoScan.model.maxNewTokens': 8,
   }));
-  const env = { ...process.env, PATH: `${join(node24, '..')}:${process.env.PATH}` };
+  // code-server's workbench is a remote window: machine-scoped settings (videoScan.model.path)
+  // apply from the remote's Machine settings, not from User settings.
+  mkdirSync(join(data, 'Machine'), { recursive: true });
+  writeFileSync(join(data, 'Machine', 'settings.json'), JSON.stringify({ 'videoScan.model.path': model }));
+  // Install GPU Support fetches from this feed (VSCAN_NUGET_FEED reaches the extension host).
+  const ortVersion = bundledOnnxRuntime().version;
+  feed = await startLoopbackFeed(ortVersion, await makeFakeNupkg(ortVersion));
+  const env = { ...process.env, PATH: `${join(node24, '..')}:${process.env.PATH}`, VSCAN_NUGET_FEED: feed.index };
   await run(['--user-data-dir', data, '--extensions-dir', extensions, '--install-extension', vsix, '--force'], env);
   server = spawn(node24, [codeServer, '--auth', 'none', '--bind-addr', `127.0.0.1:${PORT}`, '--disable-telemetry', '--disable-update-check',
     '--disable-workspace-trust', '--user-data-dir', data, '--extensions-dir', extensions, workspace], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -133,6 +145,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.kill('SIGKILL');
+  await feed?.close();
 });
 
 test('the Problems view shows the .vscan diagnostics', { timeout: 120_000 }, async () => {
@@ -223,4 +236,19 @@ test('Find Event from the palette asks for the event, runs the model on the acti
   } finally {
     await shot('find-event');
   }
+});
+
+test('Install GPU Support (CUDA) from the palette downloads the verified providers into the extension\'s global storage', { timeout: 120_000 }, async () => {
+  await palette('video-scan: Install GPU Support (CUDA)');
+  const done = page.locator('.notification-toast', { hasText: 'GPU support (CUDA) installed in' });
+  try {
+    await done.first().waitFor({ timeout: 100_000 });
+  } finally {
+    await shot('install-cuda');
+  }
+  assert.ok(await done.first().locator('.monaco-button', { hasText: 'Reload Window' }).count(), 'offers to reload');
+  assert.ok(feed.requests.some((r) => r.endsWith('.nupkg')), 'the package came from the feed');
+  const folder = join(data, 'User', 'globalStorage', 'video-scan.video-scan', 'runtime', installFolderName(bundledOnnxRuntime().version, 'cuda'));
+  assert.ok(existsSync(join(folder, 'install.json')), `${folder} is complete`);
+  assert.ok(existsSync(join(folder, 'libonnxruntime_providers_cuda.so')) && existsSync(join(folder, 'onnxruntime_binding.node')));
 });

@@ -4,6 +4,8 @@
  * Exit status: 0 fine, 1 problems found (error diagnostics, unformatted files), 2 bad
  * usage or unreadable input (the reason on stderr).
  */
+// First: decides which ONNX Runtime binary onnxruntime-node loads (CUDA providers when installed).
+import '../model/runtime/preferInstalledRuntime';
 import { parseArgs } from 'node:util';
 import { DIAGNOSTIC_CODES, normalizeSettings, type VscanSettings } from '../language';
 import { checkFiles, formatFile, renderDiagnostic } from './check';
@@ -15,6 +17,10 @@ import { ToolError } from '../video/tools';
 import { runVideoCommand, VIDEO_HELP } from './video';
 import { MODEL_HELP, runGenerateCommand, runModelCommand } from './model';
 import { runTaskCommand, TASK_HELP } from './tasks';
+import { RUNTIME_HELP, runRuntimeCommand } from './runtime';
+import { FeedError } from '../model/acquire/nugetFeed';
+import { RuntimeInstallError } from '../model/acquire/runtimeLibraries';
+import { ProviderUnavailableError } from '../model/runtime/providerLibraries';
 import { CheckpointError } from '../model/checkpoint/safetensors';
 import { DownloadCancelledError, HubError } from '../model/acquire/hubClient';
 import { ModelNotDownloadedError } from '../model/acquire/resolveModel';
@@ -27,6 +33,7 @@ Usage:
 ${VIDEO_HELP}
 ${MODEL_HELP}
 ${TASK_HELP}
+${RUNTIME_HELP}
   vscan help | --help
   vscan --version
 
@@ -71,6 +78,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (command === 'probe' || command === 'frames') return runVideoCommand(command, rest);
   if (command === 'model') return runModelCommand(rest);
+  if (command === 'runtime') return runRuntimeCommand(rest);
   if (command === 'caption' || command === 'find') return runTaskCommand(command, rest);
   // `generate <video> …` is the video task; `generate --model … --prompt …` plain text.
   if (command === 'generate') return rest[0] && !rest[0].startsWith('-') ? runTaskCommand('generate', rest) : runGenerateCommand(rest);
@@ -133,7 +141,7 @@ run(argv).then(
   (error: unknown) => {
     // Expected failures (bad usage, an unreadable video or checkpoint) get one line; parseArgs
     // reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
-    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError, CheckpointError, HubError, DownloadCancelledError, ModelNotDownloadedError].some((type) => error instanceof type);
+    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError, CheckpointError, HubError, DownloadCancelledError, ModelNotDownloadedError, FeedError, RuntimeInstallError, ProviderUnavailableError].some((type) => error instanceof type);
     const code = String((error as NodeJS.ErrnoException)?.code ?? '');
     const usage = expected || code.startsWith('ERR_PARSE_ARGS');
     const message = error instanceof Error ? error.message : String(error);

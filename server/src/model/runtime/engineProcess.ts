@@ -3,6 +3,8 @@
  * its parent over Node's IPC channel. Run in its own process so that inference never
  * blocks the language server and a native crash cannot take the server down.
  */
+// First: decides which ONNX Runtime binary onnxruntime-node loads (CUDA providers when installed).
+import './preferInstalledRuntime';
 import { type TaskProgress, VideoModel } from '../../tasks/videoTasks';
 import { CancelledError, type TextEngine } from './engine';
 import type { FromEngine, ToEngine } from './engineProtocol';

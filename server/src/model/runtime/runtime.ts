@@ -16,6 +16,7 @@ import * as ort from 'onnxruntime-node';
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
+import { cudaProblem, ProviderUnavailableError } from './providerLibraries';
 
 export type ExecutionProviderChoice = 'auto' | 'cuda' | 'cpu';
 export type PrecisionChoice = 'auto' | Precision;
@@ -128,6 +129,9 @@ export async function createSession(
   };
   // A failed CUDA attempt is reported in our one line; keep ONNX Runtime's own log quiet.
   const open = async (ep: 'cuda' | 'cpu') => {
+    // A missing library named before ONNX Runtime is asked (its own message would not say which).
+    const problem = ep === 'cuda' ? cudaProblem() : undefined;
+    if (problem) throw new Error(problem);
     const precision = precisionFor(ep);
     const { bytes, modelFile } = await prepare(precision);
     options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}, ${precision}) and converting the weights`);
@@ -150,7 +154,7 @@ export async function createSession(
       opened = await open('cuda');
       executionProvider = 'cuda';
     } catch (error) {
-      if (choice === 'cuda') throw new Error(`CUDA execution provider unavailable: ${firstLine(error)}`);
+      if (choice === 'cuda') throw new ProviderUnavailableError(`CUDA execution provider unavailable: ${firstLine(error)}`);
       fallbackReason = `CUDA unavailable (${firstLine(error)}); using CPU`;
       opened = await open('cpu');
     }

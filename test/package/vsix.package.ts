@@ -1,0 +1,127 @@
+/**
+ * `npm run test:package`: builds every platform's .vsix once into a temp folder with
+ * .ci/package.mjs (fetching the other platforms' ffmpeg from the npm registry), opens each
+ * as the zip it is, and checks every binary inside by its header: all of them for the
+ * package's platform, the expected ffmpeg / ffprobe / ONNX Runtime present, nothing of
+ * another platform. On a linux-x64 host the linux-x64 package is also unpacked and run.
+ * Not part of `npm test` (a minute of packaging and network access to the registry).
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import * as yauzl from 'yauzl';
+import { binaryFormat } from '../helpers/binaryFormat';
+
+const root = join(__dirname, '..', '..');
+const out = mkdtempSync(join(tmpdir(), 'vscan-vsix-'));
+
+/** What each target's binaries must be, and which it must carry (paths inside extension/node_modules/). */
+const EXPECTED: Record<string, { format: string; binaries: string[] }> = {
+  'linux-x64': { format: 'ELF x86-64', binaries: ['@ffmpeg-installer/linux-x64/ffmpeg', 'ffprobe-static/bin/linux/x64/ffprobe', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1'] },
+  'linux-arm64': { format: 'ELF aarch64', binaries: ['@ffmpeg-installer/linux-arm64/ffmpeg', 'ffprobe-static/bin/linux/arm64/ffprobe', 'onnxruntime-node/bin/napi-v6/linux/arm64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/linux/arm64/libonnxruntime.so.1'] },
+  'win32-x64': { format: 'PE x86-64', binaries: ['@ffmpeg-installer/win32-x64/ffmpeg.exe', 'ffprobe-static/bin/win32/x64/ffprobe.exe', 'onnxruntime-node/bin/napi-v6/win32/x64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/win32/x64/onnxruntime.dll', 'onnxruntime-node/bin/napi-v6/win32/x64/DirectML.dll'] },
+  // onnxruntime-node 1.30 publishes no darwin/x64 binaries: ffmpeg and ffprobe only.
+  'darwin-x64': { format: 'Mach-O x86_64', binaries: ['@ffmpeg-installer/darwin-x64/ffmpeg', 'ffprobe-static/bin/darwin/x64/ffprobe'] },
+  'darwin-arm64': { format: 'Mach-O arm64', binaries: ['@ffmpeg-installer/darwin-arm64/ffmpeg', 'ffprobe-static/bin/darwin/arm64/ffprobe', 'onnxruntime-node/bin/napi-v6/darwin/arm64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/darwin/arm64/libonnxruntime.1.dylib'] },
+};
+
+interface Entry { name: string; header: Buffer; mode: number }
+
+/** Every file entry of a .vsix with its first 4 KiB (enough for any header checked here). */
+async function readVsix(file: string): Promise<{ entries: Entry[]; text: (name: string) => Promise<string> }> {
+  const zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false });
+  const entries: Entry[] = [];
+  const texts = new Map<string, string>();
+  for await (const entry of zip.eachEntry()) {
+    if (entry.fileName.endsWith('/')) continue;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const full = entry.fileName.endsWith('.vsixmanifest') || entry.fileName === 'extension/package.json';
+    const stream = await zip.openReadStreamPromise(entry);
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (!full && size >= 4096) break;
+    }
+    stream.destroy();
+    const bytes = Buffer.concat(chunks);
+    if (full) texts.set(entry.fileName, bytes.toString('utf8'));
+    entries.push({ name: entry.fileName, header: bytes.subarray(0, 4096), mode: (entry.externalFileAttributes >>> 16) & 0o777 });
+  }
+  zip.close();
+  return { entries, text: async (name) => texts.get(name) ?? '' };
+}
+
+before(() => {
+  // One packaging run for every test below.
+  execFileSync(process.execPath, [join(root, '.ci', 'package.mjs'), '--out', out], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 });
+}, { timeout: 900_000 });
+
+after(() => rmSync(out, { recursive: true, force: true }));
+
+for (const [target, expected] of Object.entries(EXPECTED)) {
+  test(`video-scan-${target}.vsix: ${expected.format} binaries only, with its ffmpeg, ffprobe${expected.binaries.length > 2 ? ' and ONNX Runtime' : ' (no ONNX Runtime build exists)'}`, async () => {
+    const { entries, text } = await readVsix(join(out, `video-scan-${target}.vsix`));
+    assert.match(await text('extension.vsixmanifest'), new RegExp(`TargetPlatform="${target}"`));
+
+    const binaries = entries.map((e) => ({ ...e, format: binaryFormat(e.header) })).filter((e) => e.format);
+    const foreign = binaries.filter((b) => b.format !== expected.format).map((b) => `${b.name}: ${b.format}`);
+    assert.deepEqual(foreign, [], 'no binary of another platform');
+    const names = new Set(binaries.map((b) => b.name.replace(/^extension\/node_modules\//, '')));
+    for (const binary of expected.binaries) assert.ok(names.has(binary), `${binary} is in the package as a ${expected.format} binary`);
+    if (!target.startsWith('win32')) {
+      for (const tool of expected.binaries.slice(0, 2)) {
+        const entry = entries.find((e) => e.name === `extension/node_modules/${tool}`)!;
+        assert.ok(entry.mode & 0o100, `${tool} is executable in the archive (mode ${entry.mode.toString(8)})`);
+      }
+    }
+    if (target === 'darwin-x64') assert.ok(!entries.some((e) => e.name.includes('/bin/napi-v6/')), 'no ONNX Runtime binaries');
+
+    // No folder of another platform, even without a binary in it.
+    for (const other of Object.keys(EXPECTED).filter((t) => t !== target)) {
+      const [platform, arch] = other.split('-');
+      const theirs = entries.filter((e) => e.name.includes(`/@ffmpeg-installer/${other}/`) || e.name.includes(`/bin/${platform}/${arch}/`) || e.name.includes(`/napi-v6/${platform}/${arch}/`));
+      assert.deepEqual(theirs.map((e) => e.name), [], `nothing of ${other}`);
+    }
+    // The bundles and what the editor needs are there.
+    for (const file of ['extension/dist/client.js', 'extension/dist/server.js', 'extension/dist/engine.js', 'extension/package.json', 'extension/syntaxes/vscan.tmLanguage.json']) {
+      assert.ok(entries.some((e) => e.name === file), file);
+    }
+    const manifest = JSON.parse(await text('extension/package.json')) as { contributes: { commands: { command: string }[] } };
+    assert.ok(manifest.contributes.commands.some((c) => c.command === 'videoScan.installCuda'));
+  });
+}
+
+const host = `${process.platform}-${process.arch}`;
+test(`the host's package (${host}), unpacked, runs its own ffmpeg, ffprobe and ONNX Runtime`, async () => {
+  const expected = EXPECTED[host];
+  assert.ok(expected, `${host} is a packaged target`);
+  const dir = mkdtempSync(join(tmpdir(), 'vscan-vsix-unpacked-'));
+  try {
+    const zip = await yauzl.openPromise(join(out, `video-scan-${host}.vsix`), { lazyEntries: true });
+    for await (const entry of zip.eachEntry()) {
+      if (entry.fileName.endsWith('/')) continue;
+      const target = join(dir, entry.fileName);
+      mkdirSync(dirname(target), { recursive: true });
+      const chunks: Buffer[] = [];
+      for await (const chunk of await zip.openReadStreamPromise(entry)) chunks.push(chunk as Buffer);
+      writeFileSync(target, Buffer.concat(chunks));
+      chmodSync(target, (entry.externalFileAttributes >>> 16) & 0o777 || 0o644);
+    }
+    const modules = join(dir, 'extension', 'node_modules');
+    const run = (file: string, args: string[]) => promisify(execFile)(file, args, { timeout: 60_000, env: { ...process.env, VSCAN_RUNTIME_DIR: join(dir, 'none'), XDG_CACHE_HOME: join(dir, 'cache') } });
+    assert.match((await run(join(modules, expected.binaries[0]), ['-version'])).stdout, /^ffmpeg version/);
+    assert.match((await run(join(modules, expected.binaries[1]), ['-version'])).stdout, /^ffprobe version/);
+    const status = JSON.parse((await run(process.execPath, [join(dir, 'extension', 'dist', 'cli.js'), 'runtime', 'status', '--json'])).stdout) as { runtimeFolder: string; library?: string; backends: { name: string }[] };
+    assert.equal(status.runtimeFolder, join(modules, 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch));
+    // Linux tells which libonnxruntime is mapped: the package's own.
+    if (process.platform === 'linux') assert.equal(status.library, join(status.runtimeFolder, 'libonnxruntime.so.1'));
+    assert.ok(status.backends.some((b) => b.name === 'cpu'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
