@@ -18,7 +18,7 @@ export interface ServerSettings {
   ffprobePath: string | undefined;
   ffmpegPath: string | undefined;
   modelPath: string | undefined;
-  executionProvider: 'auto' | 'cuda' | 'cpu';
+  executionProvider: 'auto' | 'cuda' | 'webgpu' | 'cpu';
   precision: 'auto' | 'fp32' | 'fp16';
   /** Threads per ONNX Runtime operator; unset: its default (all physical cores). */
   threads: number | undefined;
@@ -63,7 +63,7 @@ export function readServerSettings(raw: unknown): ServerSettings {
     ffprobePath: text(config.ffprobe?.path),
     ffmpegPath: text(config.ffmpeg?.path),
     modelPath: text(config.model?.path),
-    executionProvider: ep === 'cuda' || ep === 'cpu' ? ep : 'auto',
+    executionProvider: ep === 'cuda' || ep === 'webgpu' || ep === 'cpu' ? ep : 'auto',
     precision: precision === 'fp32' || precision === 'fp16' ? precision : 'auto',
     threads: positive(config.model?.threads, true),
     maxNewTokens: positive(config.model?.maxNewTokens, true) ?? 2048,

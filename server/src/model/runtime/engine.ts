@@ -111,7 +111,7 @@ export class TextEngine {
     options.onLoadProgress?.('checkpoint', `reading ${dir}`);
     const checkpoint = await openCheckpoint(dir);
     const tokenizer = await ModelTokenizer.load(dir);
-    const { session, report } = await createSession(checkpoint, (location, precision) => buildTextModel(checkpoint, location, precision), 'text-model', options);
+    const { session, report } = await createSession(checkpoint, (location, precision, target) => buildTextModel(checkpoint, location, precision, target.attention), 'text-model', options);
     return new TextEngine(checkpoint, tokenizer, session, report, await stopIds(dir, tokenizer), cacheSpecs(checkpoint.config.text, report.precision));
   }
 

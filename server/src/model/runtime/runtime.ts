@@ -12,17 +12,33 @@ import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Checkpoint } from '../checkpoint/checkpoint';
+import type { AttentionKind } from '../graph/attention';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
+import { type AdapterProbe, describeAdapter, probeWebGpuAdapter, type WebGpuAdapter } from './webgpuAdapter';
 
-export type ExecutionProviderChoice = 'auto' | 'cuda' | 'cpu';
+export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
+export type ExecutionProviderChoice = 'auto' | ExecutionProvider;
 export type PrecisionChoice = 'auto' | Precision;
 
+/** How a graph is built for the provider it will run on. */
+export interface GraphTarget {
+  /**
+   * Attention in the text decoder: ONNX Runtime's fused GroupQueryAttention, or standard
+   * operators where the fused kernel is not exact (WebGPU: see graph/attention.ts).
+   */
+  attention: AttentionKind;
+}
+
 export interface SessionReport {
-  executionProvider: 'cuda' | 'cpu';
+  executionProvider: ExecutionProvider;
+  /** The WebGPU adapter the session runs on (WebGPU only). */
+  adapter?: WebGpuAdapter;
   /** The graph's arithmetic type. */
   precision: Precision;
-  /** Why `auto` fell back to CPU, in one line. */
+  /** How the graph was built for its provider. */
+  target: GraphTarget;
+  /** Why `auto` did not take the first provider, in one line (each fallback with its reason). */
   fallbackReason?: string;
   /** Threads per operator as asked, or 'default'. */
   threads: number | 'default';
@@ -37,7 +53,10 @@ export type LoadStage = 'checkpoint' | 'graph' | 'weights' | 'session';
 
 export interface RuntimeOptions {
   executionProvider?: ExecutionProviderChoice;
-  /** `auto`: fp16 on CUDA, fp32 on CPU (whose kernels are float32; fp16 there only emulates). */
+  /**
+   * `auto`: fp16 on CUDA and on WebGPU adapters with shader-f16, fp32 otherwise (CPU kernels
+   * are float32; fp16 there only emulates).
+   */
   precision?: PrecisionChoice;
   /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
   onLoadProgress?: (stage: LoadStage, detail: string) => void;
@@ -45,6 +64,13 @@ export interface RuntimeOptions {
   intraOpThreads?: number;
   /** Folder for generated graphs (default: the user's cache). */
   cacheDir?: string;
+  /**
+   * Profile the session's runs into this folder (ONNX Runtime's profiler), so that
+   * `nodePlacement` can say which operators ran on the CPU.
+   */
+  profileDir?: string;
+  /** The WebGPU adapter probe (default: ask Dawn); tests substitute what they need. */
+  probeAdapter?: () => Promise<AdapterProbe>;
 }
 
 // Failures (a missing CUDA library on `auto`) surface as exceptions and our one-line
@@ -72,21 +98,20 @@ async function sameFile(a: string, b: string): Promise<boolean> {
 
 export async function createSession(
   checkpoint: Checkpoint,
-  build: (location: (file: string) => string, precision: Precision) => Graph,
+  build: (location: (file: string) => string, precision: Precision, target: GraphTarget) => Graph,
   name: string,
   options: RuntimeOptions = {},
 ): Promise<{ session: ort.InferenceSession; report: SessionReport }> {
   const started = performance.now();
   const weightsBytes = checkpoint.files.reduce((sum, f) => sum + f.bytes, 0);
   const choice = options.executionProvider ?? 'auto';
-  const precisionFor = (ep: 'cuda' | 'cpu'): Precision => (options.precision && options.precision !== 'auto' ? options.precision : ep === 'cuda' ? 'fp16' : 'fp32');
   // The weights: hard links beside the model files (ONNX Runtime reads them in place), or,
   // where links are impossible, the files' bytes handed over in memory.
   let weightFiles: SessionReport['weightFiles'] = 'hard-linked';
   const externalData: { path: string; data: Uint8Array }[] = [];
-  const prepare = async (precision: Precision): Promise<{ bytes: Uint8Array; modelFile?: string }> => {
+  const prepare = async (precision: Precision, target: GraphTarget): Promise<{ bytes: Uint8Array; modelFile?: string }> => {
     options.onLoadProgress?.('graph', `building the ${name} graph (${precision})`);
-    const bytes = encodeModel(build(linkName, precision));
+    const bytes = encodeModel(build(linkName, precision, target));
     options.onLoadProgress?.('weights', `linking ${checkpoint.files.length} weight file(s), ${(weightsBytes / 2 ** 30).toFixed(2)} GiB`);
     if (weightFiles === 'in-memory') return { bytes };
     const key = createHash('sha1').update(checkpoint.dir).update(bytes).digest('hex').slice(0, 16);
@@ -116,39 +141,73 @@ export async function createSession(
     // difference (docs/engine.md, "Memory").
     extra: { session: { disable_prepacking: '1' } },
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    ...(options.profileDir ? { enableProfiling: true, profileFilePrefix: join(options.profileDir, name) } : {}),
   };
-  // A failed CUDA attempt is reported in our one line; keep ONNX Runtime's own log quiet.
-  const open = async (ep: 'cuda' | 'cpu') => {
-    const precision = precisionFor(ep);
-    const { bytes, modelFile } = await prepare(precision);
-    options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}, ${precision}) and converting the weights`);
+  const open = async (ep: ExecutionProvider, adapter?: WebGpuAdapter) => {
+    const precision = precisionFor(ep, options.precision, adapter);
+    const target: GraphTarget = { attention: ep === 'webgpu' ? 'decomposed' : 'fused' };
+    const { bytes, modelFile } = await prepare(precision, target);
+    options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}${adapter ? ` on ${describeAdapter(adapter)}` : ''}, ${precision}) and converting the weights`);
     const sessionOptions = {
       ...base,
       ...(externalData.length ? { externalData } : {}),
-      executionProviders: ep === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-      ...(ep === 'cuda' ? { logSeverityLevel: 4 as const } : {}),
+      // Nodes a provider has no kernel for (shape arithmetic in int64) run on the CPU.
+      executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
+      // A failed CUDA attempt is reported in our one line; keep ONNX Runtime's own log quiet.
+      ...(ep !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
     };
     const session = await (modelFile ? ort.InferenceSession.create(modelFile, sessionOptions) : ort.InferenceSession.create(bytes, sessionOptions));
-    return { session, precision, modelFile };
+    return { session, precision, target, modelFile, executionProvider: ep, adapter };
   };
+  const probeAdapter = options.probeAdapter ?? probeWebGpuAdapter;
+  /** WebGPU on the adapter Dawn offers; `explicit`: a software adapter will do. */
+  const openWebGpu = async (explicit: boolean) => {
+    const probe = await probeAdapter();
+    if (!probe.adapter) throw new Error(probe.reason);
+    if (probe.adapter.software && !explicit) throw new Error(`the adapter is a software renderer, ${describeAdapter(probe.adapter)}; --ep webgpu uses it anyway`);
+    return open('webgpu', probe.adapter);
+  };
+
   let opened: Awaited<ReturnType<typeof open>>;
-  let executionProvider: SessionReport['executionProvider'] = 'cpu';
-  let fallbackReason: string | undefined;
+  const reasons: string[] = [];
   if (choice === 'cpu') {
     opened = await open('cpu');
+  } else if (choice === 'cuda') {
+    opened = await open('cuda').catch((error) => { throw new Error(`CUDA execution provider unavailable: ${firstLine(error)}`); });
+  } else if (choice === 'webgpu') {
+    opened = await openWebGpu(true).catch((error) => { throw new Error(`WebGPU execution provider unavailable: ${firstLine(error)}`); });
   } else {
-    try {
-      opened = await open('cuda');
-      executionProvider = 'cuda';
-    } catch (error) {
-      if (choice === 'cuda') throw new Error(`CUDA execution provider unavailable: ${firstLine(error)}`);
-      fallbackReason = `CUDA unavailable (${firstLine(error)}); using CPU`;
-      opened = await open('cpu');
+    // auto: the first provider that loads, each fallback with its one-line reason.
+    const attempts: [string, () => ReturnType<typeof open>][] = [['CUDA', () => open('cuda')], ['WebGPU', () => openWebGpu(false)]];
+    let found: Awaited<ReturnType<typeof open>> | undefined;
+    for (const [label, attempt] of attempts) {
+      try {
+        found = await attempt();
+        break;
+      } catch (error) {
+        reasons.push(`${label} unavailable (${firstLine(error)})`);
+      }
     }
+    opened = found ?? (await open('cpu'));
+    reasons.push(`using ${opened.executionProvider === 'cpu' ? 'CPU' : 'WebGPU'}`);
   }
-  const { session, precision, modelFile } = opened;
+  const { session, precision, target, modelFile, executionProvider, adapter } = opened;
   const threads = options.intraOpThreads ?? 'default';
-  return { session, report: { executionProvider, precision, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+  const fallbackReason = reasons.length > 1 ? reasons.join('; ') : undefined;
+  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, target, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+}
+
+/**
+ * The graph's precision: as asked, or for `auto` fp16 where the provider computes it natively
+ * (CUDA; WebGPU adapters with shader-f16), fp32 elsewhere. fp16 on a WebGPU adapter without
+ * shader-f16 cannot run (its shaders would not compile): say so before building anything.
+ */
+export function precisionFor(ep: ExecutionProvider, asked: PrecisionChoice | undefined, adapter?: WebGpuAdapter): Precision {
+  if (ep === 'webgpu' && asked === 'fp16' && !adapter?.shaderF16) {
+    throw new Error(`fp16 needs the WebGPU adapter's shader-f16 feature, which ${adapter ? describeAdapter(adapter) : 'this adapter'} lacks; use --precision fp32 or auto`);
+  }
+  if (asked && asked !== 'auto') return asked;
+  return ep === 'cuda' || (ep === 'webgpu' && adapter?.shaderF16) ? 'fp16' : 'fp32';
 }
 
 function firstLine(error: unknown): string {
