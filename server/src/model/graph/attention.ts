@@ -53,3 +53,18 @@ export function decomposedAttention(g: Graph, s: AttentionShape, q: string, k: s
   const output = reshape(g.o('Transpose', [context], { perm: { ints: [0, 2, 1, 3] } }), [1, -1, s.heads * s.headDim]);
   return { output, presentKey, presentValue };
 }
+
+/**
+ * Bidirectional attention within each batch row (the vision tower's frame pairs) as
+ * standard operators, the same arithmetic as `com.microsoft.MultiHeadAttention` without a
+ * mask: q, k, v [batch, seq, heads, dim] in `ct` → [batch, seq, heads·dim]. Softmax in
+ * float32. ONNX Runtime's WebGPU MultiHeadAttention is off by ~0.2 from 32 tokens per row
+ * on the software adapter, as GroupQueryAttention is.
+ */
+export function decomposedBidirectionalAttention(g: Graph, s: Pick<AttentionShape, 'heads' | 'headDim' | 'scale'>, q: string, k: string, v: string, ct: number): string {
+  const transpose = (x: string, perm: number[]) => g.o('Transpose', [x], { perm: { ints: perm } });
+  const scores = g.o('Mul', [g.convert(g.o('MatMul', [transpose(q, [0, 2, 1, 3]), transpose(k, [0, 2, 3, 1])]), ct, DT.FLOAT), g.constFloat([s.scale], [])]); // [batch, heads, seq, seq]
+  const probs = g.convert(g.o('Softmax', [scores], { axis: { int: -1 } }), DT.FLOAT, ct);
+  const context = transpose(g.o('MatMul', [probs, transpose(v, [0, 2, 1, 3])]), [0, 2, 1, 3]); // [batch, seq, heads, dim]
+  return g.o('Reshape', [context, g.constInt64([0, 0, s.heads * s.headDim])]);
+}
