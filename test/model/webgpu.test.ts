@@ -103,6 +103,29 @@ test('GroupQueryAttention on WebGPU is off from 32 new tokens on; the decomposed
   }
 });
 
+test('the cache stays on the GPU between runs: only about one logits row crosses per decoded token, and the tokens are the CPU\'s', async () => {
+  const gpu = await TextEngine.load(tiny, { executionProvider: 'webgpu', cacheDir });
+  const cpu = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir });
+  assert.equal(gpu.report.deviceOutputs, 'device');
+  assert.equal(cpu.report.deviceOutputs, 'host');
+  const prompt = gpu.tokenizer.encode(gpu.tokenizer.renderChat([{ role: 'user', content: 'a dog runs' }]));
+  for (const engine of [gpu, cpu]) (engine.stopIds as number[]).length = 0; // never stop early
+  const expected = await cpu.generate(prompt, { maxNewTokens: 5, loopSteps: 1 });
+  for (const loopSteps of [1, 4]) {
+    const onePrefill = gpu.bytesIn + gpu.bytesOut;
+    await gpu.generate(prompt, { maxNewTokens: 1, loopSteps });
+    const prefillBytes = gpu.bytesIn + gpu.bytesOut - onePrefill;
+    const start = gpu.bytesIn + gpu.bytesOut;
+    const result = await gpu.generate(prompt, { maxNewTokens: 5, loopSteps });
+    assert.deepEqual(result.ids, expected.ids, `loopSteps ${loopSteps}`);
+    const perToken = (gpu.bytesIn + gpu.bytesOut - start - prefillBytes) / 4;
+    // One run per token: a logits row (vocab × 4 bytes) and the small inputs; the loop: less still.
+    assert.ok(perToken < gpu.vocabSize * 4 + 256, `loopSteps ${loopSteps}: ${perToken} bytes per token`);
+  }
+  const step = await gpu.forward(prompt, [prompt.map((_, i) => i), prompt.map((_, i) => i), prompt.map((_, i) => i)], gpu.emptyCache(), prompt.length - 1);
+  assert.deepEqual([...new Set([...step.cache.values()].map((tensor) => tensor.location))], ['gpu-buffer']);
+});
+
 test('the text logits on WebGPU are those of the float64 reference forward pass', async () => {
   const { loadWeights, referenceForward } = await import('../helpers/referenceModel');
   const engine = await TextEngine.load(tiny, { executionProvider: 'webgpu', cacheDir });

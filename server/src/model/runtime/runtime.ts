@@ -38,6 +38,8 @@ export interface SessionReport {
   precision: Precision;
   /** How the graph was built for its provider. */
   target: GraphTarget;
+  /** Where the outputs named in `deviceOutputs` stay between runs. */
+  deviceOutputs: 'host' | 'device';
   /** Why `auto` did not take the first provider, in one line (each fallback with its reason). */
   fallbackReason?: string;
   /** Threads per operator as asked, or 'default'. */
@@ -69,6 +71,12 @@ export interface RuntimeOptions {
    * `nodePlacement` can say which operators ran on the CPU.
    */
   profileDir?: string;
+  /**
+   * Outputs to leave in device memory on WebGPU (ONNX Runtime's `gpu-buffer` location): the
+   * cache, fed back as the next run's inputs, so that only the logits cross to the host.
+   * Elsewhere every output comes to the host.
+   */
+  deviceOutputs?: string[];
   /** The WebGPU adapter probe (default: ask Dawn); tests substitute what they need. */
   probeAdapter?: () => Promise<AdapterProbe>;
 }
@@ -155,6 +163,7 @@ export async function createSession(
       executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
       // A failed CUDA attempt is reported in our one line; keep ONNX Runtime's own log quiet.
       ...(ep !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
+      ...(ep === 'webgpu' && options.deviceOutputs?.length ? { preferredOutputLocation: Object.fromEntries(options.deviceOutputs.map((output) => [output, 'gpu-buffer' as const])) } : {}),
     };
     const session = await (modelFile ? ort.InferenceSession.create(modelFile, sessionOptions) : ort.InferenceSession.create(bytes, sessionOptions));
     return { session, precision, target, modelFile, executionProvider: ep, adapter };
@@ -194,7 +203,8 @@ export async function createSession(
   const { session, precision, target, modelFile, executionProvider, adapter } = opened;
   const threads = options.intraOpThreads ?? 'default';
   const fallbackReason = reasons.length > 1 ? reasons.join('; ') : undefined;
-  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, target, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+  const deviceOutputs = executionProvider === 'webgpu' && options.deviceOutputs?.length ? 'device' : 'host';
+  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
 }
 
 /**
