@@ -18,7 +18,10 @@ import type { WebGpuAdapter } from '../../server/src/model/runtime/webgpuAdapter
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import { TRAINING_DEFAULTS } from '../../server/src/video/plan';
 import { prepareVideo } from '../../server/src/video/pipeline';
+import { pathToFileURL } from 'node:url';
+import { CaptionRequest, StatusNotification, type StatusParams } from '../../server/src/lsp/protocol';
 import { vscan } from '../helpers/cli';
+import { TestClient } from '../helpers/lspClient';
 import { tempTinyCheckpoint } from '../helpers/tinyModel';
 import { makeIndexVideo } from '../helpers/videos';
 import { useSoftwareVulkan } from '../helpers/webgpu';
@@ -50,7 +53,7 @@ test('model check on the software adapter: cached decoding reproduces a full rec
 });
 
 /** One attention node: ONNX Runtime's GroupQueryAttention, or our decomposition of it. */
-function attentionModel(kind: 'fused' | 'decomposed', heads: number, kvHeads: number, headDim: number): Uint8Array {
+function attentionModel(kind: 'fused' | 'decomposed' | 'decomposed-fp16', heads: number, kvHeads: number, headDim: number): Uint8Array {
   const g = new Graph('attention');
   const q = g.input('q', DT.FLOAT, [1, 'seq', heads * headDim]);
   const k = g.input('k', DT.FLOAT, [1, 'seq', kvHeads * headDim]);
@@ -59,9 +62,12 @@ function attentionModel(kind: 'fused' | 'decomposed', heads: number, kvHeads: nu
   const pastValue = g.input('past_value', DT.FLOAT, [1, kvHeads, 'past', headDim]);
   const scale = 1 / Math.sqrt(headDim);
   let outputs: string[];
-  if (kind === 'decomposed') {
-    const out = decomposedAttention(g, { heads, kvHeads, headDim, scale }, q, k, v, pastKey, pastValue, DT.FLOAT);
-    outputs = [out.output, out.presentKey, out.presentValue];
+  if (kind !== 'fused') {
+    // fp16: float32 at the boundary, float16 inside (as the fp16 graphs compute).
+    const ct = kind === 'decomposed' ? DT.FLOAT : DT.FLOAT16;
+    const [q16, k16, v16, pk16, pv16] = [q, k, v, pastKey, pastValue].map((x) => g.convert(x, DT.FLOAT, ct));
+    const out = decomposedAttention(g, { heads, kvHeads, headDim, scale }, q16, k16, v16, pk16, pv16, ct);
+    outputs = [out.output, out.presentKey, out.presentValue].map((x) => g.convert(x, ct, DT.FLOAT));
   } else {
     const seqlensK = g.input('seqlens_k', DT.INT32, [1]);
     const total = g.input('total', DT.INT32, []);
@@ -71,15 +77,17 @@ function attentionModel(kind: 'fused' | 'decomposed', heads: number, kvHeads: nu
   return encodeModel(g);
 }
 
-test('GroupQueryAttention on WebGPU is off from 32 new tokens on; the decomposed attention the WebGPU graph uses matches the CPU kernel', async () => {
+test('GroupQueryAttention on WebGPU is off from 32 new tokens on; the decomposed attention the WebGPU graph uses matches the CPU kernel (fp16: to half precision)', async () => {
   const [heads, kvHeads, headDim] = [4, 2, 32];
   let seed = 3;
   const random = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5);
-  const sessions = async (kind: 'fused' | 'decomposed', ep: string) => ort.InferenceSession.create(attentionModel(kind, heads, kvHeads, headDim), { executionProviders: [ep] });
+  const sessions = async (kind: 'fused' | 'decomposed' | 'decomposed-fp16', ep: string) => ort.InferenceSession.create(attentionModel(kind, heads, kvHeads, headDim), { executionProviders: [ep] });
   const cpu = await sessions('fused', 'cpu');
   const fusedGpu = await sessions('fused', 'webgpu');
   const decomposedCpu = await sessions('decomposed', 'cpu');
   const decomposedGpu = await sessions('decomposed', 'webgpu');
+  // No shader-f16 on SwiftShader: the float16 form runs on the CPU only here.
+  const halfCpu = await sessions('decomposed-fp16', 'cpu');
   const maxDiff = (a: ort.Tensor, b: ort.Tensor) => (a.data as Float32Array).reduce((m, x, i) => Math.max(m, Math.abs(x - (b.data as Float32Array)[i])), 0);
   for (const [past, seq] of [[0, 40], [5, 36], [7, 1]]) {
     const feeds: Record<string, ort.Tensor> = {
@@ -95,6 +103,8 @@ test('GroupQueryAttention on WebGPU is off from 32 new tokens on; the decomposed
       const got = await session.run(feeds);
       for (const name of ['output', 'present_key', 'present_value']) assert.ok(maxDiff(expected[name], got[name]) < 1e-5, `${name} past ${past} seq ${seq}: ${maxDiff(expected[name], got[name])}`);
     }
+    const half = await halfCpu.run(feeds);
+    for (const name of ['output', 'present_key', 'present_value']) assert.ok(maxDiff(expected[name], half[name]) < 2e-3, `fp16 ${name} past ${past} seq ${seq}: ${maxDiff(expected[name], half[name])}`);
     const fused = maxDiff(expected.output, (await fusedGpu.run(gqaFeeds)).output);
     // Measured ~0.1 from 32 new tokens on (exact below): when this fails, ONNX Runtime's
     // kernel has become exact here and the WebGPU graph could use it again.
@@ -182,6 +192,19 @@ test('no adapter at all (the Vulkan driver file missing): auto runs on the CPU w
   const forced = vscan(['model', 'check', tiny, '--ep', 'webgpu'], { env });
   assert.notEqual(forced.code, 0);
   assert.match(forced.stderr, /^vscan: WebGPU execution provider unavailable: Dawn found no vulkan adapter/m);
+});
+
+test('the language server\'s status names the provider and the adapter the engine runs on', async () => {
+  const client = await TestClient.start({ model: { path: tiny, executionProvider: 'webgpu', maxNewTokens: 2 } });
+  const statuses: StatusParams[] = [];
+  client.connection.onNotification(StatusNotification.method, (status: StatusParams) => { statuses.push(status); });
+  try {
+    const video = await makeIndexVideo(join(dir, 'status.mkv'), 4, '32x24', 10);
+    await client.connection.sendRequest(CaptionRequest.type, { video: pathToFileURL(video).href });
+  } finally {
+    await client.stop();
+  }
+  assert.ok(statuses.some((s) => s.executionProvider === 'webgpu' && s.adapter === 'google swiftshader (vulkan, software)' && s.precision === 'fp32'), JSON.stringify(statuses));
 });
 
 test('precision auto is fp16 on WebGPU only with shader-f16; fp16 without it is refused with the reason', () => {

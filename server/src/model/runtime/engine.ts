@@ -50,7 +50,7 @@ export interface GenerateOptions {
    */
   loopSteps?: number;
   /**
-   * Prompt tokens per prefill run (default 2048). Attention scores of a run are
+   * Prompt tokens per prefill run (default `defaultPrefillChunk`). Attention scores of a run are
    * [heads × chunk × context]: a 20,000-token video prompt in one run would need tens of GB.
    */
   prefillChunk?: number;
@@ -115,6 +115,16 @@ export class TextEngine {
     const deviceOutputs = cacheSpecs(checkpoint.config.text).map((spec) => spec.output);
     const { session, report } = await createSession(checkpoint, (location, precision, target) => buildTextModel(checkpoint, location, precision, target.attention), 'text-model', { deviceOutputs, ...options });
     return new TextEngine(checkpoint, tokenizer, session, report, await stopIds(dir, tokenizer), cacheSpecs(checkpoint.config.text, report.precision));
+  }
+
+  /**
+   * Prompt tokens per prefill run by default: 2048; 512 where attention is decomposed
+   * (WebGPU), whose float32 scores [heads × chunk × context] are held whole, with the mask
+   * and softmax beside them: for Qwen3.5-2B's 8 query heads over 20,000 tokens of context
+   * that is 0.33 GB per tensor at 512 instead of 1.3 GB.
+   */
+  get defaultPrefillChunk(): number {
+    return this.report.target.attention === 'decomposed' ? 512 : 2048;
   }
 
   get vocabSize(): number {
@@ -259,7 +269,7 @@ export class TextEngine {
     const delta = options.ropeDelta ?? 0;
     const runBefore = this.runMs;
     let started = performance.now();
-    let step = await this.prefill(promptIds, positions, options.visual, options.prefillChunk ?? 2048, options.signal);
+    let step = await this.prefill(promptIds, positions, options.visual, options.prefillChunk ?? this.defaultPrefillChunk, options.signal);
     const prefillMs = performance.now() - started;
     started = performance.now();
     const ids: number[] = [];

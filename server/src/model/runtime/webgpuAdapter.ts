@@ -59,7 +59,12 @@ async function probe(): Promise<AdapterProbe> {
   } catch (error) {
     return { reason: `Dawn could not start: ${firstLine(error)}` };
   }
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  let adapter: DawnAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (error) {
+    return { reason: `Dawn's adapter request failed: ${firstLine(error)}` };
+  }
   if (!adapter) return { reason: `Dawn found no ${backend} adapter${backend === 'vulkan' ? ': no Vulkan driver (the loader libvulkan1 and a GPU driver) is installed' : ''}` };
   const info = adapter.info;
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
