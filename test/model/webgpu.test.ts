@@ -175,11 +175,30 @@ test('the vision tower runs on the text model\'s provider, and its WebGPU featur
   console.log(`# webgpu vision reference check: max |Δ| ${diff.toExponential(2)}`);
 });
 
+/** Where CUDA's libraries are installed `auto` takes CUDA first, as it should, with nothing to explain. */
+function cudaLoaded(engine: TextEngine): boolean {
+  if (engine.report.executionProvider !== 'cuda') return false;
+  assert.equal(engine.report.fallbackReason, undefined);
+  return true;
+}
+
 test('auto with only a software adapter runs on the CPU and says why, in one line', async () => {
   const engine = await TextEngine.load(tiny, { executionProvider: 'auto', cacheDir });
+  if (cudaLoaded(engine)) return;
   assert.equal(engine.report.executionProvider, 'cpu');
   assert.equal(engine.report.precision, 'fp32');
   assert.match(engine.report.fallbackReason ?? '', /^CUDA unavailable \(.+\); WebGPU unavailable \(the adapter is a software renderer, google swiftshader \(vulkan, software\); --ep webgpu uses it anyway\); using CPU$/);
+});
+
+test('auto takes WebGPU when the adapter is a hardware one (the probe says so of SwiftShader here), with CUDA\'s reason', async () => {
+  const { probeWebGpuAdapter } = await import('../../server/src/model/runtime/webgpuAdapter');
+  const real = await probeWebGpuAdapter();
+  assert.ok(real.adapter, 'SwiftShader is found');
+  const engine = await TextEngine.load(tiny, { executionProvider: 'auto', cacheDir, probeAdapter: async () => ({ adapter: { ...real.adapter!, software: false } }) });
+  if (cudaLoaded(engine)) return;
+  assert.equal(engine.report.executionProvider, 'webgpu');
+  assert.equal(engine.report.precision, 'fp32');
+  assert.match(engine.report.fallbackReason ?? '', /^CUDA unavailable \(.+\); using WebGPU$/);
 });
 
 test('no adapter at all (the Vulkan driver file missing): auto runs on the CPU with the reason; --ep webgpu fails in one line', () => {

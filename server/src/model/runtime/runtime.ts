@@ -21,6 +21,8 @@ export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
 export type ExecutionProviderChoice = 'auto' | ExecutionProvider;
 export type PrecisionChoice = 'auto' | Precision;
 
+const PROVIDER_NAMES: Record<ExecutionProvider, string> = { cuda: 'CUDA', webgpu: 'WebGPU', cpu: 'CPU' };
+
 /** How a graph is built for the provider it will run on. */
 export interface GraphTarget {
   /**
@@ -68,7 +70,7 @@ export interface RuntimeOptions {
   cacheDir?: string;
   /**
    * Profile the session's runs into this folder (ONNX Runtime's profiler), so that
-   * `nodePlacement` can say which operators ran on the CPU.
+   * `readNodePlacement` can say which operators ran on the CPU.
    */
   profileDir?: string;
   /**
@@ -187,22 +189,22 @@ export async function createSession(
     opened = await openWebGpu(true).catch((error) => { throw new Error(`WebGPU execution provider unavailable: ${firstLine(error)}`); });
   } else {
     // auto: the first provider that loads, each fallback with its one-line reason.
-    const attempts: [string, () => ReturnType<typeof open>][] = [['CUDA', () => open('cuda')], ['WebGPU', () => openWebGpu(false)]];
+    const attempts: [ExecutionProvider, () => ReturnType<typeof open>][] = [['cuda', () => open('cuda')], ['webgpu', () => openWebGpu(false)]];
     let found: Awaited<ReturnType<typeof open>> | undefined;
-    for (const [label, attempt] of attempts) {
+    for (const [ep, attempt] of attempts) {
       try {
         found = await attempt();
         break;
       } catch (error) {
-        reasons.push(`${label} unavailable (${firstLine(error)})`);
+        reasons.push(`${PROVIDER_NAMES[ep]} unavailable (${firstLine(error)})`);
       }
     }
     opened = found ?? (await open('cpu'));
-    reasons.push(`using ${opened.executionProvider === 'cpu' ? 'CPU' : 'WebGPU'}`);
+    if (reasons.length) reasons.push(`using ${PROVIDER_NAMES[opened.executionProvider]}`);
   }
   const { session, precision, target, modelFile, executionProvider, adapter } = opened;
   const threads = options.intraOpThreads ?? 'default';
-  const fallbackReason = reasons.length > 1 ? reasons.join('; ') : undefined;
+  const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
   const deviceOutputs = executionProvider === 'webgpu' && options.deviceOutputs?.length ? 'device' : 'host';
   return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
 }
