@@ -23,6 +23,11 @@ export type PrecisionChoice = 'auto' | Precision;
 
 const PROVIDER_NAMES: Record<ExecutionProvider, string> = { cuda: 'CUDA', webgpu: 'WebGPU', cpu: 'CPU' };
 
+/** The provider asked for cannot run here (missing libraries, no adapter, no fp16 shaders): the user's set-up, not a bug. */
+export class ProviderUnavailableError extends Error {
+  override name = 'ProviderUnavailableError';
+}
+
 /** How a graph is built for the provider it will run on. */
 export interface GraphTarget {
   /**
@@ -184,9 +189,9 @@ export async function createSession(
   if (choice === 'cpu') {
     opened = await open('cpu');
   } else if (choice === 'cuda') {
-    opened = await open('cuda').catch((error) => { throw new Error(`CUDA execution provider unavailable: ${firstLine(error)}`); });
+    opened = await open('cuda').catch((error) => { throw new ProviderUnavailableError(`CUDA execution provider unavailable: ${firstLine(error)}`); });
   } else if (choice === 'webgpu') {
-    opened = await openWebGpu(true).catch((error) => { throw new Error(`WebGPU execution provider unavailable: ${firstLine(error)}`); });
+    opened = await openWebGpu(true).catch((error) => { throw new ProviderUnavailableError(`WebGPU execution provider unavailable: ${firstLine(error)}`); });
   } else {
     // auto: the first provider that loads, each fallback with its one-line reason.
     const attempts: [ExecutionProvider, () => ReturnType<typeof open>][] = [['cuda', () => open('cuda')], ['webgpu', () => openWebGpu(false)]];

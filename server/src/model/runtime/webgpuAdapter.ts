@@ -4,8 +4,13 @@
  * verbose log), so we ask Dawn the same question ONNX Runtime asks it — the default
  * backend of the platform, power preference high-performance — through Dawn's own Node
  * binding (the `webgpu` package). Both find adapters through the same system drivers
- * (on Linux the Vulkan loader and its ICD files), so they see the same adapter.
+ * (on Linux the Vulkan loader and its ICD files), so they see the same adapter. Dawn is
+ * asked in a child process of its own (below).
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 /** A WebGPU adapter, as Dawn describes it. */
 export interface WebGpuAdapter {
@@ -38,10 +43,29 @@ export function describeAdapter(a: WebGpuAdapter): string {
   return `${name} (${a.backend}${a.software ? ', software' : ''}${a.shaderF16 ? ', shader-f16' : ''})`;
 }
 
+/** How long Dawn may take to answer (a driver's first start can be slow; a broken one may never answer). */
+const PROBE_TIMEOUT_MS = 30_000;
+
+/**
+ * What runs in the probe's own process: Dawn is asked, the answer printed as one JSON line.
+ * Dawn prints driver warnings on stderr (a machine without Vulkan gets several), and a
+ * broken driver can crash or hang it: in a child process none of that reaches the engine,
+ * and a timeout bounds the wait.
+ */
+const PROBE_SCRIPT = `
+const [modulePath, backend] = process.argv.slice(1);
+const { pathToFileURL } = await import('node:url');
+const { create } = await import(pathToFileURL(modulePath).href);
+const adapter = await create(['backend=' + backend]).requestAdapter({ powerPreference: 'high-performance' });
+const info = adapter && adapter.info;
+process.stdout.write(JSON.stringify(adapter ? { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: info.isFallbackAdapter === true, shaderF16: adapter.features.has('shader-f16') } : null) + '\\n');
+process.exit(0);
+`;
+
 let cached: Promise<AdapterProbe> | undefined;
 
 /**
- * Asks Dawn for the adapter (once per process: the drivers do not change under us, and
+ * Asks Dawn for the adapter, once per process (the drivers do not change under us, and
  * each Dawn instance costs a driver initialisation).
  */
 export function probeWebGpuAdapter(): Promise<AdapterProbe> {
@@ -51,38 +75,39 @@ export function probeWebGpuAdapter(): Promise<AdapterProbe> {
 
 async function probe(): Promise<AdapterProbe> {
   const backend = platformBackend();
-  let gpu: { requestAdapter(options?: { powerPreference?: string }): Promise<DawnAdapter | null> };
+  let modulePath: string;
   try {
-    // An ES module: loaded on demand, only when WebGPU is considered.
-    const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): typeof gpu };
-    gpu = dawn.create([`backend=${backend}`]);
+    modulePath = require.resolve('webgpu');
   } catch (error) {
-    return { reason: `Dawn could not start: ${firstLine(error)}` };
+    return { reason: `Dawn's Node binding (the webgpu package) is not installed: ${firstLine(error)}` };
   }
-  let adapter: DawnAdapter | null;
+  let stdout: string;
   try {
-    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    ({ stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', PROBE_SCRIPT, modulePath, backend], { timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20, env: process.env }));
   } catch (error) {
-    return { reason: `Dawn's adapter request failed: ${firstLine(error)}` };
+    const failed = error as { killed?: boolean; stderr?: string; message?: string };
+    if (failed.killed) return { reason: `Dawn did not answer within ${PROBE_TIMEOUT_MS / 1000} s` };
+    const lines = String(failed.stderr ?? '').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('at '));
+    return { reason: `Dawn could not start: ${(lines.pop() ?? firstLine(error)).slice(0, 200)}` };
   }
-  if (!adapter) return { reason: `Dawn found no ${backend} adapter${backend === 'vulkan' ? ': no Vulkan driver (the loader libvulkan1 and a GPU driver) is installed' : ''}` };
-  const info = adapter.info;
-  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
-  return {
-    adapter: {
-      vendor: info.vendor,
-      architecture: info.architecture,
-      description: info.description,
-      backend,
-      software: info.isFallbackAdapter === true || SOFTWARE_NAMES.test(text),
-      shaderF16: adapter.features.has('shader-f16'),
-    },
+  let answer: unknown;
+  try {
+    answer = JSON.parse(stdout.trim().split('\n').pop() ?? '');
+  } catch {
+    return { reason: `Dawn's answer was not understood: ${stdout.slice(0, 100)}` };
+  }
+  if (answer === null) return { reason: `Dawn found no ${backend} adapter${backend === 'vulkan' ? ': no Vulkan driver (the loader libvulkan1 and a GPU driver) is installed' : ''}` };
+  const info = answer as Partial<Record<'vendor' | 'architecture' | 'device' | 'description', unknown>> & { isFallbackAdapter?: unknown; shaderF16?: unknown };
+  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 200) : '');
+  const adapter: WebGpuAdapter = {
+    vendor: text(info.vendor),
+    architecture: text(info.architecture),
+    description: text(info.description),
+    backend,
+    software: info.isFallbackAdapter === true || SOFTWARE_NAMES.test(`${text(info.vendor)} ${text(info.architecture)} ${text(info.device)} ${text(info.description)}`),
+    shaderF16: info.shaderF16 === true,
   };
-}
-
-interface DawnAdapter {
-  info: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean };
-  features: { has(name: string): boolean };
+  return { adapter };
 }
 
 function firstLine(error: unknown): string {
