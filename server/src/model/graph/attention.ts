@@ -11,6 +11,7 @@ import { DT, type Graph } from './onnxGraph';
 /** Which attention the text decoder uses: the fused contrib operator, or standard operators. */
 export type AttentionKind = 'fused' | 'decomposed';
 
+/** Attention's sizes: query heads, K/V heads (a divisor of heads), head size, score scale. */
 export interface AttentionShape {
   heads: number;
   kvHeads: number;
