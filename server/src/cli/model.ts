@@ -112,7 +112,7 @@ export async function runModelCommand(args: string[]): Promise<number> {
         if (report.fallbackReason) console.error(report.fallbackReason);
         console.log(`loaded ${report.loaded.dir}: ${(report.loaded.parameters / 1e6).toFixed(2)} M parameters, ${(report.loaded.weightsBytes / 2 ** 30).toFixed(3)} GiB of weights (${report.loaded.weightFiles}), graph ${report.loaded.modelFile ?? 'in memory'}`);
         if (report.adapter) console.log(`adapter: ${describeAdapter(report.adapter)}`);
-        console.log(`on the CPU: ${report.cpuNodes.join(', ') || 'nothing'}`);
+        if (report.executionProvider !== 'cpu') console.log(`ran on the CPU: ${report.cpuNodes.join(', ') || 'nothing'}`);
         console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider} ${report.precision}, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance ${report.tolerance.toExponential(0)}), tokens ${report.tokensMatch ? 'match' : 'differ'}, decode loop ${report.loopMatches ? 'matches' : 'differs'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
       }
       return report.ok ? 0 : 1;
