@@ -12,30 +12,12 @@ import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Checkpoint } from '../checkpoint/checkpoint';
-import type { AttentionKind } from '../graph/attention';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
+import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError } from './providers';
 import { type AdapterProbe, describeAdapter, probeWebGpuAdapter, type WebGpuAdapter } from './webgpuAdapter';
 
-export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
-export type ExecutionProviderChoice = 'auto' | ExecutionProvider;
-export type PrecisionChoice = 'auto' | Precision;
-
-const PROVIDER_NAMES: Record<ExecutionProvider, string> = { cuda: 'CUDA', webgpu: 'WebGPU', cpu: 'CPU' };
-
-/** The provider asked for cannot run here (missing libraries, no adapter, no fp16 shaders): the user's set-up, not a bug. */
-export class ProviderUnavailableError extends Error {
-  override name = 'ProviderUnavailableError';
-}
-
-/** How a graph is built for the provider it will run on. */
-export interface GraphTarget {
-  /**
-   * Attention in the text decoder: ONNX Runtime's fused GroupQueryAttention, or standard
-   * operators where the fused kernel is not exact (WebGPU: see graph/attention.ts).
-   */
-  attention: AttentionKind;
-}
+export { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, type PrecisionChoice, precisionFor, ProviderUnavailableError } from './providers';
 
 export interface SessionReport {
   executionProvider: ExecutionProvider;
@@ -160,18 +142,10 @@ export async function createSession(
   };
   const open = async (ep: ExecutionProvider, adapter?: WebGpuAdapter) => {
     const precision = precisionFor(ep, options.precision, adapter);
-    const target: GraphTarget = { attention: ep === 'webgpu' ? 'decomposed' : 'fused' };
+    const target = graphTargetFor(ep);
     const { bytes, modelFile } = await prepare(precision, target);
     options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}${adapter ? ` on ${describeAdapter(adapter)}` : ''}, ${precision}) and converting the weights`);
-    const sessionOptions = {
-      ...base,
-      ...(externalData.length ? { externalData } : {}),
-      // Nodes a provider has no kernel for (shape arithmetic in int64) run on the CPU.
-      executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
-      // A failed CUDA attempt is reported in our one line; keep ONNX Runtime's own log quiet.
-      ...(ep !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
-      ...(ep === 'webgpu' && options.deviceOutputs?.length ? { preferredOutputLocation: Object.fromEntries(options.deviceOutputs.map((output) => [output, 'gpu-buffer' as const])) } : {}),
-    };
+    const sessionOptions = { ...base, ...(externalData.length ? { externalData } : {}), ...providerSessionOptions(ep, options.deviceOutputs) };
     const session = await (modelFile ? ort.InferenceSession.create(modelFile, sessionOptions) : ort.InferenceSession.create(bytes, sessionOptions));
     return { session, precision, target, modelFile, executionProvider: ep, adapter };
   };
@@ -212,19 +186,6 @@ export async function createSession(
   const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
   const deviceOutputs = executionProvider === 'webgpu' && options.deviceOutputs?.length ? 'device' : 'host';
   return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
-}
-
-/**
- * The graph's precision: as asked, or for `auto` fp16 where the provider computes it natively
- * (CUDA; WebGPU adapters with shader-f16), fp32 elsewhere. fp16 on a WebGPU adapter without
- * shader-f16 cannot run (its shaders would not compile): say so before building anything.
- */
-export function precisionFor(ep: ExecutionProvider, asked: PrecisionChoice | undefined, adapter?: WebGpuAdapter): Precision {
-  if (ep === 'webgpu' && asked === 'fp16' && !adapter?.shaderF16) {
-    throw new Error(`fp16 needs the WebGPU adapter's shader-f16 feature, which ${adapter ? describeAdapter(adapter) : 'this adapter'} lacks; use --precision fp32 or auto`);
-  }
-  if (asked && asked !== 'auto') return asked;
-  return ep === 'cuda' || (ep === 'webgpu' && adapter?.shaderF16) ? 'fp16' : 'fp32';
 }
 
 function firstLine(error: unknown): string {
