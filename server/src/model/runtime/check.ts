@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { argmax, TextEngine, textPositions } from './engine';
+import { argmax, releaseCache, TextEngine, textPositions } from './engine';
 import { readNodePlacement } from './placement';
 import type { GraphTarget, RuntimeOptions } from './runtime';
 import type { WebGpuAdapter } from './webgpuAdapter';
@@ -78,7 +78,10 @@ async function runCheck(dir: string, options: RuntimeOptions & { steps?: number;
   for (let i = 0; i < steps; i++) {
     const id = argmax(incremental[incremental.length - 1]);
     tokens.push(id);
-    step = await engine.forward([id], textPositions(prompt.length + i, 1), step.cache, 0);
+    const previous = step.cache;
+    step = await engine.forward([id], textPositions(prompt.length + i, 1), previous, 0);
+    // GPU caches are freed as soon as they are replaced; the prefill's feeds the loop below.
+    if (previous !== prefillCache) releaseCache(previous);
     incremental.push(step.logits.slice(0, V));
   }
   const decodeMs = performance.now() - started;
