@@ -28,14 +28,16 @@ const modules = join(root, 'node_modules');
  * gives it (server/src/video/tools.ts looks there). onnxruntime-node 1.30 publishes no darwin/x64
  * binaries (docs/engine.md): darwin-x64 ships the language features and ffmpeg, no engine.
  * macOS needs only libonnxruntime.1.dylib (the binding's @rpath dependency; the
- * libonnxruntime.1.30.0.dylib beside it is an identical copy).
+ * libonnxruntime.1.30.0.dylib beside it is an identical copy). `dawn`: the folder of Dawn's Node
+ * binding (the `webgpu` package) for targets whose ONNX Runtime has the WebGPU provider — the
+ * engine asks it which adapter that provider gets (linux-arm64's ONNX Runtime has no WebGPU).
  */
 export const TARGETS = {
-  'linux-x64': { ort: ['libonnxruntime.so.1', 'onnxruntime_binding.node'] },
+  'linux-x64': { ort: ['libonnxruntime.so.1', 'onnxruntime_binding.node'], dawn: 'linux-x64' },
   'linux-arm64': { ort: ['libonnxruntime.so.1', 'onnxruntime_binding.node'], ffprobe: { package: '@ffprobe-installer/linux-arm64', version: '5.2.0', integrity: 'sha512-X1VvWtlLs6ScP73biVLuHD5ohKJKsMTa0vafCESOen4mOoNeLAYbxOVxDWAdFz9cpZgRiloFj5QD6nDj8E28yQ==', file: 'ffprobe' } },
-  'win32-x64': { ort: ['onnxruntime.dll', 'onnxruntime_binding.node', 'DirectML.dll', 'dxcompiler.dll', 'dxil.dll'] },
+  'win32-x64': { ort: ['onnxruntime.dll', 'onnxruntime_binding.node', 'DirectML.dll', 'dxcompiler.dll', 'dxil.dll'], dawn: 'win32-x64' },
   'darwin-x64': { ort: [] },
-  'darwin-arm64': { ort: ['libonnxruntime.1.dylib', 'onnxruntime_binding.node'], ffprobe: { package: '@ffprobe-installer/darwin-arm64', version: '5.0.1', integrity: 'sha512-vwNCNjokH8hfkbl6m95zICHwkSzhEvDC3GVBcUp5HX8+4wsX10SP3B+bGur7XUzTIZ4cQpgJmEIAx6TUwRepMg==', file: 'ffprobe' } },
+  'darwin-arm64': { ort: ['libonnxruntime.1.dylib', 'onnxruntime_binding.node'], dawn: 'darwin-universal', ffprobe: { package: '@ffprobe-installer/darwin-arm64', version: '5.0.1', integrity: 'sha512-vwNCNjokH8hfkbl6m95zICHwkSzhEvDC3GVBcUp5HX8+4wsX10SP3B+bGur7XUzTIZ4cQpgJmEIAx6TUwRepMg==', file: 'ffprobe' } },
 };
 
 /** The .vsix file name for a target (the e2e suite installs video-scan-linux-x64.vsix). */
@@ -108,12 +110,25 @@ function stageTarget(target, work) {
   for (const file of spec.ort) cpSync(join(modules, 'onnxruntime-node', 'bin', 'napi-v6', platform, arch, file), join(ortDir, 'bin', 'napi-v6', platform, arch, file));
   copy('onnxruntime-common', stage);
 
+  // Dawn's Node binding: its loader and this platform's dawn.node only (its dependencies
+  // serve its build and install scripts, which are not shipped).
+  if (spec.dawn) {
+    const dawnDir = join(stage, 'node_modules', 'webgpu');
+    for (const file of ['index.js', 'LICENSE.md']) cpSync(join(modules, 'webgpu', file), join(dawnDir, file));
+    cpSync(join(modules, 'webgpu', 'dist', spec.dawn), join(dawnDir, 'dist', spec.dawn), { recursive: true });
+    const dawnManifest = JSON.parse(readFileSync(join(modules, 'webgpu', 'package.json'), 'utf8'));
+    delete dawnManifest.dependencies;
+    delete dawnManifest.scripts;
+    writeFileSync(join(dawnDir, 'package.json'), JSON.stringify(dawnManifest, null, 2));
+  }
+
   // The manifest: no build scripts (the bundles are built), only the shipped dependencies.
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   delete manifest.scripts;
   delete manifest.devDependencies;
   const version = (name) => JSON.parse(readFileSync(join(stage, 'node_modules', name, 'package.json'), 'utf8')).version;
-  manifest.dependencies = Object.fromEntries(['@ffmpeg-installer/ffmpeg', 'ffprobe-static', 'onnxruntime-node'].map((name) => [name, version(name)]));
+  const shipped = ['@ffmpeg-installer/ffmpeg', 'ffprobe-static', 'onnxruntime-node', ...(spec.dawn ? ['webgpu'] : [])];
+  manifest.dependencies = Object.fromEntries(shipped.map((name) => [name, version(name)]));
   writeFileSync(join(stage, 'package.json'), JSON.stringify(manifest, null, 2));
   return stage;
 }

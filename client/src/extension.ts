@@ -53,7 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerInstallCuda(context);
   client.onNotification(StatusNotification.method, (s: StatusParams) => {
     status.text = `$(device-camera-video) ${s.state}${s.executionProvider ? ` · ${s.executionProvider}${s.precision ? ` ${s.precision}` : ''}` : ''}${s.queue ? ` · ${s.queue} queued` : ''}`;
-    status.tooltip = [`video-scan engine: ${s.state}`, s.model && `model ${s.model}`, s.message].filter(Boolean).join('\n');
+    status.tooltip = [`video-scan engine: ${s.state}`, s.model && `model ${s.model}`, s.adapter && `GPU adapter ${s.adapter}`, s.message].filter(Boolean).join('\n');
     status.show();
     if (s.message) output.info(s.message);
   });

@@ -9,11 +9,12 @@ import { benchEngine, benchEngineMemory } from './engine';
 import { benchTasks } from './tasks';
 import { benchHub } from './hub';
 import { benchRuntime } from './runtime';
+import { benchWebGpu } from './webgpu';
 import { renderTable, type Table } from './stats';
 
 async function main(): Promise<void> {
   const tables: Table[] = [];
-  // `npm run bench -- language video engine tasks hub runtime` runs a subset.
+  // `npm run bench -- language video engine tasks hub runtime webgpu` runs a subset.
   const only = process.argv.slice(2);
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   if (wanted('language')) await benchLanguage(tables);
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   if (wanted('tasks')) await benchTasks(tables);
   if (wanted('hub')) await benchHub(tables);
   if (wanted('runtime')) await benchRuntime(tables);
+  if (wanted('webgpu')) await benchWebGpu(tables);
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
   for (const table of tables) console.log(renderTable(table) + '\n');
 }

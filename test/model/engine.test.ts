@@ -161,13 +161,16 @@ test('the fp16 graph (CUDA\'s default) computes what the float32 one does, to ha
   assert.deepEqual(looped.ids, perToken.ids);
 });
 
-test('auto picks CUDA at fp16 where it loads, else CPU at fp32 with the reason in one line', async () => {
+test('auto picks CUDA at fp16 where it loads, else WebGPU on a hardware adapter, else CPU at fp32, with the reasons in one line', async () => {
   const auto = await TextEngine.load(tiny, { executionProvider: 'auto', cacheDir });
   if (auto.report.executionProvider === 'cuda') {
     assert.equal(auto.report.precision, 'fp16');
+  } else if (auto.report.executionProvider === 'webgpu') {
+    assert.equal(auto.report.adapter?.software, false);
+    assert.match(auto.report.fallbackReason ?? '', /^CUDA unavailable \(.+\); using WebGPU$/);
   } else {
     assert.equal(auto.report.precision, 'fp32');
-    assert.match(auto.report.fallbackReason ?? '', /^CUDA unavailable \(.+\); using CPU$/);
+    assert.match(auto.report.fallbackReason ?? '', /^CUDA unavailable \(.+\); WebGPU unavailable \(.+\); using CPU$/);
     assert.ok(!auto.report.fallbackReason!.includes('\n'));
   }
 });

@@ -21,12 +21,12 @@ const out = mkdtempSync(join(tmpdir(), 'vscan-vsix-'));
 
 /** What each target's binaries must be, and which it must carry (paths inside extension/node_modules/). */
 const EXPECTED: Record<string, { format: string; binaries: string[] }> = {
-  'linux-x64': { format: 'ELF x86-64', binaries: ['@ffmpeg-installer/linux-x64/ffmpeg', 'ffprobe-static/bin/linux/x64/ffprobe', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1'] },
+  'linux-x64': { format: 'ELF x86-64', binaries: ['@ffmpeg-installer/linux-x64/ffmpeg', 'ffprobe-static/bin/linux/x64/ffprobe', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1', 'webgpu/dist/linux-x64/dawn.node'] },
   'linux-arm64': { format: 'ELF aarch64', binaries: ['@ffmpeg-installer/linux-arm64/ffmpeg', 'ffprobe-static/bin/linux/arm64/ffprobe', 'onnxruntime-node/bin/napi-v6/linux/arm64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/linux/arm64/libonnxruntime.so.1'] },
-  'win32-x64': { format: 'PE x86-64', binaries: ['@ffmpeg-installer/win32-x64/ffmpeg.exe', 'ffprobe-static/bin/win32/x64/ffprobe.exe', 'onnxruntime-node/bin/napi-v6/win32/x64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/win32/x64/onnxruntime.dll', 'onnxruntime-node/bin/napi-v6/win32/x64/DirectML.dll'] },
+  'win32-x64': { format: 'PE x86-64', binaries: ['@ffmpeg-installer/win32-x64/ffmpeg.exe', 'ffprobe-static/bin/win32/x64/ffprobe.exe', 'onnxruntime-node/bin/napi-v6/win32/x64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/win32/x64/onnxruntime.dll', 'onnxruntime-node/bin/napi-v6/win32/x64/DirectML.dll', 'webgpu/dist/win32-x64/dawn.node'] },
   // onnxruntime-node 1.30 publishes no darwin/x64 binaries: ffmpeg and ffprobe only.
   'darwin-x64': { format: 'Mach-O x86_64', binaries: ['@ffmpeg-installer/darwin-x64/ffmpeg', 'ffprobe-static/bin/darwin/x64/ffprobe'] },
-  'darwin-arm64': { format: 'Mach-O arm64', binaries: ['@ffmpeg-installer/darwin-arm64/ffmpeg', 'ffprobe-static/bin/darwin/arm64/ffprobe', 'onnxruntime-node/bin/napi-v6/darwin/arm64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/darwin/arm64/libonnxruntime.1.dylib'] },
+  'darwin-arm64': { format: 'Mach-O arm64', binaries: ['@ffmpeg-installer/darwin-arm64/ffmpeg', 'ffprobe-static/bin/darwin/arm64/ffprobe', 'onnxruntime-node/bin/napi-v6/darwin/arm64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/darwin/arm64/libonnxruntime.1.dylib', 'webgpu/dist/darwin-universal/dawn.node'] },
 };
 
 interface Entry { name: string; header: Buffer; mode: number }
@@ -69,7 +69,9 @@ for (const [target, expected] of Object.entries(EXPECTED)) {
     assert.match(await text('extension.vsixmanifest'), new RegExp(`TargetPlatform="${target}"`));
 
     const binaries = entries.map((e) => ({ ...e, format: binaryFormat(e.header) })).filter((e) => e.format);
-    const foreign = binaries.filter((b) => b.format !== expected.format).map((b) => `${b.name}: ${b.format}`);
+    // A universal Mach-O (Dawn's binding on macOS) counts when it holds this target's architecture.
+    const fits = (format: string) => format === expected.format || (format.startsWith('Mach-O universal ') && format.slice(16).split('+').includes(expected.format.slice(7)));
+    const foreign = binaries.filter((b) => !fits(b.format!)).map((b) => `${b.name}: ${b.format}`);
     assert.deepEqual(foreign, [], 'no binary of another platform');
     const names = new Set(binaries.map((b) => b.name.replace(/^extension\/node_modules\//, '')));
     for (const binary of expected.binaries) assert.ok(names.has(binary), `${binary} is in the package as a ${expected.format} binary`);
@@ -84,7 +86,7 @@ for (const [target, expected] of Object.entries(EXPECTED)) {
     // No folder of another platform, even without a binary in it.
     for (const other of Object.keys(EXPECTED).filter((t) => t !== target)) {
       const [platform, arch] = other.split('-');
-      const theirs = entries.filter((e) => e.name.includes(`/@ffmpeg-installer/${other}/`) || e.name.includes(`/bin/${platform}/${arch}/`) || e.name.includes(`/napi-v6/${platform}/${arch}/`));
+      const theirs = entries.filter((e) => e.name.includes(`/@ffmpeg-installer/${other}/`) || e.name.includes(`/bin/${platform}/${arch}/`) || e.name.includes(`/napi-v6/${platform}/${arch}/`) || e.name.includes(`/webgpu/dist/${other}/`));
       assert.deepEqual(theirs.map((e) => e.name), [], `nothing of ${other}`);
     }
     // The bundles and what the editor needs are there.

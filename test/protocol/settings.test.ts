@@ -10,6 +10,7 @@ test('model settings: where, at what precision and with how many threads the eng
   const chosen = readServerSettings({ model: { path: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', threads: 3, maxNewTokens: 64 } });
   assert.deepEqual(engineSettings(chosen), { model: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', threads: 3 });
   assert.equal(chosen.maxNewTokens, 64);
+  for (const ep of ['auto', 'cuda', 'webgpu', 'cpu']) assert.equal(readServerSettings({ model: { executionProvider: ep } }).executionProvider, ep);
   // Values a hand-edited settings.json may hold: each falls back to its default.
   const odd = readServerSettings({ model: { path: '', executionProvider: 'gpu', precision: 'fp8', threads: -2, maxNewTokens: 1.5 } });
   assert.deepEqual(engineSettings(odd), engineSettings(defaults));

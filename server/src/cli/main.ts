@@ -20,10 +20,10 @@ import { runTaskCommand, TASK_HELP } from './tasks';
 import { RUNTIME_HELP, runRuntimeCommand } from './runtime';
 import { FeedError } from '../model/acquire/nugetFeed';
 import { RuntimeInstallError } from '../model/acquire/runtimeLibraries';
-import { ProviderUnavailableError } from '../model/runtime/providerLibraries';
 import { CheckpointError } from '../model/checkpoint/safetensors';
 import { DownloadCancelledError, HubError } from '../model/acquire/hubClient';
 import { ModelNotDownloadedError } from '../model/acquire/resolveModel';
+import { ProviderUnavailableError } from '../model/runtime/runtime';
 
 const HELP = `vscan — video-scan from the command line
 

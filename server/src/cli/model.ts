@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeNpy } from '../io/npy';
 import { checkModel } from '../model/runtime/check';
+import { describeAdapter } from '../model/runtime/webgpuAdapter';
 import { argmax, TextEngine, textPositions } from '../model/runtime/engine';
 import { stripThink } from '../model/checkpoint/tokenizer';
 import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
@@ -46,13 +47,14 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
 
 export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a small random Qwen3.5 checkpoint (HF layout)
   vscan model inspect <model> [--json]   check a checkpoint (folder or Hub id) and summarise it
-  vscan model check <model> [--ep auto|cuda|cpu] [--precision auto|fp32|fp16] [--threads N] [--json]
+  vscan model check <model> [--ep auto|cuda|webgpu|cpu] [--precision auto|fp32|fp16] [--threads N] [--json]
                                          load, run, and compare cached decoding with full recomputation
   vscan model logits <model> --ids 1,2,3 [--json] [--dump DIR] [--ep …] [--precision …]
   vscan generate --model <model> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N]
                  [--loop-steps K] [--json] [--ep …] [--precision …]
                  (--loop-steps: greedy tokens per session run, default 16; 1: one run per token)
-  --ep auto|cuda|cpu: auto tries CUDA, then CPU; --precision auto|fp32|fp16: auto is fp16 on CUDA, fp32 on CPU;
+  --ep auto|cuda|webgpu|cpu: auto tries CUDA, then WebGPU on a hardware adapter, then CPU (webgpu: any adapter,
+  software ones included); --precision auto|fp32|fp16: auto is fp16 on CUDA and WebGPU with shader-f16, else fp32;
   --threads N: threads per operator (default: ONNX Runtime's, all physical cores)
 ${HUB_HELP}`;
 
@@ -118,6 +120,8 @@ export async function runModelCommand(args: string[]): Promise<number> {
       else {
         if (report.fallbackReason) console.error(report.fallbackReason);
         console.log(`loaded ${report.loaded.dir}: ${(report.loaded.parameters / 1e6).toFixed(2)} M parameters, ${(report.loaded.weightsBytes / 2 ** 30).toFixed(3)} GiB of weights (${report.loaded.weightFiles}), graph ${report.loaded.modelFile ?? 'in memory'}`);
+        if (report.adapter) console.log(`adapter: ${describeAdapter(report.adapter)}`);
+        if (report.executionProvider !== 'cpu') console.log(`ran on the CPU: ${report.cpuNodes.join(', ') || 'nothing'}`);
         console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider} ${report.precision}, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance ${report.tolerance.toExponential(0)}), tokens ${report.tokensMatch ? 'match' : 'differ'}, decode loop ${report.loopMatches ? 'matches' : 'differs'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
       }
       return report.ok ? 0 : 1;

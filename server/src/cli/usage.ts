@@ -31,7 +31,7 @@ export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'strin
 export function runtimeFlags(values: { ep?: string; precision?: string; threads?: string }): { executionProvider: ExecutionProviderChoice; precision: PrecisionChoice; intraOpThreads?: number } {
   const threads = numberFlag('threads', values.threads, { integer: true });
   return {
-    executionProvider: choiceFlag('ep', values.ep, ['auto', 'cuda', 'cpu'], 'auto'),
+    executionProvider: choiceFlag('ep', values.ep, ['auto', 'cuda', 'webgpu', 'cpu'], 'auto'),
     precision: choiceFlag('precision', values.precision, ['auto', 'fp32', 'fp16'], 'auto'),
     ...(threads === undefined ? {} : { intraOpThreads: threads }),
   };

@@ -7,6 +7,7 @@
 import { EngineHost } from '../model/runtime/engineHost';
 import type { VideoTaskRequest, VideoTaskResult } from '../model/runtime/engineProtocol';
 import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime/runtime';
+import { describeAdapter } from '../model/runtime/webgpuAdapter';
 import type { TaskProgress } from '../tasks/videoTasks';
 import type { StatusParams } from './protocol';
 import { resolveModelDir } from '../model/acquire/resolveModel';
@@ -69,7 +70,7 @@ export class JobQueue {
         this.publish({ state: 'loading' });
         const report = await this.host.load(model, { executionProvider, precision, ...(threads ? { intraOpThreads: threads } : {}) });
         this.loadedFor = wanted;
-        this.publish({ executionProvider: report.executionProvider, precision: report.precision, message: report.fallbackReason });
+        this.publish({ executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, message: report.fallbackReason });
       }
       this.publish({ state: 'busy' });
       return this.host.videoTask(request, options);

@@ -20,7 +20,7 @@ export interface ServerSettings {
   ffmpegPath: string | undefined;
   /** The model: a Hub id (`owner/name[@revision]`) or a checkpoint folder. */
   model: string;
-  executionProvider: 'auto' | 'cuda' | 'cpu';
+  executionProvider: 'auto' | 'cuda' | 'webgpu' | 'cpu';
   precision: 'auto' | 'fp32' | 'fp16';
   /** Threads per ONNX Runtime operator; unset: its default (all physical cores). */
   threads: number | undefined;
@@ -77,7 +77,7 @@ export function readServerSettings(raw: unknown): ServerSettings {
     ffprobePath: text(config.ffprobe?.path),
     ffmpegPath: text(config.ffmpeg?.path),
     model: modelSetting(config.model?.checkpoint, config.model?.path),
-    executionProvider: ep === 'cuda' || ep === 'cpu' ? ep : 'auto',
+    executionProvider: ep === 'cuda' || ep === 'webgpu' || ep === 'cpu' ? ep : 'auto',
     precision: precision === 'fp32' || precision === 'fp16' ? precision : 'auto',
     threads: positive(config.model?.threads, true),
     maxNewTokens: positive(config.model?.maxNewTokens, true) ?? 2048,

@@ -6,7 +6,7 @@
 import type * as ort from 'onnxruntime-node';
 import * as ortRuntime from 'onnxruntime-node';
 import { type GenerateOptions, TextEngine } from '../model/runtime/engine';
-import { createSession, type RuntimeOptions } from '../model/runtime/runtime';
+import { createSession, type RuntimeOptions, type SessionReport } from '../model/runtime/runtime';
 import { buildVisionEncoder, visionAuxiliaries } from '../model/graph/visionEncoder';
 import { prepareVideo, type PreparedVideo } from '../video/pipeline';
 import type { SamplingOptions, VisionGeometry } from '../video/plan';
@@ -98,17 +98,23 @@ export interface VideoTaskRun {
 }
 
 export class VideoModel {
-  private constructor(readonly text: TextEngine, readonly vision: ort.InferenceSession, readonly prompts: TaskPrompts & { source: string }) {}
+  private constructor(
+    readonly text: TextEngine,
+    readonly vision: ort.InferenceSession,
+    /** Where the vision tower runs: the text model's provider and precision. */
+    readonly visionReport: SessionReport,
+    readonly prompts: TaskPrompts & { source: string },
+  ) {}
 
   static async load(dir: string, options: RuntimeOptions = {}): Promise<VideoModel> {
     const text = await TextEngine.load(dir, options);
     // The vision tower runs where the text model runs, at its precision.
-    const { session } = await createSession(text.checkpoint, (location, precision) => buildVisionEncoder(text.checkpoint, location, precision), 'vision-encoder', {
+    const { session, report } = await createSession(text.checkpoint, (location, precision, target) => buildVisionEncoder(text.checkpoint, location, precision, target.attention), 'vision-encoder', {
       ...options,
       executionProvider: text.report.executionProvider,
       precision: text.report.precision,
     });
-    return new VideoModel(text, session, await readPrompts(dir));
+    return new VideoModel(text, session, report, await readPrompts(dir));
   }
 
   get geometry(): VisionGeometry {

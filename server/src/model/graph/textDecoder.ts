@@ -12,6 +12,7 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import type { TextConfig } from '../checkpoint/config';
+import { type AttentionKind, decomposedAttention } from './attention';
 import { type Dim, DT, Graph } from './onnxGraph';
 
 /**
@@ -119,7 +120,7 @@ export type WeightOf = (name: string, elemType: number) => string;
  * Emits the decoder's nodes into `g` (a model graph or a Loop body), computing in `ct`
  * (DT.FLOAT or DT.FLOAT16). Logits come out as float32.
  */
-export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: DecoderInputs, ct: number): DecoderOutputs {
+export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: DecoderInputs, ct: number, attention: AttentionKind = 'fused'): DecoderOutputs {
   const w = (name: string) => weight(name, ct);
   const f32 = (name: string) => weight(name, DT.FLOAT);
   /** A float constant in the compute type (cast from float32: folded at session creation). */
@@ -191,14 +192,20 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
       // packed inputs, the cache as [1, kv_heads, past, dim], causal over absolute positions
       // (seqlens_k = total − 1). Rotary is applied above: the operator's own rotary knows
       // one position stream, not the multimodal three.
-      const total = g.o('Add', [g.o('Gather', [g.o('Shape', [pastKey]), i64([2])]), seqLen]); // [1]
-      const seqlensK = g.o('Cast', [g.o('Sub', [total, i64([1])])], { to: { int: DT.INT32 } });
-      const totalLength = g.o('Squeeze', [g.o('Cast', [total], { to: { int: DT.INT32 } }), i64([0])]);
-      const [merged, keys, values] = g.op('GroupQueryAttention', [q, k, v, pastKey, pastValue, seqlensK, totalLength], {
-        num_heads: { int: t.numAttentionHeads },
-        kv_num_heads: { int: t.numKeyValueHeads },
-        scale: { float: 1 / Math.sqrt(t.headDim) },
-      }, { outputs: 3, domain: ms });
+      const shape = { heads: t.numAttentionHeads, kvHeads: t.numKeyValueHeads, headDim: t.headDim, scale: 1 / Math.sqrt(t.headDim) };
+      let merged: string, keys: string, values: string;
+      if (attention === 'decomposed') {
+        ({ output: merged, presentKey: keys, presentValue: values } = decomposedAttention(g, shape, q, k, v, pastKey, pastValue, ct));
+      } else {
+        const total = g.o('Add', [g.o('Gather', [g.o('Shape', [pastKey]), i64([2])]), seqLen]); // [1]
+        const seqlensK = g.o('Cast', [g.o('Sub', [total, i64([1])])], { to: { int: DT.INT32 } });
+        const totalLength = g.o('Squeeze', [g.o('Cast', [total], { to: { int: DT.INT32 } }), i64([0])]);
+        [merged, keys, values] = g.op('GroupQueryAttention', [q, k, v, pastKey, pastValue, seqlensK, totalLength], {
+          num_heads: { int: shape.heads },
+          kv_num_heads: { int: shape.kvHeads },
+          scale: { float: shape.scale },
+        }, { outputs: 3, domain: ms });
+      }
       present.set(`present_key.${layer}`, keys);
       present.set(`present_value.${layer}`, values);
       const gated = g.o('Mul', [merged, g.o('Sigmoid', [reshape(gate, [1, -1, t.numAttentionHeads * t.headDim])])]);
@@ -274,7 +281,7 @@ function weightsOf(checkpoint: Checkpoint, g: Graph): WeightOf {
 export const NON_FINITE_TOKEN = -1;
 
 /** The body of the decode loop: the decoder on one token, then argmax and the stop test. */
-function decodeStepBody(t: TextConfig, precision: Precision, weights: WeightOf, rotary: DecoderInputs['rotary'], stopIds: string): Graph {
+function decodeStepBody(t: TextConfig, precision: Precision, weights: WeightOf, rotary: DecoderInputs['rotary'], stopIds: string, attention: AttentionKind): Graph {
   const cache = cacheSpecs(t, precision);
   const body = Graph.body('decode_step');
   body.input('iteration', DT.INT64, []);
@@ -283,7 +290,7 @@ function decodeStepBody(t: TextConfig, precision: Precision, weights: WeightOf, 
   const position = body.input('position_in', DT.INT64, [1]);
   for (const spec of cache) body.input(`${spec.input}_in`, spec.elemType, spec.dims);
   const positionIds = body.o('Reshape', [body.o('Expand', [position, body.constInt64([3])]), body.constInt64([3, 1, 1])]);
-  const out = emitDecoder(body, t, weights, { inputIds: token, positionIds, rotary, logitsStart: body.constInt64([0]), cache: (name) => `${name}_in` }, computeType(precision));
+  const out = emitDecoder(body, t, weights, { inputIds: token, positionIds, rotary, logitsStart: body.constInt64([0]), cache: (name) => `${name}_in` }, computeType(precision), attention);
   // Non-finite logits (an fp16 overflow) end the loop with the token NON_FINITE_TOKEN, which
   // the engine turns into an error: an argmax over them would be garbage. Their sum s is
   // non-finite too, and s − s is NaN exactly then.
@@ -311,7 +318,7 @@ function decodeStepBody(t: TextConfig, precision: Precision, weights: WeightOf, 
  * Both branches of the `If` read the outer graph's weights. Outputs: the cache, `logits`
  * (empty in decode mode) and `tokens` (empty in forward mode; its last may be a stop id).
  */
-export function buildTextModel(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32'): Graph {
+export function buildTextModel(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32', attention: AttentionKind = 'fused'): Graph {
   const t = checkpoint.config.text;
   const ct = computeType(precision);
   const g = new Graph('qwen3_5_text', location);
@@ -337,7 +344,7 @@ export function buildTextModel(checkpoint: Checkpoint, location: (file: string) 
   const cacheDims = (spec: CacheSpec) => spec.dims.map((d) => (d === 'past' ? 'total' : d));
 
   const forward = Graph.body('forward');
-  const out = emitDecoder(forward, t, weights, io, ct);
+  const out = emitDecoder(forward, t, weights, io, ct, attention);
   for (const spec of cache) forward.output(`${spec.output}_f`, out.present.get(spec.output)!, spec.elemType, cacheDims(spec));
   forward.output('logits_f', out.logits, DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
   forward.output('tokens_f', forward.constInt64([], [0]), DT.INT64, ['generated']);
@@ -345,7 +352,7 @@ export function buildTextModel(checkpoint: Checkpoint, location: (file: string) 
   const decode = Graph.body('decode');
   const loopOutputs = ['next_token', 'next_position', ...cache.map((spec) => `${spec.output}_l`), 'tokens_scan'];
   decode.op('Loop', [steps, decode.constBool(true), token, position, ...cache.map((spec) => spec.input)],
-    { body: { graph: decodeStepBody(t, precision, weights, io.rotary, stopIds).toGraphProto() } }, { outputs: loopOutputs });
+    { body: { graph: decodeStepBody(t, precision, weights, io.rotary, stopIds, attention).toGraphProto() } }, { outputs: loopOutputs });
   for (const spec of cache) decode.output(`${spec.output}_d`, `${spec.output}_l`, spec.elemType, cacheDims(spec));
   decode.output('logits_d', decode.o('ConstantOfShape', [decode.constInt64([1, 0, t.vocabSize])]), DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
   decode.output('tokens_d', decode.o('Reshape', ['tokens_scan', decode.constInt64([-1])]), DT.INT64, ['generated']);

@@ -14,6 +14,7 @@ import type { Checkpoint } from '../checkpoint/checkpoint';
 import type { VisionConfig } from '../checkpoint/config';
 import { DT, Graph } from './onnxGraph';
 import { computeType, type Precision } from './textDecoder';
+import { type AttentionKind, decomposedBidirectionalAttention } from './attention';
 
 const f32 = Math.fround;
 
@@ -81,7 +82,7 @@ export function visionAuxiliaries(v: VisionConfig, gh: number, gw: number): Visi
  * Inputs: pixel_values [pairs, S, C·T·P·P], pos_index [S, 4], pos_weight [S, 4], cos/sin
  * [S, head_dim]. Output: features [pairs, S/4, out_hidden].
  */
-export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32'): Graph {
+export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32', attention: AttentionKind = 'fused'): Graph {
   const v = checkpoint.config.vision;
   const ct = computeType(precision);
   const g = new Graph('qwen3_5_vision', location);
@@ -130,10 +131,12 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
     const [q, k, val] = g.op('Split', [qkv, i64([1, 1, 1])], { axis: { int: 2 } }, { outputs: 3 }).map((t) => g.o('Squeeze', [t, i64([2])]));
     // Bidirectional attention within each frame pair (one batch row per pair, so no mask)
     // by ONNX Runtime's MultiHeadAttention contrib operator (fused kernels on CUDA).
-    const attended = g.o('MultiHeadAttention', [packed(rotate(q)), packed(rotate(k)), packed(val)], {
-      num_heads: { int: heads },
-      scale: { float: 1 / Math.sqrt(headDim) },
-    }, 'com.microsoft');
+    const attended = attention === 'decomposed'
+      ? decomposedBidirectionalAttention(g, { heads, headDim, scale: 1 / Math.sqrt(headDim) }, rotate(q), rotate(k), val, ct)
+      : g.o('MultiHeadAttention', [packed(rotate(q)), packed(rotate(k)), packed(val)], {
+        num_heads: { int: heads },
+        scale: { float: 1 / Math.sqrt(headDim) },
+      }, 'com.microsoft');
     hidden = g.o('Add', [hidden, linear(attended, `${p}.attn.proj`)]);
     const mlp = linear(g.o('Gelu', [linear(layerNorm(hidden, `${p}.norm2`), `${p}.mlp.linear_fc1`)], { approximate: { string: 'tanh' } }), `${p}.mlp.linear_fc2`);
     hidden = g.o('Add', [hidden, mlp]);

@@ -5,15 +5,26 @@
  * and the in-graph decode loop (the default for greedy generation) against the tokens of
  * one run per token.
  */
-import { argmax, TextEngine, textPositions } from './engine';
-import type { RuntimeOptions } from './runtime';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { argmax, releaseCache, TextEngine, textPositions } from './engine';
+import { readNodePlacement } from './placement';
+import type { GraphTarget, RuntimeOptions } from './runtime';
+import type { WebGpuAdapter } from './webgpuAdapter';
 import type { Precision } from '../graph/textDecoder';
 
 export interface CheckReport {
   ok: boolean;
   executionProvider: string;
+  /** The WebGPU adapter (vendor, architecture, backend, software or not, shader-f16). */
+  adapter?: WebGpuAdapter;
   precision: Precision;
+  /** How the graph was built for the provider (attention: fused or decomposed). */
+  target: GraphTarget;
   fallbackReason?: string;
+  /** Op types ONNX Runtime ran on the CPU during the check (from its profiler). */
+  cpuNodes: string[];
   maxAbsLogitDiff: number;
   /** The largest difference allowed at this precision. */
   tolerance: number;
@@ -41,6 +52,16 @@ export interface CheckReport {
 export const CHECK_TOLERANCE: Record<Precision, number> = { fp32: 1e-4, fp16: 1e-1 };
 
 export async function checkModel(dir: string, options: RuntimeOptions & { steps?: number } = {}): Promise<CheckReport> {
+  // The profiler's trace says where each operator ran; it lives in a folder of its own.
+  const profileDir = await mkdtemp(join(tmpdir(), 'vscan-check-'));
+  try {
+    return await runCheck(dir, { ...options, profileDir });
+  } finally {
+    await rm(profileDir, { recursive: true, force: true });
+  }
+}
+
+async function runCheck(dir: string, options: RuntimeOptions & { steps?: number; profileDir: string }): Promise<CheckReport> {
   const engine = await TextEngine.load(dir, options);
   const prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: 'Describe the video: a dog runs across a park, then stops.' }]));
   const steps = options.steps ?? 8;
@@ -57,7 +78,10 @@ export async function checkModel(dir: string, options: RuntimeOptions & { steps?
   for (let i = 0; i < steps; i++) {
     const id = argmax(incremental[incremental.length - 1]);
     tokens.push(id);
-    step = await engine.forward([id], textPositions(prompt.length + i, 1), step.cache, 0);
+    const previous = step.cache;
+    step = await engine.forward([id], textPositions(prompt.length + i, 1), previous, 0);
+    // GPU caches are freed as soon as they are replaced; the prefill's feeds the loop below.
+    if (previous !== prefillCache) releaseCache(previous);
     incremental.push(step.logits.slice(0, V));
   }
   const decodeMs = performance.now() - started;
@@ -91,10 +115,14 @@ export async function checkModel(dir: string, options: RuntimeOptions & { steps?
     const next = await engine.forward([looped[looped.length - 1]], textPositions(prompt.length + steps - 1, 1), cache, 0);
     for (let j = 0; j < V; j++) if (!(Math.abs(next.logits[j] - incremental[steps][j]) < tolerance)) loopMatches = false;
   }
+  const placement = await readNodePlacement(engine.session, options.profileDir);
   return {
     ok: tokensMatch && loopMatches && maxAbsLogitDiff < tolerance,
     executionProvider: engine.report.executionProvider,
+    ...(engine.report.adapter ? { adapter: engine.report.adapter } : {}),
     precision: engine.report.precision,
+    target: engine.report.target,
+    cpuNodes: placement.cpu,
     ...(engine.report.fallbackReason ? { fallbackReason: engine.report.fallbackReason } : {}),
     maxAbsLogitDiff,
     tolerance,

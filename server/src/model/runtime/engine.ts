@@ -50,7 +50,7 @@ export interface GenerateOptions {
    */
   loopSteps?: number;
   /**
-   * Prompt tokens per prefill run (default 2048). Attention scores of a run are
+   * Prompt tokens per prefill run (default `defaultPrefillChunk`). Attention scores of a run are
    * [heads × chunk × context]: a 20,000-token video prompt in one run would need tens of GB.
    */
   prefillChunk?: number;
@@ -111,8 +111,20 @@ export class TextEngine {
     options.onLoadProgress?.('checkpoint', `reading ${dir}`);
     const checkpoint = await openCheckpoint(dir);
     const tokenizer = await ModelTokenizer.load(dir);
-    const { session, report } = await createSession(checkpoint, (location, precision) => buildTextModel(checkpoint, location, precision), 'text-model', options);
+    // The cache stays on the GPU where the provider allows it (WebGPU): only logits cross.
+    const deviceOutputs = cacheSpecs(checkpoint.config.text).map((spec) => spec.output);
+    const { session, report } = await createSession(checkpoint, (location, precision, target) => buildTextModel(checkpoint, location, precision, target.attention), 'text-model', { deviceOutputs, ...options });
     return new TextEngine(checkpoint, tokenizer, session, report, await stopIds(dir, tokenizer), cacheSpecs(checkpoint.config.text, report.precision));
+  }
+
+  /**
+   * Prompt tokens per prefill run by default: 2048; 512 where attention is decomposed
+   * (WebGPU), whose float32 scores [heads × chunk × context] are held whole, with the mask
+   * and softmax beside them: for Qwen3.5-2B's 8 query heads over 20,000 tokens of context
+   * that is 0.33 GB per tensor at 512 instead of 1.3 GB.
+   */
+  get defaultPrefillChunk(): number {
+    return this.report.target.attention === 'decomposed' ? 512 : 2048;
   }
 
   get vocabSize(): number {
@@ -133,11 +145,11 @@ export class TextEngine {
   /** One session run with the cache fed in; counts its time and the bytes crossing the boundary. */
   private async run(feeds: Record<string, ort.Tensor>, cache: Cache): Promise<{ out: ort.InferenceSession.OnnxValueMapType; cache: Cache }> {
     for (const [name, tensor] of cache) feeds[name] = tensor;
-    for (const tensor of Object.values(feeds)) this.bytesIn += (tensor.data as ArrayBufferView).byteLength;
+    this.bytesIn += hostBytes(Object.values(feeds));
     const started = performance.now();
     const out = await this.session.run(feeds);
     this.runMs += performance.now() - started;
-    for (const tensor of Object.values(out)) this.bytesOut += (tensor.data as ArrayBufferView).byteLength;
+    this.bytesOut += hostBytes(Object.values(out));
     const next: Cache = new Map();
     for (const spec of this.specs) next.set(spec.input, out[spec.output]);
     return { out, cache: next };
@@ -205,6 +217,7 @@ export class TextEngine {
         }
       }
       result = await this.forward(ids.slice(start, end), positions.map((row) => row.slice(start, end)), cache, end - start - 1, part);
+      releaseCache(cache);
       cache = result.cache;
     }
     return result!;
@@ -256,7 +269,7 @@ export class TextEngine {
     const delta = options.ropeDelta ?? 0;
     const runBefore = this.runMs;
     let started = performance.now();
-    let step = await this.prefill(promptIds, positions, options.visual, options.prefillChunk ?? 2048, options.signal);
+    let step = await this.prefill(promptIds, positions, options.visual, options.prefillChunk ?? this.defaultPrefillChunk, options.signal);
     const prefillMs = performance.now() - started;
     started = performance.now();
     const ids: number[] = [];
@@ -276,6 +289,7 @@ export class TextEngine {
         if (ids.length >= maxNew) break;
         if (options.signal?.aborted) throw new CancelledError('generation cancelled');
         const block = await this.decodeBlock(token, past + delta, cache, Math.min(loopSteps, maxNew - ids.length + 1));
+        releaseCache(cache);
         cache = block.cache;
         past += block.tokens.length;
         const stopAt = block.tokens.findIndex((id) => this.stopIds.includes(id));
@@ -312,11 +326,29 @@ export class TextEngine {
       ids.push(id);
       options.onToken?.(id, this.tokenizer.decode(ids));
       if (ids.length >= maxNew) break;
-      step = await this.forward([id], textPositions(past + delta, 1), step.cache, 0);
+      const previous = step.cache;
+      step = await this.forward([id], textPositions(past + delta, 1), previous, 0);
+      releaseCache(previous);
       past++;
     }
     return { ids, text: this.tokenizer.decode(ids), stopReason, prefillMs, decodeMs: performance.now() - started, runMs: this.runMs - runBefore };
   }
+}
+
+/**
+ * Frees the device memory of a cache the next run has replaced (a no-op for host tensors,
+ * which the garbage collector reclaims). Generation calls it; callers that keep a cache to
+ * branch from it (model check) leave it alone.
+ */
+export function releaseCache(cache: Cache): void {
+  for (const tensor of cache.values()) if (tensor.location === 'gpu-buffer') tensor.dispose();
+}
+
+/** Bytes of the tensors that live in host memory (a cache kept on the GPU crosses nothing). */
+function hostBytes(tensors: ort.OnnxValue[]): number {
+  let bytes = 0;
+  for (const tensor of tensors) if (tensor.location === 'cpu' || tensor.location === 'cpu-pinned') bytes += (tensor.data as ArrayBufferView).byteLength;
+  return bytes;
 }
 
 export function argmax(row: Float32Array): number {

@@ -28,9 +28,6 @@ export interface ActiveRuntime {
 }
 
 /** An execution provider asked for by name (`--ep cuda`) that cannot load here; the message is one line. */
-export class ProviderUnavailableError extends Error {
-  override name = 'ProviderUnavailableError';
-}
 
 let active: ActiveRuntime | undefined;
 

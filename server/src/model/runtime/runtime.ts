@@ -16,16 +16,23 @@ import * as ort from 'onnxruntime-node';
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
-import { cudaProblem, ProviderUnavailableError } from './providerLibraries';
+import { cudaProblem } from './providerLibraries';
+import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError } from './providers';
+import { type AdapterProbe, describeAdapter, probeWebGpuAdapter, type WebGpuAdapter } from './webgpuAdapter';
 
-export type ExecutionProviderChoice = 'auto' | 'cuda' | 'cpu';
-export type PrecisionChoice = 'auto' | Precision;
+export { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, type PrecisionChoice, precisionFor, ProviderUnavailableError } from './providers';
 
 export interface SessionReport {
-  executionProvider: 'cuda' | 'cpu';
+  executionProvider: ExecutionProvider;
+  /** The WebGPU adapter the session runs on (WebGPU only). */
+  adapter?: WebGpuAdapter;
   /** The graph's arithmetic type. */
   precision: Precision;
-  /** Why `auto` fell back to CPU, in one line. */
+  /** How the graph was built for its provider. */
+  target: GraphTarget;
+  /** Where the outputs named in `deviceOutputs` stay between runs. */
+  deviceOutputs: 'host' | 'device';
+  /** Why `auto` did not take the first provider, in one line (each fallback with its reason). */
   fallbackReason?: string;
   /** Threads per operator as asked, or 'default'. */
   threads: number | 'default';
@@ -40,7 +47,10 @@ export type LoadStage = 'checkpoint' | 'graph' | 'weights' | 'session';
 
 export interface RuntimeOptions {
   executionProvider?: ExecutionProviderChoice;
-  /** `auto`: fp16 on CUDA, fp32 on CPU (whose kernels are float32; fp16 there only emulates). */
+  /**
+   * `auto`: fp16 on CUDA and on WebGPU adapters with shader-f16, fp32 otherwise (CPU kernels
+   * are float32; fp16 there only emulates).
+   */
   precision?: PrecisionChoice;
   /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
   onLoadProgress?: (stage: LoadStage, detail: string) => void;
@@ -48,6 +58,19 @@ export interface RuntimeOptions {
   intraOpThreads?: number;
   /** Folder for generated graphs (default: the user's cache). */
   cacheDir?: string;
+  /**
+   * Profile the session's runs into this folder (ONNX Runtime's profiler), so that
+   * `readNodePlacement` can say which operators ran on the CPU.
+   */
+  profileDir?: string;
+  /**
+   * Outputs to leave in device memory on WebGPU (ONNX Runtime's `gpu-buffer` location): the
+   * cache, fed back as the next run's inputs, so that only the logits cross to the host.
+   * Elsewhere every output comes to the host.
+   */
+  deviceOutputs?: string[];
+  /** The WebGPU adapter probe (default: ask Dawn); tests substitute what they need. */
+  probeAdapter?: () => Promise<AdapterProbe>;
 }
 
 // Failures (a missing CUDA library on `auto`) surface as exceptions and our one-line
@@ -75,21 +98,20 @@ async function sameFile(a: string, b: string): Promise<boolean> {
 
 export async function createSession(
   checkpoint: Checkpoint,
-  build: (location: (file: string) => string, precision: Precision) => Graph,
+  build: (location: (file: string) => string, precision: Precision, target: GraphTarget) => Graph,
   name: string,
   options: RuntimeOptions = {},
 ): Promise<{ session: ort.InferenceSession; report: SessionReport }> {
   const started = performance.now();
   const weightsBytes = checkpoint.files.reduce((sum, f) => sum + f.bytes, 0);
   const choice = options.executionProvider ?? 'auto';
-  const precisionFor = (ep: 'cuda' | 'cpu'): Precision => (options.precision && options.precision !== 'auto' ? options.precision : ep === 'cuda' ? 'fp16' : 'fp32');
   // The weights: hard links beside the model files (ONNX Runtime reads them in place), or,
   // where links are impossible, the files' bytes handed over in memory.
   let weightFiles: SessionReport['weightFiles'] = 'hard-linked';
   const externalData: { path: string; data: Uint8Array }[] = [];
-  const prepare = async (precision: Precision): Promise<{ bytes: Uint8Array; modelFile?: string }> => {
+  const prepare = async (precision: Precision, target: GraphTarget): Promise<{ bytes: Uint8Array; modelFile?: string }> => {
     options.onLoadProgress?.('graph', `building the ${name} graph (${precision})`);
-    const bytes = encodeModel(build(linkName, precision));
+    const bytes = encodeModel(build(linkName, precision, target));
     options.onLoadProgress?.('weights', `linking ${checkpoint.files.length} weight file(s), ${(weightsBytes / 2 ** 30).toFixed(2)} GiB`);
     if (weightFiles === 'in-memory') return { bytes };
     const key = createHash('sha1').update(checkpoint.dir).update(bytes).digest('hex').slice(0, 16);
@@ -126,42 +148,57 @@ export async function createSession(
       optimization: { constant_folding_max_output_size_in_bytes: String(foldLimitBytes(weightsBytes)) },
     },
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    ...(options.profileDir ? { enableProfiling: true, profileFilePrefix: join(options.profileDir, name) } : {}),
   };
-  // A failed CUDA attempt is reported in our one line; keep ONNX Runtime's own log quiet.
-  const open = async (ep: 'cuda' | 'cpu') => {
-    // A missing library named before ONNX Runtime is asked (its own message would not say which).
+  const open = async (ep: ExecutionProvider, adapter?: WebGpuAdapter) => {
+    // A missing CUDA library named before ONNX Runtime is asked (its own message would not say which).
     const problem = ep === 'cuda' ? cudaProblem() : undefined;
     if (problem) throw new Error(problem);
-    const precision = precisionFor(ep);
-    const { bytes, modelFile } = await prepare(precision);
-    options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}, ${precision}) and converting the weights`);
-    const sessionOptions = {
-      ...base,
-      ...(externalData.length ? { externalData } : {}),
-      executionProviders: ep === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-      ...(ep === 'cuda' ? { logSeverityLevel: 4 as const } : {}),
-    };
+    const precision = precisionFor(ep, options.precision, adapter);
+    const target = graphTargetFor(ep);
+    const { bytes, modelFile } = await prepare(precision, target);
+    options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}${adapter ? ` on ${describeAdapter(adapter)}` : ''}, ${precision}) and converting the weights`);
+    const sessionOptions = { ...base, ...(externalData.length ? { externalData } : {}), ...providerSessionOptions(ep, options.deviceOutputs) };
     const session = await (modelFile ? ort.InferenceSession.create(modelFile, sessionOptions) : ort.InferenceSession.create(bytes, sessionOptions));
-    return { session, precision, modelFile };
+    return { session, precision, target, modelFile, executionProvider: ep, adapter };
   };
+  const probeAdapter = options.probeAdapter ?? probeWebGpuAdapter;
+  /** WebGPU on the adapter Dawn offers; `explicit`: a software adapter will do. */
+  const openWebGpu = async (explicit: boolean) => {
+    const probe = await probeAdapter();
+    if (!probe.adapter) throw new Error(probe.reason);
+    if (probe.adapter.software && !explicit) throw new Error(`the adapter is a software renderer, ${describeAdapter(probe.adapter)}; --ep webgpu uses it anyway`);
+    return open('webgpu', probe.adapter);
+  };
+
   let opened: Awaited<ReturnType<typeof open>>;
-  let executionProvider: SessionReport['executionProvider'] = 'cpu';
-  let fallbackReason: string | undefined;
+  const reasons: string[] = [];
   if (choice === 'cpu') {
     opened = await open('cpu');
+  } else if (choice === 'cuda') {
+    opened = await open('cuda').catch((error) => { throw new ProviderUnavailableError(`CUDA execution provider unavailable: ${firstLine(error)}`); });
+  } else if (choice === 'webgpu') {
+    opened = await openWebGpu(true).catch((error) => { throw new ProviderUnavailableError(`WebGPU execution provider unavailable: ${firstLine(error)}`); });
   } else {
-    try {
-      opened = await open('cuda');
-      executionProvider = 'cuda';
-    } catch (error) {
-      if (choice === 'cuda') throw new ProviderUnavailableError(`CUDA execution provider unavailable: ${firstLine(error)}`);
-      fallbackReason = `CUDA unavailable (${firstLine(error)}); using CPU`;
-      opened = await open('cpu');
+    // auto: the first provider that loads, each fallback with its one-line reason.
+    const attempts: [ExecutionProvider, () => ReturnType<typeof open>][] = [['cuda', () => open('cuda')], ['webgpu', () => openWebGpu(false)]];
+    let found: Awaited<ReturnType<typeof open>> | undefined;
+    for (const [ep, attempt] of attempts) {
+      try {
+        found = await attempt();
+        break;
+      } catch (error) {
+        reasons.push(`${PROVIDER_NAMES[ep]} unavailable (${firstLine(error)})`);
+      }
     }
+    opened = found ?? (await open('cpu'));
+    if (reasons.length) reasons.push(`using ${PROVIDER_NAMES[opened.executionProvider]}`);
   }
-  const { session, precision, modelFile } = opened;
+  const { session, precision, target, modelFile, executionProvider, adapter } = opened;
   const threads = options.intraOpThreads ?? 'default';
-  return { session, report: { executionProvider, precision, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+  const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
+  const deviceOutputs = executionProvider === 'webgpu' && options.deviceOutputs?.length ? 'device' : 'host';
+  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
 }
 
 /** Largest constant ONNX Runtime may fold: a converted weight is at most twice its bf16 bytes. */

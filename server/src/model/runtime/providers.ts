@@ -1,0 +1,61 @@
+/**
+ * What each execution provider needs: its ONNX Runtime session options, the graph's form
+ * (fused or decomposed attention) and its precision. `runtime.ts` chooses among them.
+ */
+import type * as ort from 'onnxruntime-node';
+import type { AttentionKind } from '../graph/attention';
+import type { Precision } from '../graph/textDecoder';
+import { describeAdapter, type WebGpuAdapter } from './webgpuAdapter';
+
+export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
+export type ExecutionProviderChoice = 'auto' | ExecutionProvider;
+export type PrecisionChoice = 'auto' | Precision;
+
+/** The providers' names in messages. */
+export const PROVIDER_NAMES: Record<ExecutionProvider, string> = { cuda: 'CUDA', webgpu: 'WebGPU', cpu: 'CPU' };
+
+/** The provider asked for cannot run here (missing libraries, no adapter, no fp16 shaders): the user's set-up, not a bug. */
+export class ProviderUnavailableError extends Error {
+  override name = 'ProviderUnavailableError';
+}
+
+/** How a graph is built for the provider it will run on. */
+export interface GraphTarget {
+  /**
+   * Attention in both towers: ONNX Runtime's fused GroupQueryAttention and
+   * MultiHeadAttention, or standard operators where the fused kernels are not exact
+   * (WebGPU: see graph/attention.ts).
+   */
+  attention: AttentionKind;
+}
+
+export function graphTargetFor(ep: ExecutionProvider): GraphTarget {
+  return { attention: ep === 'webgpu' ? 'decomposed' : 'fused' };
+}
+
+/**
+ * The graph's precision: as asked, or for `auto` fp16 where the provider computes it natively
+ * (CUDA; WebGPU adapters with shader-f16), fp32 elsewhere. fp16 on a WebGPU adapter without
+ * shader-f16 cannot run (its shaders would not compile): say so before building anything.
+ */
+export function precisionFor(ep: ExecutionProvider, asked: PrecisionChoice | undefined, adapter?: WebGpuAdapter): Precision {
+  if (ep === 'webgpu' && asked === 'fp16' && !adapter?.shaderF16) {
+    throw new Error(`fp16 needs the WebGPU adapter's shader-f16 feature, which ${adapter ? describeAdapter(adapter) : 'this adapter'} lacks; use --precision fp32 or auto`);
+  }
+  if (asked && asked !== 'auto') return asked;
+  return ep === 'cuda' || (ep === 'webgpu' && adapter?.shaderF16) ? 'fp16' : 'fp32';
+}
+
+/**
+ * The provider's part of the session options. Nodes a provider has no kernel for (shape
+ * arithmetic in int64) fall back to the CPU provider after it. On WebGPU the outputs named
+ * in `deviceOutputs` stay in GPU memory (`gpu-buffer`), to be fed back as inputs.
+ */
+export function providerSessionOptions(ep: ExecutionProvider, deviceOutputs: string[] = []): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
+    // A failed CUDA attempt is reported in our one line; keep ONNX Runtime's own log quiet.
+    ...(ep !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
+    ...(ep === 'webgpu' && deviceOutputs.length ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((output) => [output, 'gpu-buffer' as const])) } : {}),
+  };
+}
