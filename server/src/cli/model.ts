@@ -52,7 +52,7 @@ export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a smal
   vscan model logits <model> --ids 1,2,3 [--json] [--dump DIR] [--ep …] [--precision …]
   vscan generate --model <model> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N]
                  [--loop-steps K] [--json] [--ep …] [--precision …]
-                 (--loop-steps: greedy tokens per session run, default 16; 1: one run per token)
+                 (--loop-steps: greedy tokens per session run, default 16 — 1 on WebGPU, whose cache stays on the GPU; 1: one run per token)
   --ep auto|cuda|webgpu|cpu: auto tries CUDA, then WebGPU on a hardware adapter, then CPU (webgpu: any adapter,
   software ones included); --precision auto|fp32|fp16: auto is fp16 on CUDA and WebGPU with shader-f16, else fp32;
   --threads N: threads per operator (default: ONNX Runtime's, all physical cores)

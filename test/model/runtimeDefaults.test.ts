@@ -1,0 +1,24 @@
+/**
+ * Two defaults measured on a GPU machine at the 2B size (docs/benchmarks.md), held here
+ * because a tiny checkpoint cannot show them: every weight's cast must fold at load, and
+ * decoding with the cache on the device runs one token per run.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_LOOP_STEPS, defaultLoopSteps } from '../../server/src/model/runtime/engine';
+import { foldLimitBytes } from '../../server/src/model/runtime/runtime';
+
+test('the constant-folding limit admits every weight widened to float32 (the 2B tied embedding is 2.03 GB)', () => {
+  const embeddingBf16 = 248_320 * 2048 * 2;
+  const checkpointBf16 = 3.51 * 2 ** 30;
+  const limit = foldLimitBytes(checkpointBf16);
+  assert.ok(limit >= embeddingBf16 * 2, `limit ${limit} folds the float32 embedding (${embeddingBf16 * 2} bytes)`);
+  assert.ok(limit > 2 ** 30, 'above ONNX Runtime\'s 1 GiB default, which left the embedding cast in every run');
+  assert.equal(foldLimitBytes(1000), 2 ** 30, 'never below the default');
+});
+
+test('one run per token where the cache stays on the device; the Loop where it crosses to the host', () => {
+  assert.equal(defaultLoopSteps({ deviceOutputs: 'device' }), 1);
+  assert.equal(defaultLoopSteps({ deviceOutputs: 'host' }), DEFAULT_LOOP_STEPS);
+  assert.ok(DEFAULT_LOOP_STEPS > 1);
+});
