@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { readdir, writeFile } from 'node:fs/promises';
-import { DEFAULT_SETTINGS, parseVscan, validateVscan } from '../../server/src/language';
+import { codeActionsFor, DEFAULT_SETTINGS, FIX_ALL_KIND, parseVscan, validateVscan } from '../../server/src/language';
 import { ProbeCache } from '../../server/src/video/probe';
 import { resolveDocumentContext } from '../../server/src/workspace/videoContext';
 import { TestClient } from '../helpers/lspClient';
@@ -88,6 +88,27 @@ export async function benchLanguage(tables: Table[]): Promise<void> {
     await client.stop();
   }
   await benchCrowdedFolder(tables);
+  benchFixAll(tables);
+}
+
+/** The `unsorted` fixes on 20,000 events in one reversed block (issue 11: 2,000 took 33 s and 477 MB before). */
+export function benchFixAll(tables: Table[]): void {
+  const lines = ['Scene: x', 'Events:'];
+  for (let i = 20_000; i > 0; i--) lines.push(`<${i}.0 - ${i}.5> event ${i}`);
+  const text = lines.join('\n') + '\n';
+  const uri = 'file:///x/clip.vscan';
+  const context = { video: { path: '/x/clip.mp4', uri: 'file:///x/clip.mp4', explicit: true, exists: true, durationSec: 1e6 } };
+  const doc = parseVscan(text);
+  const diagnostics = validateVscan(doc, context, DEFAULT_SETTINGS, uri);
+  const fixAll = median(timeMs(15, () => JSON.stringify(codeActionsFor(parseVscan(text), uri, [], context, DEFAULT_SETTINGS, [FIX_ALL_KIND]))));
+  const quickFixes = median(timeMs(15, () => JSON.stringify(codeActionsFor(parseVscan(text), uri, diagnostics, context, DEFAULT_SETTINGS))));
+  const base = median(timeMs(15, () => validateVscan(parseVscan(text), context, DEFAULT_SETTINGS, uri)));
+  const bytes = JSON.stringify(codeActionsFor(doc, uri, [], context, DEFAULT_SETTINGS, [FIX_ALL_KIND])).length;
+  tables.push({
+    title: '`unsorted` fixes, 20,000 events in one reversed block (median ms, parse + answer as JSON)',
+    head: ['fix-all (source.fixAll)', `quick fixes for all ${diagnostics.length.toLocaleString('en-US')} diagnostics`, 'parse + validate baseline', 'fix-all ratio', 'fix-all answer'],
+    rows: [[fixAll.toFixed(1), quickFixes.toFixed(1), base.toFixed(1), (fixAll / base).toFixed(2) + '×', `${(bytes / 1024).toFixed(0)} KiB (file ${(text.length / 1024).toFixed(0)} KiB)`]],
+  });
 }
 
 async function medianOfAsync(runs: number, work: () => Promise<unknown>): Promise<number> {

@@ -61,10 +61,17 @@ export function startServer(connection: Connection): void {
     };
   }
 
+  /** The latest parse of each version that requests needed before validation caught up (large files wait for save). */
+  const requestParses = new Map<string, { version: number; parsed: service.VscanDocument }>();
+
   function parsed(document: TextDocument): service.VscanDocument {
     const state = states.get(document.uri);
     if (state && state.version === document.version) return state.parsed;
-    return service.parseVscan(document.getText());
+    const cached = requestParses.get(document.uri);
+    if (cached && cached.version === document.version) return cached.parsed;
+    const fresh = service.parseVscan(document.getText());
+    requestParses.set(document.uri, { version: document.version, parsed: fresh });
+    return fresh;
   }
 
   function documentPath(uri: string): string | undefined {
@@ -86,7 +93,9 @@ export function startServer(connection: Connection): void {
     const current = documents.get(uri);
     if (!current || current.version !== document.version) return; // superseded; the newer version is queued
     states.set(uri, { version: document.version, parsed: doc, context: resolved.context });
-    const diagnostics: Diagnostic[] = service.validateVscan(doc, resolved.context, settings.language, uri);
+    const all = service.validateVscan(doc, resolved.context, settings.language, uri);
+    const large = document.getText().length > service.LARGE_DOCUMENT_CHARS;
+    const diagnostics: Diagnostic[] = [...(large ? [service.largeDocumentNotice(document.getText().length)] : []), ...service.capDiagnostics(all)];
     await connection.sendDiagnostics({ uri, version: document.version, diagnostics });
     if (resolved.pendingProbe) {
       void resolved.pendingProbe.then(() => schedule(uri));
@@ -199,8 +208,8 @@ export function startServer(connection: Connection): void {
     if (initial !== undefined) applySettings(readServerSettings(initial));
     return {
       capabilities: {
-        textDocumentSync: TextDocumentSyncKind.Incremental,
-        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, service.FIX_ALL_KIND] },
         documentFormattingProvider: true,
         documentSymbolProvider: true,
         foldingRangeProvider: true,
@@ -223,15 +232,22 @@ export function startServer(connection: Connection): void {
     reloadSettings((params.settings as { videoScan?: unknown } | undefined)?.videoScan)));
 
   documents.onDidOpen((event) => schedule(event.document.uri));
-  documents.onDidChangeContent((event) => schedule(event.document.uri));
+  documents.onDidChangeContent((event) => {
+    // A large file is validated on open and save only: per keystroke it would cost seconds each time.
+    if (event.document.getText().length <= service.LARGE_DOCUMENT_CHARS) schedule(event.document.uri);
+  });
+  documents.onDidSave((event) => {
+    if (event.document.getText().length > service.LARGE_DOCUMENT_CHARS) schedule(event.document.uri);
+  });
   documents.onDidClose((event) => {
     states.delete(event.document.uri);
+    requestParses.delete(event.document.uri);
     void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
   });
 
   connection.onCodeAction(guarded('codeAction', [], (params) => {
     const state = stateOf(params.textDocument.uri);
-    return state ? service.codeActionsFor(state.doc, params.textDocument.uri, params.context.diagnostics, state.context, settings.language) : [];
+    return state ? service.codeActionsFor(state.doc, params.textDocument.uri, params.context.diagnostics, state.context, settings.language, params.context.only) : [];
   }));
   connection.onDocumentFormatting(guarded('formatting', [], (params) => {
     const state = stateOf(params.textDocument.uri);
