@@ -2,11 +2,11 @@
  * The checkpoint's own tokenizer (tokenizer.json through @huggingface/tokenizers) and chat
  * template (chat_template.jinja or tokenizer_config.json's, through @huggingface/jinja).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { readJsonObject } from '../../io/json';
+import { readRegularFile } from '../../io/regularFile';
 import { CheckpointError } from './safetensors';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'video' } | { type: 'image' };
@@ -15,6 +15,9 @@ export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string | ContentPart[];
 }
+
+/** Chat templates are a few kB (Qwen3.5's is 7 kB); a larger one is refused before reading. */
+const MAX_TEMPLATE_BYTES = 1024 * 1024;
 
 async function readJson(file: string): Promise<Record<string, unknown>> {
   const value = await readJsonObject(file, (message) => new CheckpointError(message));
@@ -40,14 +43,13 @@ export class ModelTokenizer {
       throw new CheckpointError(`${join(dir, 'tokenizer.json')}: cannot build the tokenizer (${(error as Error).message})`);
     }
     let source = join(dir, 'chat_template.jinja');
-    let templateText: string | undefined;
-    try {
-      templateText = await readFile(source, 'utf8');
-    } catch {
+    let templateText = (await readRegularFile(source, MAX_TEMPLATE_BYTES, (message) => new CheckpointError(message)))?.toString('utf8');
+    if (templateText === undefined) {
       source = join(dir, 'tokenizer_config.json');
       templateText = typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : undefined;
     }
     if (!templateText) throw new CheckpointError(`${dir}: no chat template (chat_template.jinja or tokenizer_config.json's chat_template)`);
+    if (templateText.length > MAX_TEMPLATE_BYTES) throw new CheckpointError(`${source}: the chat template is ${templateText.length} characters, more than the ${MAX_TEMPLATE_BYTES} a template may be`);
     let template: Template;
     try {
       template = new Template(templateText);
