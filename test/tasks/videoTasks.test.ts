@@ -122,7 +122,7 @@ test('chunked prefill splits the vision features at chunk boundaries correctly',
   const { buildVideoPrompt } = await import('../../server/src/tasks/videoPrompt');
   const prepared = await prepareVideo(video, { sampling: TRAINING_DEFAULTS, geometry: model.geometry });
   const features = await model.encode(prepared);
-  const prompt = buildVideoPrompt(model.text.tokenizer, model.text.checkpoint.config, prepared.plan, 'Describe.');
+  const prompt = await buildVideoPrompt(model.text.tokenizer, model.text.checkpoint.config, prepared.plan, 'Describe.');
   const visual = { embeds: features, index: prompt.videoPadIndex };
   const whole = await model.text.forward(prompt.ids, prompt.positions, model.text.emptyCache(), prompt.ids.length - 1, visual);
   const chunked = await model.text.prefill(prompt.ids, prompt.positions, visual, 100); // boundaries fall inside the video tokens

@@ -8,6 +8,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { readJsonObject } from '../../io/json';
 import { readRegularFile } from '../../io/regularFile';
 import { CheckpointError } from './safetensors';
+import { DEFAULT_TEMPLATE_LIMITS, renderTemplateBounded, TemplateCancelledError, type TemplateLimits } from './templateRender';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'video' } | { type: 'image' };
 
@@ -28,10 +29,14 @@ async function readJson(file: string): Promise<Record<string, unknown>> {
 export class ModelTokenizer {
   private constructor(
     private readonly tokenizer: Tokenizer,
-    private readonly template: Template,
+    /** The template's text: it is parsed here to fail early, and rendered on a bounded worker. */
+    private readonly templateText: string,
     /** Where the template came from (for messages). */
     readonly templateSource: string,
   ) {}
+
+  /** Bounds on each render; tests lower them. */
+  templateLimits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS;
 
   static async load(dir: string): Promise<ModelTokenizer> {
     const tokenizerJson = await readJson(join(dir, 'tokenizer.json'));
@@ -50,13 +55,12 @@ export class ModelTokenizer {
     }
     if (!templateText) throw new CheckpointError(`${dir}: no chat template (chat_template.jinja or tokenizer_config.json's chat_template)`);
     if (templateText.length > MAX_TEMPLATE_BYTES) throw new CheckpointError(`${source}: the chat template is ${templateText.length} characters, more than the ${MAX_TEMPLATE_BYTES} a template may be`);
-    let template: Template;
     try {
-      template = new Template(templateText);
+      new Template(templateText); // parsing is linear in the (size-capped) text; rendering is what can run away
     } catch (error) {
       throw new CheckpointError(`${source}: the chat template does not parse (${(error as Error).message})`);
     }
-    return new ModelTokenizer(tokenizer, template, source);
+    return new ModelTokenizer(tokenizer, templateText, source);
   }
 
   encode(text: string): number[] {
@@ -74,11 +78,15 @@ export class ModelTokenizer {
     return id;
   }
 
-  /** The prompt text for a conversation, rendered by the checkpoint's own template. */
-  renderChat(messages: ChatMessage[], options: { addGenerationPrompt?: boolean } = {}): string {
+  /**
+   * The prompt text for a conversation, rendered by the checkpoint's own template within
+   * `templateLimits` (time, memory, length) and stopped at once by `signal`.
+   */
+  async renderChat(messages: ChatMessage[], options: { addGenerationPrompt?: boolean; signal?: AbortSignal } = {}): Promise<string> {
     try {
-      return this.template.render({ messages, add_generation_prompt: options.addGenerationPrompt ?? true });
+      return await renderTemplateBounded(this.templateText, { messages, add_generation_prompt: options.addGenerationPrompt ?? true }, options.signal, this.templateLimits);
     } catch (error) {
+      if (error instanceof TemplateCancelledError) throw error;
       throw new CheckpointError(`${this.templateSource}: rendering the chat template failed (${(error as Error).message})`);
     }
   }

@@ -42,7 +42,7 @@ export const CHECK_TOLERANCE: Record<Precision, number> = { fp32: 1e-4, fp16: 1e
 
 export async function checkModel(dir: string, options: RuntimeOptions & { steps?: number } = {}): Promise<CheckReport> {
   const engine = await TextEngine.load(dir, options);
-  const prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: 'Describe the video: a dog runs across a park, then stops.' }]));
+  const prompt = engine.tokenizer.encode(await engine.tokenizer.renderChat([{ role: 'user', content: 'Describe the video: a dog runs across a park, then stops.' }]));
   const steps = options.steps ?? 8;
   const V = engine.vocabSize;
 
