@@ -23,7 +23,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import * as service from '../language';
 import { ProbeCache } from '../video/probe';
 import { resolveDocumentContext } from '../workspace/videoContext';
-import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
+import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
 import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, PartialTextNotification, StatusNotification } from './protocol';
@@ -177,14 +177,19 @@ export function startServer(connection: Connection): void {
   }
 
   const onCaption = async (params: CaptionParams, token: CancellationToken): Promise<CaptionResponse> => {
+    const videoPath = documentPath(params.video);
+    const out = params.out ? documentPath(params.out) : undefined;
+    const targets = videoPath ? (out ? [out] : candidateNames(videoPath)) : undefined;
+    // A read-only folder is found now, not after minutes of inference.
+    if (targets) await checkWritableTarget(targets).catch((error: Error) => { throw new ResponseError(ErrorCodes.InvalidParams, error.message); });
     const result = await videoJob('caption', params.video, undefined, token, await progressFor(params));
     if (result.task !== 'caption') throw new ResponseError(ErrorCodes.InternalError, 'the engine answered a caption with another task');
-    const videoPath = documentPath(params.video)!;
-    const out = params.out ? documentPath(params.out) : undefined;
-    const text = windowsToVscan(result.windows, basename(videoPath), settings.modelPath ? { Model: basename(settings.modelPath) } : {});
-    const written = await writeNewFile(out ? [out] : candidateNames(videoPath), text);
+    const text = windowsToVscan(result.windows, basename(videoPath!), settings.modelPath ? { Model: basename(settings.modelPath) } : {});
+    const kept = await writeCaptionKeepingResult(targets!, text);
+    if (kept.notice) log(kept.notice);
     return {
-      file: pathToFileURL(written).href,
+      ...(kept.path ? { file: pathToFileURL(kept.path).href } : { text }),
+      ...(kept.notice ? { notice: kept.notice } : {}),
       scene: result.windows.map((w) => w.scene).join(' '),
       events: result.windows.flatMap((w) => w.events),
       format_ok: result.format_ok,
