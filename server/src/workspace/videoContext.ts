@@ -75,11 +75,11 @@ export interface ResolveOptions {
 export async function resolveDocumentContext(doc: VscanDocument, documentPath: string, options: ResolveOptions): Promise<ResolvedContext> {
   const siblings = await siblingVideos(dirname(documentPath));
   const linked = linkedVideoPath(doc, documentPath, siblings);
-  // A sibling was just listed, so it exists; a header's file must be checked (a folder is not a video).
+  // Only a regular file is a video: a folder is not, and a FIFO would hang the probe.
   const video: LinkedVideo | undefined = linked && {
     ...linked,
     uri: pathToFileURL(linked.path).href,
-    exists: !linked.explicit || (await fileSize(linked.path)) !== undefined,
+    exists: (await fileSize(linked.path)) !== undefined,
   };
   const context: DocumentContext = { video, siblingVideos: siblings.slice(0, MAX_SIBLINGS) };
   if (!video?.exists) return { context };
