@@ -15,6 +15,7 @@ import { ToolError } from '../video/tools';
 import { runVideoCommand, VIDEO_HELP } from './video';
 import { MODEL_HELP, runGenerateCommand, runModelCommand } from './model';
 import { runTaskCommand, TASK_HELP } from './tasks';
+import { CACHE_HELP, runCacheCommand } from './cache';
 import { CheckpointError } from '../model/checkpoint/safetensors';
 
 const HELP = `vscan — video-scan from the command line
@@ -25,6 +26,7 @@ Usage:
 ${VIDEO_HELP}
 ${MODEL_HELP}
 ${TASK_HELP}
+${CACHE_HELP}
   vscan help | --help
   vscan --version
 
@@ -69,6 +71,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (command === 'probe' || command === 'frames') return runVideoCommand(command, rest);
   if (command === 'model') return runModelCommand(rest);
+  if (command === 'cache') return runCacheCommand(rest);
   if (command === 'caption' || command === 'find') return runTaskCommand(command, rest);
   // `generate <video> …` is the video task; `generate --model … --prompt …` plain text.
   if (command === 'generate') return rest[0] && !rest[0].startsWith('-') ? runTaskCommand('generate', rest) : runGenerateCommand(rest);
