@@ -85,18 +85,22 @@ export function startServer(connection: Connection): void {
   async function validate(uri: string): Promise<void> {
     const document = documents.get(uri);
     if (!document) return;
-    const doc = service.parseVscan(document.getText());
+    // The TextDocument is updated in place by later changes: keep the version and text this
+    // validation is of (comparing the object's version after the await compared it with itself).
+    const version = document.version;
+    const text = document.getText();
+    const doc = service.parseVscan(text);
     const path = documentPath(uri);
     const resolved = path
       ? await resolveDocumentContext(doc, path, { probes, probeWaitMs: PROBE_WAIT_MS })
       : { context: {} };
     const current = documents.get(uri);
-    if (!current || current.version !== document.version) return; // superseded; the newer version is queued
-    states.set(uri, { version: document.version, parsed: doc, context: resolved.context });
+    if (!current || current.version !== version) return; // superseded; the newer version is queued
+    states.set(uri, { version, parsed: doc, context: resolved.context });
     const all = service.validateVscan(doc, resolved.context, settings.language, uri);
-    const large = document.getText().length > service.LARGE_DOCUMENT_CHARS;
-    const diagnostics: Diagnostic[] = [...(large ? [service.largeDocumentNotice(document.getText().length)] : []), ...service.capDiagnostics(all)];
-    await connection.sendDiagnostics({ uri, version: document.version, diagnostics });
+    const large = text.length > service.LARGE_DOCUMENT_CHARS;
+    const diagnostics: Diagnostic[] = [...(large ? [service.largeDocumentNotice(text.length)] : []), ...service.capDiagnostics(all)];
+    await connection.sendDiagnostics({ uri, version, diagnostics });
     if (resolved.pendingProbe) {
       void resolved.pendingProbe.then(() => schedule(uri));
     }
