@@ -5,7 +5,7 @@
 import { cpus, totalmem } from 'node:os';
 import { benchLanguage } from './language';
 import { benchVideo } from './video';
-import { benchEngine, benchEngineMemory } from './engine';
+import { benchEngine, benchEngineMemory, benchTemplateRender } from './engine';
 import { benchTasks } from './tasks';
 import { renderTable, type Table } from './stats';
 
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   if (wanted('engine')) {
     await benchEngine(tables);
     await benchEngineMemory(tables);
+    await benchTemplateRender(tables);
   }
   if (wanted('tasks')) await benchTasks(tables);
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
