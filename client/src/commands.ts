@@ -47,7 +47,11 @@ async function captionOne(client: LanguageClient, video: vscode.Uri, label: stri
   try {
     const result = await withServerProgress(client, label, (token, workDoneToken) => client.sendRequest(CaptionRequest.type, { video: video.toString(), workDoneToken }, token));
     if (!result.format_ok) void vscode.window.showWarningMessage(`${basename(video.fsPath)}: the model did not answer in the trained format; its answer is kept in the file as written.`);
-    return vscode.Uri.parse(result.file);
+    if (result.notice) void vscode.window.showWarningMessage(result.notice);
+    if (result.file) return vscode.Uri.parse(result.file);
+    // Written nowhere (disk full): an untitled editor holds it until the user saves it somewhere.
+    const untitled = await vscode.workspace.openTextDocument({ language: 'vscan', content: result.text ?? '' });
+    return untitled.uri;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/cancel/i.test(message)) return undefined;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { TextEngine } from '../../server/src/model/runtime/engine';
 import { writeTinyCheckpoint } from '../../server/src/model/checkpoint/tiny';
 import { tempDir } from '../helpers/videos';
-import type { Table } from './stats';
+import { median, type Table, timeMs } from './stats';
 
 export async function benchEngine(tables: Table[]): Promise<void> {
   const dir = await tempDir('vscan-bench-engine-');
@@ -81,4 +81,32 @@ function cacheBytes(engine: TextEngine, tokens: number): number {
   }
   // Logits of the last prompt position.
   return total + engine.vocabSize * 4;
+}
+
+/**
+ * What bounding the chat template costs: a render on a fresh worker thread (deadline, heap
+ * and output limits, cancellable) against rendering in the calling thread, with the tiny
+ * checkpoint's Qwen-style template. Under tsx the worker loads through tsx's loader; the
+ * bundled `dist/templateWorker.js` starts faster, so this is an upper bound.
+ */
+export async function benchTemplateRender(tables: Table[]): Promise<void> {
+  const { Template } = await import('@huggingface/jinja');
+  const { TINY_CHAT_TEMPLATE } = await import('../../server/src/model/checkpoint/tinyTokenizer');
+  const { renderTemplateBounded } = await import('../../server/src/model/checkpoint/templateRender');
+  const context = { messages: [{ role: 'user', content: [{ type: 'video' }, { type: 'text', text: 'Describe the video.' }] }], add_generation_prompt: true };
+  const direct = median(timeMs(50, () => new Template(TINY_CHAT_TEMPLATE).render(context)));
+  await renderTemplateBounded(TINY_CHAT_TEMPLATE, context); // warm the loader's cache
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const started = performance.now();
+    await renderTemplateBounded(TINY_CHAT_TEMPLATE, context);
+    times.push(performance.now() - started);
+  }
+  const bounded = median(times);
+  tables.push({
+    title: 'Chat template render, bounded worker vs in thread (median ms)',
+    head: ['bounded (fresh worker)', 'in the calling thread', 'ratio'],
+    rows: [[bounded.toFixed(1), direct.toFixed(3), (bounded / direct).toFixed(0) + '×']],
+    notes: ['Once per caption window, next to seconds of vision encoding and generation.'],
+  });
 }

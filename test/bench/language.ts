@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { readdir, writeFile } from 'node:fs/promises';
-import { DEFAULT_SETTINGS, parseVscan, validateVscan } from '../../server/src/language';
+import { codeActionsFor, DEFAULT_SETTINGS, FIX_ALL_KIND, parseVscan, validateVscan } from '../../server/src/language';
 import { ProbeCache } from '../../server/src/video/probe';
 import { resolveDocumentContext } from '../../server/src/workspace/videoContext';
 import { TestClient } from '../helpers/lspClient';
@@ -88,6 +88,60 @@ export async function benchLanguage(tables: Table[]): Promise<void> {
     await client.stop();
   }
   await benchCrowdedFolder(tables);
+  benchFixAll(tables);
+  await benchLargeFile(tables);
+}
+
+/** Open → first diagnostics for 200,000 reversed, unsorted events (issue 11: 20 s and 589 MB of diagnostics before the caps). */
+export async function benchLargeFile(tables: Table[]): Promise<void> {
+  const lines = ['Scene: x', 'Events:'];
+  for (let i = 200_000; i > 0; i--) lines.push(`<${i + 1}.0 - ${i}.0> e`);
+  const text = lines.join('\n') + '\n';
+  const inProcess = median(timeMs(5, () => validateVscan(parseVscan(text), {}, DEFAULT_SETTINGS, 'file:///x/big.vscan')));
+  const dir = await tempDir('vscan-bench-big-');
+  const client = await TestClient.start();
+  const times: number[] = [];
+  let bytes = 0;
+  let count = 0;
+  try {
+    for (let run = 0; run < 5; run++) {
+      const uri = pathToFileURL(join(dir, `big${run}.vscan`)).href;
+      const started = performance.now();
+      await client.open(uri, text, 1);
+      const published = await client.diagnostics(uri, (p) => p.version === 1, 120_000);
+      times.push(performance.now() - started);
+      bytes = JSON.stringify(published).length;
+      count = published.diagnostics.length;
+    }
+  } finally {
+    await client.stop();
+  }
+  const med = median(times);
+  tables.push({
+    title: `didOpen → first diagnostics, 200,000 events with 400,000 problems (${(text.length / 1e6).toFixed(1)} M characters), real server (ms)`,
+    head: ['median', 'in-process parse + validate (all problems)', 'ratio', 'published'],
+    rows: [[med.toFixed(0), inProcess.toFixed(0), (med / inProcess).toFixed(2) + '×', `${count.toLocaleString('en-US')} diagnostics, ${(bytes / 1024).toFixed(0)} KiB`]],
+  });
+}
+
+/** The `unsorted` fixes on 20,000 events in one reversed block (issue 11: 2,000 took 33 s and 477 MB before). */
+export function benchFixAll(tables: Table[]): void {
+  const lines = ['Scene: x', 'Events:'];
+  for (let i = 20_000; i > 0; i--) lines.push(`<${i}.0 - ${i}.5> event ${i}`);
+  const text = lines.join('\n') + '\n';
+  const uri = 'file:///x/clip.vscan';
+  const context = { video: { path: '/x/clip.mp4', uri: 'file:///x/clip.mp4', explicit: true, exists: true, durationSec: 1e6 } };
+  const doc = parseVscan(text);
+  const diagnostics = validateVscan(doc, context, DEFAULT_SETTINGS, uri);
+  const fixAll = median(timeMs(15, () => JSON.stringify(codeActionsFor(parseVscan(text), uri, [], context, DEFAULT_SETTINGS, [FIX_ALL_KIND]))));
+  const quickFixes = median(timeMs(15, () => JSON.stringify(codeActionsFor(parseVscan(text), uri, diagnostics, context, DEFAULT_SETTINGS))));
+  const base = median(timeMs(15, () => validateVscan(parseVscan(text), context, DEFAULT_SETTINGS, uri)));
+  const bytes = JSON.stringify(codeActionsFor(doc, uri, [], context, DEFAULT_SETTINGS, [FIX_ALL_KIND])).length;
+  tables.push({
+    title: '`unsorted` fixes, 20,000 events in one reversed block (median ms, parse + answer as JSON)',
+    head: ['fix-all (source.fixAll)', `quick fixes for all ${diagnostics.length.toLocaleString('en-US')} diagnostics`, 'parse + validate baseline', 'fix-all ratio', 'fix-all answer'],
+    rows: [[fixAll.toFixed(1), quickFixes.toFixed(1), base.toFixed(1), (fixAll / base).toFixed(2) + '×', `${(bytes / 1024).toFixed(0)} KiB (file ${(text.length / 1024).toFixed(0)} KiB)`]],
+  });
 }
 
 async function medianOfAsync(runs: number, work: () => Promise<unknown>): Promise<number> {

@@ -5,7 +5,7 @@
 import { cpus, totalmem } from 'node:os';
 import { benchLanguage } from './language';
 import { benchVideo } from './video';
-import { benchEngine, benchEngineMemory } from './engine';
+import { benchEngine, benchEngineMemory, benchTemplateRender } from './engine';
 import { benchTasks } from './tasks';
 import { benchHub } from './hub';
 import { benchRuntime } from './runtime';
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   if (wanted('engine')) {
     await benchEngine(tables);
     await benchEngineMemory(tables);
+    await benchTemplateRender(tables);
   }
   if (wanted('tasks')) await benchTasks(tables);
   if (wanted('hub')) await benchHub(tables);

@@ -118,7 +118,7 @@ test('tokenizer round trip and the chat template with a video', async () => {
   const tokenizer = await ModelTokenizer.load(tiny);
   const text = 'Scene: café 🎬 — <0.0 - 2.5> the dog runs\n<think>x</think>';
   assert.equal(tokenizer.decode(tokenizer.encode(text)), text);
-  const prompt = tokenizer.renderChat([{ role: 'user', content: [{ type: 'video' }, { type: 'text', text: 'Describe the video.' }] }]);
+  const prompt = await tokenizer.renderChat([{ role: 'user', content: [{ type: 'video' }, { type: 'text', text: 'Describe the video.' }] }]);
   assert.equal(prompt, '<|im_start|>user\n<|vision_start|><|video_pad|><|vision_end|>Describe the video.<|im_end|>\n<|im_start|>assistant\n');
   const ids = tokenizer.encode(prompt);
   assert.ok(ids.includes(tokenizer.tokenId('<|video_pad|>')));

@@ -19,7 +19,7 @@ before(async () => {
   tiny = made.tiny;
   cacheDir = join(made.dir, 'onnx-cache');
   engine = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir });
-  prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: 'Find the event: the dog stops.' }]));
+  prompt = engine.tokenizer.encode(await engine.tokenizer.renderChat([{ role: 'user', content: 'Find the event: the dog stops.' }]));
 });
 
 test('incremental decoding reproduces a full recomputation (model check)', async () => {

@@ -118,7 +118,7 @@ test('the cache stays on the GPU between runs: only about one logits row crosses
   const cpu = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir });
   assert.equal(gpu.report.deviceOutputs, 'device');
   assert.equal(cpu.report.deviceOutputs, 'host');
-  const prompt = gpu.tokenizer.encode(gpu.tokenizer.renderChat([{ role: 'user', content: 'a dog runs' }]));
+  const prompt = gpu.tokenizer.encode(await gpu.tokenizer.renderChat([{ role: 'user', content: 'a dog runs' }]));
   for (const engine of [gpu, cpu]) (engine.stopIds as number[]).length = 0; // never stop early
   const expected = await cpu.generate(prompt, { maxNewTokens: 5, loopSteps: 1 });
   for (const loopSteps of [1, 4]) {
@@ -139,7 +139,7 @@ test('the cache stays on the GPU between runs: only about one logits row crosses
 test('the text logits on WebGPU are those of the float64 reference forward pass', async () => {
   const { loadWeights, referenceForward } = await import('../helpers/referenceModel');
   const engine = await TextEngine.load(tiny, { executionProvider: 'webgpu', cacheDir });
-  const ids = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: 'Find the event: the dog runs across the park, then stops by the gate.' }]));
+  const ids = engine.tokenizer.encode(await engine.tokenizer.renderChat([{ role: 'user', content: 'Find the event: the dog runs across the park, then stops by the gate.' }]));
   assert.ok(ids.length >= 32, String(ids.length)); // the length where the fused kernels go wrong
   // Distinct T/H/W positions, as a video prompt has.
   const positions = [0, 2, 5].map((shift) => ids.map((_, i) => i + (i > 3 ? shift : 0)));

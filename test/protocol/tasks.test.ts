@@ -1,6 +1,6 @@
 /** videoScan/caption and videoScan/find over the real protocol, with the tiny checkpoint. */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,6 +18,7 @@ const statuses: StatusParams[] = [];
 before(async () => {
   let tiny: string;
   ({ dir, tiny } = await tempTinyCheckpoint('vscan-lsp-tasks-', 3));
+  process.env.XDG_STATE_HOME = join(dir, 'state'); // where the server keeps captions it could not write (inherited by the server)
   video = pathToFileURL(await makeIndexVideo(join(dir, 'clip.mkv'), 30, '32x24', 10)).href;
   // fp16 on CPU: the precision setting travels from the client to the engine process.
   client = await TestClient.start({ model: { path: tiny, executionProvider: 'cpu', precision: 'fp16', maxNewTokens: 12 } });
@@ -34,7 +35,7 @@ test('caption reports progress by stage, writes the .vscan and publishes engine 
   const messages: string[] = [];
   client.connection.onProgress(progress, 'caption-1', (value) => { if ('message' in value && value.message) messages.push(value.message); });
   const result = await client.connection.sendRequest(CaptionRequest.type, { video, workDoneToken: 'caption-1' });
-  assert.equal(fileURLToPath(result.file), join(dir, 'clip.vscan'));
+  assert.equal(fileURLToPath(result.file!), join(dir, 'clip.vscan'));
   assert.match(await readFile(join(dir, 'clip.vscan'), 'utf8'), /^Video: clip\.mkv\n/);
   for (const stage of ['probing', 'decoding frames', 'encoding vision', 'generating tokens']) {
     assert.ok(messages.some((m) => m.startsWith(stage)), `${stage} in ${messages.join(' | ')}`);
@@ -59,6 +60,27 @@ test('a cancelled caption answers RequestCancelled and the next job still runs',
   assert.equal(typeof next.format_ok, 'boolean');
 });
 
+test('a caption into an unwritable folder fails before the model runs, naming the folder', async () => {
+  const bare = await TestClient.start(); // no model: the folder check must come first to be seen
+  try {
+    await assert.rejects(bare.connection.sendRequest(CaptionRequest.type, { video, out: pathToFileURL(join(dir, 'missing', 'clip.vscan')).href }),
+      /missing: cannot write the caption there \(ENOENT on stat\)/);
+  } finally {
+    await bare.stop();
+  }
+});
+
+test('a caption that cannot be written where asked is kept and the answer says where', async () => {
+  const taken = join(dir, 'taken.vscan');
+  await mkdir(taken); // a folder holds the name: the write fails after the model ran
+  const result = await client.connection.sendRequest(CaptionRequest.type, { video, out: pathToFileURL(taken).href });
+  const kept = fileURLToPath(result.file!);
+  assert.ok(kept.startsWith(join(dir, 'state', 'video-scan', 'unsaved', 'taken-')), kept);
+  assert.match(await readFile(kept, 'utf8'), /^Video: clip\.mkv\n/);
+  assert.match(result.notice!, /taken\.vscan: could not write the caption \(.*\); kept it in .*unsaved/);
+  assert.deepEqual((await readdir(dir)).filter((name) => name.endsWith('.tmp')), []);
+});
+
 test('without a model configured, the default Hub model is named and, not downloaded, the error says what to do', async () => {
   process.env.HF_HUB_CACHE = join(dir, 'empty-hf-cache'); // the server inherits it: nothing cached
   const bare = await TestClient.start();
@@ -74,7 +96,7 @@ test('a long video is captioned in windows, one Scene block per window', async (
   const windowed = await TestClient.start({ model: { path: join(dir, 'tiny'), executionProvider: 'cpu', maxNewTokens: 4 }, video: { window: 1.5, overlap: 0.5 } });
   try {
     const result = await windowed.connection.sendRequest(CaptionRequest.type, { video });
-    const text = await readFile(fileURLToPath(result.file), 'utf8');
+    const text = await readFile(fileURLToPath(result.file!), 'utf8');
     assert.deepEqual(text.match(/^Scene <[\d.]+ - [\d.]+>:/gm), ['Scene <0.0 - 1.5>:', 'Scene <1.0 - 2.5>:', 'Scene <2.0 - 3.0>:']);
   } finally {
     await windowed.stop();

@@ -1,6 +1,6 @@
 /** Caption and Find end to end on a generated video with the tiny checkpoint (CPU). */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { decodeNpy } from '../../server/src/io/npy';
@@ -89,11 +89,19 @@ test('vscan caption writes clip.vscan beside the video, then clip.2.vscan; --dum
   assert.equal(typeof result.format_ok, 'boolean');
   const text = await readFile(result.file, 'utf8');
   assert.match(text, /^Video: clip\.mkv\nModel: tiny\n/);
-  // Resume: a video that has its .vscan is skipped; --force captions it into a new file.
-  assert.deepEqual(JSON.parse(vscan(['caption', video, '--model', tiny, '--json', '--ep', 'cpu']).stdout), { video, skipped: true });
-  const second = JSON.parse(vscan(['caption', video, '--model', tiny, '--max-new-tokens', '4', '--json', '--ep', 'cpu', '--force']).stdout);
+  // A video named on the command line is captioned into the next free name, as the README
+  // and the editor's command say (it was skipped before); the first caption is untouched.
+  const second = JSON.parse(vscan(['caption', video, '--model', tiny, '--max-new-tokens', '4', '--json', '--ep', 'cpu']).stdout);
   assert.equal(second.file, join(dir, 'clip.2.vscan'));
   assert.equal(await readFile(result.file, 'utf8'), text, 'the first caption is untouched');
+  // In a folder, a video that has its .vscan is skipped (re-running a folder resumes it); --force captions it again.
+  const folder = join(dir, 'resume');
+  await mkdir(folder, { recursive: true });
+  await copyFile(video, join(folder, 'clip.mkv'));
+  await writeFile(join(folder, 'clip.vscan'), text);
+  assert.deepEqual(JSON.parse(vscan(['caption', folder, '--model', tiny, '--json', '--ep', 'cpu']).stdout), [{ video: join(folder, 'clip.mkv'), skipped: true }]);
+  const forced = JSON.parse(vscan(['caption', folder, '--model', tiny, '--max-new-tokens', '4', '--json', '--ep', 'cpu', '--force']).stdout);
+  assert.equal(forced[0].file, join(folder, 'clip.2.vscan'));
 
   const ids = decodeNpy(await readFile(join(dir, 'dump', 'input_ids.npy')));
   const positions = decodeNpy(await readFile(join(dir, 'dump', 'position_ids.npy')));
@@ -122,7 +130,7 @@ test('chunked prefill splits the vision features at chunk boundaries correctly',
   const { buildVideoPrompt } = await import('../../server/src/tasks/videoPrompt');
   const prepared = await prepareVideo(video, { sampling: TRAINING_DEFAULTS, geometry: model.geometry });
   const features = await model.encode(prepared);
-  const prompt = buildVideoPrompt(model.text.tokenizer, model.text.checkpoint.config, prepared.plan, 'Describe.');
+  const prompt = await buildVideoPrompt(model.text.tokenizer, model.text.checkpoint.config, prepared.plan, 'Describe.');
   const visual = { embeds: features, index: prompt.videoPadIndex };
   const whole = await model.text.forward(prompt.ids, prompt.positions, model.text.emptyCache(), prompt.ids.length - 1, visual);
   const chunked = await model.text.prefill(prompt.ids, prompt.positions, visual, 100); // boundaries fall inside the video tokens

@@ -1,5 +1,5 @@
 /** `vscan check` and `vscan format`: the language service from the command line. */
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../io/regularFile';
 import { resolve } from 'node:path';
 import type { Diagnostic } from 'vscode-languageserver-types';
 import { formatVscanText, parseVscan, validateVscan, type VscanSettings } from '../language';
@@ -20,14 +20,15 @@ export interface CliDiagnostic {
   message: string;
 }
 
+/** Larger .vscan files are refused (a JavaScript string holds at most about 512 M characters). */
+const MAX_VSCAN_BYTES = 256 * 1024 * 1024;
+
 /** Reads a .vscan file as the editor would show it: UTF-8, without a byte-order mark. */
 export async function readVscan(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
+  // A FIFO named like a .vscan would block a plain read forever; a regular file is required.
+  const bytes = await readRegularFile(file, MAX_VSCAN_BYTES, (message) => new UsageError(message));
+  if (!bytes) throw new UsageError(`${file}: cannot read (ENOENT)`);
+  const text = bytes.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 

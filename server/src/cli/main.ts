@@ -20,6 +20,7 @@ import { runTaskCommand, TASK_HELP } from './tasks';
 import { RUNTIME_HELP, runRuntimeCommand } from './runtime';
 import { FeedError } from '../model/acquire/nugetFeed';
 import { RuntimeInstallError } from '../model/acquire/runtimeLibraries';
+import { CACHE_HELP, runCacheCommand } from './cache';
 import { CheckpointError } from '../model/checkpoint/safetensors';
 import { DownloadCancelledError, HubError } from '../model/acquire/hubClient';
 import { ModelNotDownloadedError } from '../model/acquire/resolveModel';
@@ -34,6 +35,7 @@ ${VIDEO_HELP}
 ${MODEL_HELP}
 ${TASK_HELP}
 ${RUNTIME_HELP}
+${CACHE_HELP}
   vscan help | --help
   vscan --version
 
@@ -79,6 +81,7 @@ async function run(argv: string[]): Promise<number> {
   if (command === 'probe' || command === 'frames') return runVideoCommand(command, rest);
   if (command === 'model') return runModelCommand(rest);
   if (command === 'runtime') return runRuntimeCommand(rest);
+  if (command === 'cache') return runCacheCommand(rest);
   if (command === 'caption' || command === 'find') return runTaskCommand(command, rest);
   // `generate <video> …` is the video task; `generate --model … --prompt …` plain text.
   if (command === 'generate') return rest[0] && !rest[0].startsWith('-') ? runTaskCommand('generate', rest) : runGenerateCommand(rest);

@@ -26,7 +26,7 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
   if (!values.model || values.prompt === undefined) throw new UsageError('generate needs --model DIR|owner/name and --prompt TEXT');
   const engine = await TextEngine.load(await resolveModelDir(values.model), { ...runtimeFlags(values), onLoadProgress: loadProgress(values.json === true) });
   if (engine.report.fallbackReason && !values.json) console.error(engine.report.fallbackReason);
-  const prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: values.prompt }]));
+  const prompt = engine.tokenizer.encode(await engine.tokenizer.renderChat([{ role: 'user', content: values.prompt }]));
   let printed = 0;
   const result = await engine.generate(prompt, {
     maxNewTokens: numberFlag('max-new-tokens', values['max-new-tokens'], { integer: true, allowZero: true }) ?? 256,

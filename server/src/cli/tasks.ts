@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { writeNpy } from '../io/npy';
 import { samplingFromEnv } from '../video/plan';
 import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
-import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
+import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { expandPaths, isVideoName } from './files';
 import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
@@ -13,7 +13,8 @@ import { modelLabel } from '../model/acquire/modelSpec';
 
 export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--threads N] [--max-new-tokens N]
                 [--window S] [--overlap S] [--force] [--dump DIR]
-                (folders: every video inside; videos with a .vscan already are skipped unless --force)
+                (a video named writes clip.vscan, or clip.2.vscan… when that exists; in folders, videos
+                 with a .vscan already are skipped unless --force)
   vscan find <video> "<event>" --model MODEL [--json] [--ep …] [--precision …] [--window S] [--overlap S] [--dump DIR]
   vscan generate <video> --model MODEL --prompt TEXT [--json]`;
 
@@ -67,6 +68,10 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
   const maxNewTokens = numberFlag('max-new-tokens', values['max-new-tokens'], { integer: true });
   const long = { window: numberFlag('window', values.window), overlap: numberFlag('overlap', values.overlap, { allowZero: true }) };
   if (long.window !== undefined && long.overlap !== undefined && long.overlap >= long.window) throw new UsageError('--overlap must be shorter than --window');
+  if (command === 'caption') {
+    // A read-only folder is found before the model loads and runs, not after.
+    for (const video of videos) await checkWritableTarget(values.out ? [values.out] : candidateNames(video, 1)).catch((error: Error) => { throw new UsageError(error.message); });
+  }
   const model = await VideoModel.load(await resolveModelDir(values.model), runtime);
   if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
   const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true) };
@@ -82,8 +87,12 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
     return 0;
   }
   const results: unknown[] = [];
+  let status = 0;
+  const named = new Set(positionals); // videos named on the command line, as opposed to found in a folder
   for (const video of videos) {
-    if (!values.force && !values.out && (await exists(candidateNames(video, 1)[0]))) {
+    // A video found in a folder that has a caption is skipped (re-running a folder resumes it);
+    // a video the user names is captioned into the next free name, as the editor's command does.
+    if (!values.force && !values.out && !named.has(video) && (await exists(candidateNames(video, 1)[0]))) {
       if (!values.json) console.log(`skipped ${video}: ${basename(candidateNames(video, 1)[0])} exists (--force captions it again into a new file)`);
       results.push({ video, skipped: true });
       continue;
@@ -92,14 +101,20 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
     // The exact inputs of the (first) window, for comparison with a reference.
     if (values.dump) await dumpRun(values.dump, caption.firstRun);
     const text = windowsToVscan(caption.windows, basename(video), { Model: modelLabel(values.model) });
-    const written = await writeNewFile(values.out ? [values.out] : candidateNames(video), text);
+    const kept = await writeCaptionKeepingResult(values.out ? [values.out] : candidateNames(video), text);
+    const written = kept.path;
+    if (kept.notice) {
+      console.error(kept.notice);
+      status = 1;
+    }
+    if (!written && !values.json) process.stdout.write(text); // written nowhere: the caption goes to standard output rather than being lost
     const events = caption.windows.flatMap((w) => w.events);
     const scene = caption.windows.map((w) => w.scene).join(' ');
-    results.push({ video, file: written, caption: caption.raw, scene, events, format_ok: caption.format_ok, raw: caption.raw, windows: caption.windows, merged: caption.merged });
-    if (!values.json) console.log(`wrote ${written}${caption.windows.length > 1 ? ` (${caption.windows.length} windows, ${caption.merged} duplicate events merged)` : ''}${caption.format_ok ? '' : ' (the answer was not in the trained format; kept as written)'}`);
+    results.push({ video, file: written, notice: kept.notice, ...(written ? {} : { text }), caption: caption.raw, scene, events, format_ok: caption.format_ok, raw: caption.raw, windows: caption.windows, merged: caption.merged });
+    if (!values.json && written) console.log(`wrote ${written}${caption.windows.length > 1 ? ` (${caption.windows.length} windows, ${caption.merged} duplicate events merged)` : ''}${caption.format_ok ? '' : ' (the answer was not in the trained format; kept as written)'}`);
   }
   if (values.json) console.log(JSON.stringify(videos.length === 1 && positionals.length === 1 && !(await isFolder(positionals[0])) ? results[0] : results));
-  return 0;
+  return status;
 }
 
 async function isFolder(path: string): Promise<boolean> {

@@ -1,20 +1,19 @@
 /** Reading a JSON object from a file we do not trust (a checkpoint's configs). */
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from './regularFile';
+
+/** JSON configs beyond this are refused before reading (Qwen's tokenizer.json is 11 MB). */
+export const MAX_JSON_BYTES = 256 * 1024 * 1024;
 
 /**
- * The object in `file`; undefined when the file cannot be read. Anything else than a JSON
- * object throws the caller's error, naming the file.
+ * The object in `file`; undefined when the file does not exist. Anything else than a JSON
+ * object in a regular file of at most `maxBytes` throws the caller's error, naming the file.
  */
-export async function readJsonObject(file: string, error: (message: string) => Error): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+export async function readJsonObject(file: string, error: (message: string) => Error, maxBytes = MAX_JSON_BYTES): Promise<Record<string, unknown> | undefined> {
+  const bytes = await readRegularFile(file, maxBytes, error);
+  if (!bytes) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(bytes.toString('utf8'));
   } catch (cause) {
     throw error(`${file}: not valid JSON (${(cause as Error).message})`);
   }

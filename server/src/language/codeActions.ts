@@ -3,13 +3,23 @@ import { type CodeAction, CodeActionKind, type Diagnostic, type TextEdit } from 
 import type { DocumentContext } from './context';
 import type { DiagnosticData } from './diagnostics';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
-import { type EventEntry, LineKind, type VscanDocument } from './document';
+import { type EventEntry, LineKind, type SceneBlock, type VscanDocument } from './document';
 import { timeAt } from './navigation';
 import { findHeader } from './parser';
 import type { VscanSettings } from './settings';
 import { formatTime } from './time';
 
 const MAX_VIDEO_SUGGESTIONS = 5;
+
+/**
+ * At most this many diagnostics are turned into quick fixes per request. A client may send
+ * every diagnostic of a huge file at once (VS Code does for a selection); beyond this, the
+ * fix-all (source.fixAll) is the tool, and a request stays bounded whatever the selection.
+ */
+export const MAX_QUICK_FIX_DIAGNOSTICS = 1000;
+
+/** The kind of the fix-all, as `editor.codeActionsOnSave` names it (`source.fixAll.vscan`). */
+export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.vscan`;
 
 function fix(title: string, uri: string, edits: TextEdit[], diagnostic: Diagnostic, preferred = false): CodeAction {
   return { title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: preferred, edit: { changes: { [uri]: edits } } };
@@ -21,12 +31,27 @@ function eventOf(doc: VscanDocument, index: number | undefined, line: number): E
   return event && event.line === line ? event : undefined;
 }
 
+/** The event whose span starts where the diagnostic does: a binary search, events being in line order. */
 function eventAtRange(doc: VscanDocument, diagnostic: Diagnostic): EventEntry | undefined {
   const { line, character } = diagnostic.range.start;
-  return doc.events.find((e) => e.line === line && e.range.start.character === character);
+  let low = 0;
+  let high = doc.events.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (doc.events[mid].line < line) low = mid + 1;
+    else high = mid;
+  }
+  for (let i = low; i < doc.events.length && doc.events[i].line === line; i++) {
+    if (doc.events[i].open === character) return doc.events[i];
+  }
+  return undefined;
 }
 
-/** Rewrites the event lines of a block in start order; comment and blank lines stay put. */
+/**
+ * Rewrites the event lines of a block in start order; comment and blank lines stay put.
+ * One edit from the first line that moves to the last, so the answer is about the size of
+ * the block, whatever the number of events.
+ */
 function sortBlockEdits(doc: VscanDocument, event: EventEntry): TextEdit[] | undefined {
   const lines: number[] = [];
   const firstOnLine: EventEntry[] = [];
@@ -39,14 +64,17 @@ function sortBlockEdits(doc: VscanDocument, event: EventEntry): TextEdit[] | und
   }
   const sorted = [...firstOnLine].sort((a, b) => (a.start.value ?? Infinity) - (b.start.value ?? Infinity)
     || (a.end.value ?? Infinity) - (b.end.value ?? Infinity) || a.index - b.index);
-  const edits: TextEdit[] = [];
+  const moved = new Map<number, string>(); // line → the text it gets
   sorted.forEach((e, slot) => {
-    const line = lines[slot];
-    if (e.line !== line) {
-      edits.push({ range: { start: { line, character: 0 }, end: { line, character: doc.lines[line].length } }, newText: doc.lines[e.line] });
-    }
+    if (e.line !== lines[slot]) moved.set(lines[slot], doc.lines[e.line]);
   });
-  return edits;
+  if (!moved.size) return [];
+  const changed = lines.filter((line) => moved.has(line)); // ascending, as the block's lines are
+  const first = changed[0];
+  const last = changed[changed.length - 1];
+  const text: string[] = [];
+  for (let line = first; line <= last; line++) text.push(moved.get(line) ?? doc.lines[line]);
+  return [{ range: { start: { line: first, character: 0 }, end: { line: last, character: doc.lines[last].length } }, newText: text.join(doc.eol) }];
 }
 
 function removeEventEdit(doc: VscanDocument, event: EventEntry): TextEdit {
@@ -72,9 +100,48 @@ function linkVideoActions(doc: VscanDocument, uri: string, diagnostic: Diagnosti
   });
 }
 
-export function codeActionsFor(doc: VscanDocument, uri: string, diagnostics: Diagnostic[], context: DocumentContext, settings: VscanSettings): CodeAction[] {
+/** Whether a request restricted to `only` kinds wants actions of `kind` (a prefix match, as LSP defines it). */
+function wants(only: readonly string[] | undefined, kind: string): boolean {
+  return !only || only.some((k) => kind === k || kind.startsWith(`${k}.`));
+}
+
+/** Whether a block's events are out of start order (what the `unsorted` diagnostic reports). */
+function isUnsorted(block: SceneBlock): boolean {
+  let previous: number | undefined;
+  for (const event of block.events) {
+    if (event.startValue === undefined || event.endValue === undefined) continue;
+    if (previous !== undefined && event.startValue < previous) return true;
+    previous = event.startValue;
+  }
+  return false;
+}
+
+/**
+ * The fix-all: sorts every unsorted block, the one fix that is safe unattended (clamping,
+ * trimming and removing change what an event says). One pass over the document.
+ */
+export function fixAllAction(doc: VscanDocument, uri: string): CodeAction | undefined {
+  const edits: TextEdit[] = [];
+  for (const block of doc.blocks) {
+    if (block.events.length && isUnsorted(block)) edits.push(...(sortBlockEdits(doc, block.events[0]) ?? []));
+  }
+  return edits.length ? { title: 'Sort the events of every block by start time', kind: FIX_ALL_KIND, edit: { changes: { [uri]: edits } } } : undefined;
+}
+
+/**
+ * Quick fixes for the given diagnostics, plus the fix-all when `only` asks for it. Linear:
+ * a block's sort is offered once however many of its events are reported, and at most
+ * MAX_QUICK_FIX_DIAGNOSTICS diagnostics are looked at.
+ */
+export function codeActionsFor(doc: VscanDocument, uri: string, diagnostics: Diagnostic[], context: DocumentContext, settings: VscanSettings, only?: readonly string[]): CodeAction[] {
   const actions: CodeAction[] = [];
-  for (const diagnostic of diagnostics) {
+  if (wants(only, FIX_ALL_KIND) && only) { // the fix-all is only computed when asked for by kind
+    const all = fixAllAction(doc, uri);
+    if (all) actions.push(all);
+  }
+  if (!wants(only, CodeActionKind.QuickFix)) return actions;
+  const sortedBlocks = new Set<SceneBlock>();
+  for (const diagnostic of diagnostics.slice(0, MAX_QUICK_FIX_DIAGNOSTICS)) {
     if (diagnostic.source !== DIAGNOSTIC_SOURCE) continue;
     const data = diagnostic.data as DiagnosticData | undefined;
     const line = diagnostic.range.start.line;
@@ -110,7 +177,9 @@ export function codeActionsFor(doc: VscanDocument, uri: string, diagnostics: Dia
       }
       case 'unsorted': {
         const event = data?.kind === 'event' ? eventOf(doc, data.event, line) : undefined;
-        const edits = event && sortBlockEdits(doc, event);
+        if (!event || sortedBlocks.has(event.block)) break; // one sort per block: each would rewrite the whole block
+        sortedBlocks.add(event.block);
+        const edits = sortBlockEdits(doc, event);
         if (edits?.length) actions.push(fix('Sort the events of this block by start time', uri, edits, diagnostic));
         break;
       }

@@ -6,6 +6,15 @@ import { contains, timeAt } from './navigation';
 import { findHeader } from './parser';
 import { describeSeconds, formatTime } from './time';
 
+/**
+ * A file name as literal Markdown text: every character Markdown could read as syntax is
+ * backslash-escaped and line breaks become spaces, so a name like `` a`](command:x) ``
+ * cannot end a code span or make a link.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\\`*_{}[\]()#+\-.!|<>~&:"']/g, (c) => `\\${c}`);
+}
+
 function percent(part: number, whole: number): string {
   return `${((part / whole) * 100).toFixed(1)}%`;
 }
@@ -14,7 +23,7 @@ export function hoverAt(doc: VscanDocument, position: Position, context: Documen
   const duration = context.video?.durationSec;
   const header = findHeader(doc, 'video');
   if (header && context.video && contains(header.valueRange, position)) {
-    const lines = [`**Video** \`${context.video.path}\``];
+    const lines = [`**Video** ${escapeMarkdown(context.video.path)}`];
     if (!context.video.exists) lines.push('Not found.');
     else if (duration !== undefined) lines.push(`Duration ${formatTime(duration, 'clock', 2)} (${describeSeconds(duration)})`);
     return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n\n') }, range: header.valueRange };

@@ -16,3 +16,4 @@ export * from './outline';
 export * from './parser';
 export * from './settings';
 export * from './time';
+export * from './limits';

@@ -5,6 +5,7 @@
 import type { DocumentLink } from 'vscode-languageserver-types';
 import type { DocumentContext } from './context';
 import type { TimeToken, VscanDocument } from './document';
+import { MAX_DOCUMENT_LINKS } from './limits';
 import { findHeader } from './parser';
 
 export const SEEK_COMMAND = 'videoScan.seek';
@@ -19,7 +20,8 @@ function seekLink(uri: string, token: TimeToken): DocumentLink | undefined {
   return { range: token.range, target: seekCommandUri(uri, token.value), tooltip: `Seek the preview to ${token.text}` };
 }
 
-export function documentLinks(doc: VscanDocument, uri: string, context: DocumentContext): DocumentLink[] {
+/** The links of a document, at most `max` (MAX_DOCUMENT_LINKS): the answer stays bounded however long the file. */
+export function documentLinks(doc: VscanDocument, uri: string, context: DocumentContext, max = MAX_DOCUMENT_LINKS): DocumentLink[] {
   const links: DocumentLink[] = [];
   const header = findHeader(doc, 'video');
   if (header && context.video?.exists) {
@@ -28,6 +30,7 @@ export function documentLinks(doc: VscanDocument, uri: string, context: Document
   const spans = [...doc.blocks.flatMap((b) => (b.window ? [b.window] : [])), ...doc.events];
   for (const span of spans) {
     for (const token of [span.start, span.end]) {
+      if (links.length >= max) return links;
       const link = seekLink(uri, token);
       if (link) links.push(link);
     }

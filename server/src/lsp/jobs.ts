@@ -24,6 +24,25 @@ export class NoModelError extends Error {
   override name = 'NoModelError';
 }
 
+function cancelledError(): Error {
+  return Object.assign(new Error('cancelled'), { cancelled: true });
+}
+
+/**
+ * `work`, or a cancelled error as soon as `signal` aborts, whichever comes first. The
+ * caller's answer never waits for a step that cannot be interrupted (loading a checkpoint,
+ * one ONNX Runtime run); the queue still waits for it, so the next job starts after it.
+ */
+function answerCancelAtOnce<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelledError());
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export class JobQueue {
   private readonly host = new EngineHost();
   private tail: Promise<unknown> = Promise.resolve();
@@ -63,7 +82,7 @@ export class JobQueue {
     this.publish({});
     const job = this.tail.then(async () => {
       this.waiting--;
-      if (options.signal?.aborted) throw Object.assign(new Error('cancelled'), { cancelled: true });
+      if (options.signal?.aborted) throw cancelledError();
       const { executionProvider, precision, threads } = this.settings;
       const wanted = `${model}|${executionProvider}|${precision}|${threads ?? ''}`;
       if (this.loadedFor !== wanted) {
@@ -72,6 +91,7 @@ export class JobQueue {
         this.loadedFor = wanted;
         this.publish({ executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, message: report.fallbackReason });
       }
+      if (options.signal?.aborted) throw cancelledError(); // cancelled while loading: the model stays loaded for the next job
       this.publish({ state: 'busy' });
       return this.host.videoTask(request, options);
     }).then((result) => {
@@ -82,7 +102,7 @@ export class JobQueue {
       throw error;
     });
     this.tail = job.catch(() => undefined);
-    return job;
+    return answerCancelAtOnce(job, options.signal);
   }
 
   dispose(): void {

@@ -15,8 +15,12 @@ export interface CaptionParams {
 }
 
 export interface CaptionResponse {
-  /** The .vscan written (file URI). */
-  file: string;
+  /** The .vscan written (file URI); where it could not be written, where it was kept; absent when it could be written nowhere. */
+  file?: string;
+  /** Set when the caption is not where it was asked: one line saying why and where it is. */
+  notice?: string;
+  /** The .vscan text, sent only when `file` is absent: the client opens it in an untitled editor so nothing is lost. */
+  text?: string;
   scene: string;
   events: CaptionEvent[];
   format_ok: boolean;

@@ -24,7 +24,7 @@ import * as service from '../language';
 import { ProbeCache } from '../video/probe';
 import { killAllTools } from '../video/tools';
 import { resolveDocumentContext } from '../workspace/videoContext';
-import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
+import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
 import {
@@ -75,10 +75,17 @@ export function startServer(connection: Connection): void {
     };
   }
 
+  /** The latest parse of each version that requests needed before validation caught up (large files wait for save). */
+  const requestParses = new Map<string, { version: number; parsed: service.VscanDocument }>();
+
   function parsed(document: TextDocument): service.VscanDocument {
     const state = states.get(document.uri);
     if (state && state.version === document.version) return state.parsed;
-    return service.parseVscan(document.getText());
+    const cached = requestParses.get(document.uri);
+    if (cached && cached.version === document.version) return cached.parsed;
+    const fresh = service.parseVscan(document.getText());
+    requestParses.set(document.uri, { version: document.version, parsed: fresh });
+    return fresh;
   }
 
   function documentPath(uri: string): string | undefined {
@@ -93,16 +100,22 @@ export function startServer(connection: Connection): void {
     await settingsLoaded;
     const document = documents.get(uri);
     if (!document) return;
-    const doc = service.parseVscan(document.getText());
+    // The TextDocument is updated in place by later changes: keep the version and text this
+    // validation is of (comparing the object's version after the await compared it with itself).
+    const version = document.version;
+    const text = document.getText();
+    const doc = service.parseVscan(text);
     const path = documentPath(uri);
     const resolved = path
       ? await resolveDocumentContext(doc, path, { probes, probeWaitMs: PROBE_WAIT_MS, trusted })
       : { context: {} };
     const current = documents.get(uri);
-    if (!current || current.version !== document.version) return; // superseded; the newer version is queued
-    states.set(uri, { version: document.version, parsed: doc, context: resolved.context });
-    const diagnostics: Diagnostic[] = service.validateVscan(doc, resolved.context, settings.language, uri);
-    await connection.sendDiagnostics({ uri, version: document.version, diagnostics });
+    if (!current || current.version !== version) return; // superseded; the newer version is queued
+    states.set(uri, { version, parsed: doc, context: resolved.context });
+    const all = service.validateVscan(doc, resolved.context, settings.language, uri);
+    const large = text.length > service.LARGE_DOCUMENT_CHARS;
+    const diagnostics: Diagnostic[] = [...(large ? [service.largeDocumentNotice(text.length)] : []), ...service.capDiagnostics(all)];
+    await connection.sendDiagnostics({ uri, version, diagnostics });
     if (resolved.pendingProbe) {
       void resolved.pendingProbe.then(() => schedule(uri));
     }
@@ -186,14 +199,19 @@ export function startServer(connection: Connection): void {
   }
 
   const onCaption = async (params: CaptionParams, token: CancellationToken): Promise<CaptionResponse> => {
+    const videoPath = documentPath(params.video);
+    const out = params.out ? documentPath(params.out) : undefined;
+    const targets = videoPath ? (out ? [out] : candidateNames(videoPath)) : undefined;
+    // A read-only folder is found now, not after minutes of inference.
+    if (targets) await checkWritableTarget(targets).catch((error: Error) => { throw new ResponseError(ErrorCodes.InvalidParams, error.message); });
     const result = await videoJob('caption', params.video, undefined, token, await progressFor(params));
     if (result.task !== 'caption') throw new ResponseError(ErrorCodes.InternalError, 'the engine answered a caption with another task');
-    const videoPath = documentPath(params.video)!;
-    const out = params.out ? documentPath(params.out) : undefined;
-    const text = windowsToVscan(result.windows, basename(videoPath), { Model: modelLabel(settings.model) });
-    const written = await writeNewFile(out ? [out] : candidateNames(videoPath), text);
+    const text = windowsToVscan(result.windows, basename(videoPath!), { Model: modelLabel(settings.model) });
+    const kept = await writeCaptionKeepingResult(targets!, text);
+    if (kept.notice) log(kept.notice);
     return {
-      file: pathToFileURL(written).href,
+      ...(kept.path ? { file: pathToFileURL(kept.path).href } : { text }),
+      ...(kept.notice ? { notice: kept.notice } : {}),
       scene: result.windows.map((w) => w.scene).join(' '),
       events: result.windows.flatMap((w) => w.events),
       format_ok: result.format_ok,
@@ -223,8 +241,8 @@ export function startServer(connection: Connection): void {
     trusted = options?.trusted !== false;
     return {
       capabilities: {
-        textDocumentSync: TextDocumentSyncKind.Incremental,
-        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, service.FIX_ALL_KIND] },
         documentFormattingProvider: true,
         documentSymbolProvider: true,
         foldingRangeProvider: true,
@@ -255,15 +273,22 @@ export function startServer(connection: Connection): void {
   }));
 
   documents.onDidOpen((event) => schedule(event.document.uri));
-  documents.onDidChangeContent((event) => schedule(event.document.uri));
+  documents.onDidChangeContent((event) => {
+    // A large file is validated on open and save only: per keystroke it would cost seconds each time.
+    if (event.document.getText().length <= service.LARGE_DOCUMENT_CHARS) schedule(event.document.uri);
+  });
+  documents.onDidSave((event) => {
+    if (event.document.getText().length > service.LARGE_DOCUMENT_CHARS) schedule(event.document.uri);
+  });
   documents.onDidClose((event) => {
     states.delete(event.document.uri);
+    requestParses.delete(event.document.uri);
     void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
   });
 
   connection.onCodeAction(guarded('codeAction', [], (params) => {
     const state = stateOf(params.textDocument.uri);
-    return state ? service.codeActionsFor(state.doc, params.textDocument.uri, params.context.diagnostics, state.context, settings.language) : [];
+    return state ? service.codeActionsFor(state.doc, params.textDocument.uri, params.context.diagnostics, state.context, settings.language, params.context.only) : [];
   }));
   connection.onDocumentFormatting(guarded('formatting', [], (params) => {
     const state = stateOf(params.textDocument.uri);

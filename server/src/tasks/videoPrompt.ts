@@ -64,8 +64,8 @@ export function ropeIndex(ids: readonly number[], videoTokenId: number, gridThw:
   return { positions: [T, H, W], ropeDelta: max + 1 - ids.length };
 }
 
-export function buildVideoPrompt(tokenizer: ModelTokenizer, config: ModelConfig, plan: FramePlan, instruction: string): VideoPrompt {
-  const rendered = tokenizer.renderChat([{ role: 'user', content: [{ type: 'video' }, { type: 'text', text: instruction }] }]);
+export async function buildVideoPrompt(tokenizer: ModelTokenizer, config: ModelConfig, plan: FramePlan, instruction: string, signal?: AbortSignal): Promise<VideoPrompt> {
+  const rendered = await tokenizer.renderChat([{ role: 'user', content: [{ type: 'video' }, { type: 'text', text: instruction }] }], { signal });
   const text = expandVideoPlaceholder(rendered, plan, config.vision.spatialMergeSize);
   const ids = tokenizer.encode(text);
   const { positions, ropeDelta } = ropeIndex(ids, config.videoTokenId, plan.gridThw, config.vision.spatialMergeSize);

@@ -164,7 +164,7 @@ export class VideoModel {
     const visionStarted = performance.now();
     const features = await this.encode(prepared, options);
     const visionMs = performance.now() - visionStarted;
-    const prompt = buildVideoPrompt(this.text.tokenizer, this.text.checkpoint.config, withTimeOrigin(prepared.plan, options.timeOrigin ?? 0), instruction);
+    const prompt = await buildVideoPrompt(this.text.tokenizer, this.text.checkpoint.config, withTimeOrigin(prepared.plan, options.timeOrigin ?? 0), instruction, options.signal);
     let firstLogits = new Float32Array(0);
     let generated = 0;
     const maxNewTokens = options.maxNewTokens ?? 2048;

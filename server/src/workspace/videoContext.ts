@@ -83,7 +83,7 @@ export interface ResolveOptions {
 export async function resolveDocumentContext(doc: VscanDocument, documentPath: string, options: ResolveOptions): Promise<ResolvedContext> {
   const siblings = await siblingVideos(dirname(documentPath));
   const linked = linkedVideoPath(doc, documentPath, siblings);
-  // A sibling was just listed, so it exists; a header's file must be checked (a folder is not a video).
+  // Only a regular file is a video: a folder is not, and a FIFO would hang the probe.
   const video: LinkedVideo | undefined = linked && {
     ...linked,
     uri: pathToFileURL(linked.path).href,

@@ -4,7 +4,9 @@
  * headers; every tensor the model needs is checked for presence, shape and dtype up front,
  * so a wrong checkpoint fails before any weights are read.
  */
-import { lstat, readFile, stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
+import { MAX_JSON_BYTES } from '../../io/json';
+import { readRegularFile } from '../../io/regularFile';
 import { basename, join } from 'node:path';
 import { defaultsNote, type ModelConfig, readModelConfig } from './config';
 import { CheckpointError, type Dtype, readSafetensorsHeader, type TensorInfo } from './safetensors';
@@ -127,12 +129,7 @@ function safeShardName(indexFile: string, name: unknown): string {
 
 async function weightFiles(dir: string): Promise<{ files: string[]; expectedIn?: Map<string, string> }> {
   const indexFile = join(dir, 'model.safetensors.index.json');
-  let indexText: string | undefined;
-  try {
-    indexText = await readFile(indexFile, 'utf8');
-  } catch {
-    indexText = undefined;
-  }
+  const indexText = (await readRegularFile(indexFile, MAX_JSON_BYTES, (message) => new CheckpointError(message)))?.toString('utf8');
   if (indexText === undefined) {
     const single = join(dir, 'model.safetensors');
     try {
@@ -140,7 +137,7 @@ async function weightFiles(dir: string): Promise<{ files: string[]; expectedIn?:
     } catch {
       throw new CheckpointError(`${dir}: no model.safetensors and no model.safetensors.index.json`);
     }
-    return { files: [single] };
+    return { files: [single] }; // what it is (a file, not a folder or FIFO) is checked when its header is read
   }
   let index: { weight_map?: unknown };
   try {

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { readJsonObject } from '../../io/json';
+import { checkConfigSize } from './configSize';
 import { CheckpointError } from './safetensors';
 
 export type LayerType = 'linear_attention' | 'full_attention';
@@ -256,6 +257,7 @@ export async function readModelConfig(checkpointDir: string): Promise<ModelConfi
   const file = join(checkpointDir, 'config.json');
   const json = await readJsonObject(file, (message) => new CheckpointError(message));
   if (!json) throw new CheckpointError(`${file}: missing (is ${checkpointDir} a Hugging Face checkpoint folder?)`);
+  checkConfigSize(file, json); // before anything is built from the sizes
   const root = new Reader(file, '', json, []);
   const modelType = root.raw('model_type');
   if (typeof modelType !== 'string' || !SUPPORTED_MODEL_TYPES.includes(modelType)) {

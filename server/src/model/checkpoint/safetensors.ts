@@ -4,7 +4,7 @@
  * anything is read, so a malformed or malicious file fails with a message naming it, never
  * with an out-of-range read. Tensor data is read lazily, tensor by tensor.
  */
-import { open, stat } from 'node:fs/promises';
+import { openRegularFile } from '../../io/regularFile';
 import { writeFileAtomic } from '../../workspace/atomicWrite';
 
 export type Dtype = 'BF16' | 'F16' | 'F32' | 'F64' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -35,15 +35,16 @@ function fail(file: string, message: string): never {
 
 /** Parses and validates a safetensors header; reads only the header's bytes. */
 export async function readSafetensorsHeader(file: string): Promise<TensorInfo[]> {
-  let size: number;
+  let opened;
   try {
-    size = (await stat(file)).size;
-  } catch {
-    fail(file, 'missing');
+    opened = await openRegularFile(file, (message) => new CheckpointError(message));
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    fail(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
-  if (size < 8) fail(file, `truncated (${size} bytes, not even a header length)`);
-  const handle = await open(file, 'r');
+  const { handle, size } = opened;
   try {
+    if (size < 8) fail(file, `truncated (${size} bytes, not even a header length)`);
     const prefix = Buffer.alloc(8);
     await handle.read(prefix, 0, 8, 0);
     const declared = prefix.readBigUInt64LE(0);
@@ -81,8 +82,9 @@ export async function readSafetensorsHeader(file: string): Promise<TensorInfo[]>
       if (end - begin !== expected) fail(file, `tensor ${name}: ${end - begin} bytes for shape [${shape}] of ${dtype} (expected ${expected})`);
       tensors.push({ name, dtype, shape, file, offset: dataStart + begin, byteLength: end - begin });
     }
-    // Overlapping tensors would let one tensor's bytes masquerade as another's.
-    const sorted = [...tensors].sort((a, b) => a.offset - b.offset);
+    // Overlapping tensors would let one tensor's bytes masquerade as another's. An empty
+    // tensor (a zero in its shape) has no bytes, so it overlaps nothing wherever it points.
+    const sorted = tensors.filter((t) => t.byteLength > 0).sort((a, b) => a.offset - b.offset);
     for (let i = 1; i < sorted.length; i++) {
       if (sorted[i].offset < sorted[i - 1].offset + sorted[i - 1].byteLength) fail(file, `tensors ${sorted[i - 1].name} and ${sorted[i].name} overlap`);
     }
@@ -94,7 +96,7 @@ export async function readSafetensorsHeader(file: string): Promise<TensorInfo[]>
 
 /** Reads one tensor's bytes (exactly its range; the header was validated). */
 export async function readTensorBytes(info: TensorInfo): Promise<Buffer> {
-  const handle = await open(info.file, 'r');
+  const { handle } = await openRegularFile(info.file, (message) => new CheckpointError(message));
   try {
     const out = Buffer.alloc(info.byteLength);
     const { bytesRead } = await handle.read(out, 0, info.byteLength, info.offset);

@@ -63,7 +63,7 @@ export async function checkModel(dir: string, options: RuntimeOptions & { steps?
 
 async function runCheck(dir: string, options: RuntimeOptions & { steps?: number; profileDir: string }): Promise<CheckReport> {
   const engine = await TextEngine.load(dir, options);
-  const prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: 'Describe the video: a dog runs across a park, then stops.' }]));
+  const prompt = engine.tokenizer.encode(await engine.tokenizer.renderChat([{ role: 'user', content: 'Describe the video: a dog runs across a park, then stops.' }]));
   const steps = options.steps ?? 8;
   const V = engine.vocabSize;
 

@@ -100,6 +100,7 @@ export class EngineHost {
     const { onToken, signal, ...remote } = options;
     const { id, done } = this.request({ type: 'generate', promptIds, options: remote }, onToken);
     const onAbort = () => this.child?.send({ type: 'cancel', target: id } satisfies ToEngine);
+    if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return ((await done) as Extract<FromEngine, { type: 'done' }>).result;
@@ -113,6 +114,7 @@ export class EngineHost {
     await this.ensureLoaded();
     const { id, done } = this.request({ type: 'videoTask', request }, (_token, text) => options.onText?.(text), options.onProgress);
     const onAbort = () => this.child?.send({ type: 'cancel', target: id } satisfies ToEngine);
+    if (options.signal?.aborted) onAbort(); // aborted while loading: an 'abort' event will not come again
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return ((await done) as Extract<FromEngine, { type: 'taskDone' }>).result;

@@ -59,7 +59,7 @@ async function handle(message: ToEngine): Promise<void> {
     }
     case 'encodeChat':
       if (!engine) throw new Error('no model loaded');
-      send({ type: 'encoded', id: message.id, ids: engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: message.prompt }])) });
+      send({ type: 'encoded', id: message.id, ids: engine.tokenizer.encode(await engine.tokenizer.renderChat([{ role: 'user', content: message.prompt }])) });
       return;
     case 'generate': {
       if (!engine) throw new Error('no model loaded');

@@ -10,10 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import { link, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Checkpoint } from '../checkpoint/checkpoint';
+import { defaultGraphCacheDir, writeGraphCacheSource } from './graphCache';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
 import { cudaProblem } from './providerLibraries';
@@ -77,10 +77,6 @@ export interface RuntimeOptions {
 // reason; ONNX Runtime's own stderr log would only repeat them in red.
 ort.env.logLevel = 'fatal';
 
-function defaultCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : tmpdir());
-  return join(base, 'video-scan', 'onnx');
-}
 
 /** Names under which the weight files appear next to the model (stable per file). */
 function linkName(file: string): string {
@@ -115,7 +111,7 @@ export async function createSession(
     options.onLoadProgress?.('weights', `linking ${checkpoint.files.length} weight file(s), ${(weightsBytes / 2 ** 30).toFixed(2)} GiB`);
     if (weightFiles === 'in-memory') return { bytes };
     const key = createHash('sha1').update(checkpoint.dir).update(bytes).digest('hex').slice(0, 16);
-    const folder = join(options.cacheDir ?? defaultCacheDir(), `${name}-${key}`);
+    const folder = join(options.cacheDir ?? defaultGraphCacheDir(), `${name}-${key}`);
     const modelFile = join(folder, `${name}.onnx`);
     try {
       await mkdir(folder, { recursive: true });
@@ -128,6 +124,8 @@ export async function createSession(
         }
       }
       await writeFile(modelFile, bytes);
+      // What the links are links of, so that `vscan cache list|clean` can find entries whose checkpoint is gone.
+      await writeGraphCacheSource(folder, { checkpoint: resolve(checkpoint.dir), links: Object.fromEntries(checkpoint.files.map((f) => [linkName(f.path), resolve(f.path)])) });
       return { bytes, modelFile };
     } catch {
       weightFiles = 'in-memory';
