@@ -87,5 +87,5 @@ test('a weight link that dangles, or leads to a folder, fails naming the file', 
   await assert.rejects(openCheckpoint(snapshot), (e: Error) => e.message === `${weights}: missing (or a symlink to a file that does not exist)`);
   await rm(weights);
   await symlink(root, weights);
-  await assert.rejects(openCheckpoint(snapshot), (e: Error) => e.message === `${weights}: not a regular file`);
+  await assert.rejects(openCheckpoint(snapshot), (e: Error) => e.message === `${weights}: is a folder, expected a regular file`);
 });

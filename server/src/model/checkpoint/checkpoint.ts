@@ -6,7 +6,7 @@
  */
 import { lstat, stat } from 'node:fs/promises';
 import { MAX_JSON_BYTES } from '../../io/json';
-import { readRegularFile } from '../../io/regularFile';
+import { kindOf, readRegularFile } from '../../io/regularFile';
 import { basename, join } from 'node:path';
 import { defaultsNote, type ModelConfig, readModelConfig } from './config';
 import { CheckpointError, type Dtype, readSafetensorsHeader, type TensorInfo } from './safetensors';
@@ -161,7 +161,7 @@ async function regularFileSize(file: string): Promise<number> {
   } catch {
     throw new CheckpointError(`${file}: missing (or a symlink to a file that does not exist)`);
   }
-  if (!info.isFile()) throw new CheckpointError(`${file}: not a regular file`);
+  if (!info.isFile()) throw new CheckpointError(`${file}: is ${kindOf(info)}, expected a regular file`);
   return info.size;
 }
 
