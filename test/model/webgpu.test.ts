@@ -151,6 +151,28 @@ test('the text logits on WebGPU are those of the float64 reference forward pass'
   console.log(`# webgpu reference check: max |Δlogit| ${diff.toExponential(2)} over ${reference.length} positions`);
 });
 
+test('on WebGPU too, other layer orders, head counts, rotary sections and attention biases match the float64 reference', async () => {
+  const { loadWeights, maxDifference, referenceForward, videoLikePositions } = await import('../helpers/referenceModel');
+  const { writeTinyCheckpoint } = await import('../../server/src/model/checkpoint/tiny');
+  const variants: [string, Parameters<typeof writeTinyCheckpoint>[1]][] = [
+    ['full-first', { layerTypes: ['full_attention', 'linear_attention', 'full_attention'], numAttentionHeads: 4, numKeyValueHeads: 1, headDim: 64, mropeSection: [5, 2, 1] }],
+    ['mha-bias', { layerTypes: ['linear_attention', 'full_attention'], numAttentionHeads: 2, numKeyValueHeads: 2, headDim: 64, mropeSection: [2, 4, 2], attentionBias: true }],
+  ];
+  for (const [name, options] of variants) {
+    const folder = join(dir, `variant-${name}`);
+    await writeTinyCheckpoint(folder, { seed: 11, ...options });
+    const engine = await TextEngine.load(folder, { executionProvider: 'webgpu', cacheDir });
+    assert.equal(engine.report.executionProvider, 'webgpu');
+    const ids = engine.tokenizer.encode('Scene: a dog runs <1.0 - 2.5> then stops.').slice(0, 10);
+    const positions = videoLikePositions(ids.length);
+    const reference = referenceForward(engine.checkpoint, await loadWeights(engine.checkpoint), ids, positions);
+    const ours = await engine.forward(ids, positions, engine.emptyCache(), 0);
+    const diff = maxDifference(reference, ours.logits);
+    assert.ok(diff < CHECK_TOLERANCE.fp32, `${name}: max |Δlogit| ${diff}`);
+    await engine.session.release();
+  }
+});
+
 test('the vision tower runs on the text model\'s provider, and its WebGPU features are those of the float64 reference', async () => {
   const { loadWeights } = await import('../helpers/referenceModel');
   const { referenceVision } = await import('../helpers/referenceVision');
