@@ -124,9 +124,12 @@ before(async () => {
   assert.ok(packaged, 'the extension ships ffprobe');
   const slowFfprobe = join(data, 'slow-ffprobe');
   writeFileSync(slowFfprobe, `#!/bin/sh\nsleep 1\nexec "${join(extensions, packaged)}" "$@"\n`, { mode: 0o755 });
+  // videoScan.ffprobe.path is machine-scoped: in code-server's remote window it applies from
+  // the remote's Machine settings, not from User settings.
+  mkdirSync(join(data, 'Machine'), { recursive: true });
+  writeFileSync(join(data, 'Machine', 'settings.json'), JSON.stringify({ 'videoScan.ffprobe.path': slowFfprobe }));
   mkdirSync(join(data, 'User'), { recursive: true });
   writeFileSync(join(data, 'User', 'settings.json'), JSON.stringify({
-    'videoScan.ffprobe.path': slowFfprobe,
     // Trust on, and no prompt: the folder opens in Restricted Mode.
     'security.workspace.trust.enabled': true,
     'security.workspace.trust.startupPrompt': 'never',
