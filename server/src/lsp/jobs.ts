@@ -25,6 +25,8 @@ export class JobQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private waiting = 0;
   private loadedFor: string | undefined;
+  /** What the last load got: the provider, the precision and why it fell back (if it did). */
+  private loaded: Pick<StatusParams, 'executionProvider' | 'precision' | 'message'> = {};
   private status: StatusParams = { state: 'idle', queue: 0 };
 
   constructor(private settings: EngineSettings, private readonly report: (status: StatusParams) => void) {
@@ -47,27 +49,48 @@ export class JobQueue {
     const job = this.tail.then(async () => {
       this.waiting--;
       if (options.signal?.aborted) throw Object.assign(new Error('cancelled'), { cancelled: true });
-      const model = this.settings.modelPath;
-      if (!model) throw new NoModelError('No model configured: set videoScan.model.path to a video-scan checkpoint folder');
-      const { executionProvider, precision, threads } = this.settings;
-      const wanted = `${model}|${executionProvider}|${precision}|${threads ?? ''}`;
-      if (this.loadedFor !== wanted) {
-        this.publish({ state: 'loading' });
-        const report = await this.host.load(model, { executionProvider, precision, ...(threads ? { intraOpThreads: threads } : {}) });
-        this.loadedFor = wanted;
-        this.publish({ executionProvider: report.executionProvider, precision: report.precision, message: report.fallbackReason });
-      }
+      await this.loadEngine();
       this.publish({ state: 'busy' });
       return this.host.videoTask(request, options);
-    }).then((result) => {
+    });
+    return this.settle(job);
+  }
+
+  /** Loads the engine for the configured model after the jobs before it (Check GPU); answers the status: provider, precision, fallback reason. */
+  load(): Promise<StatusParams> {
+    this.waiting++;
+    this.publish({});
+    return this.settle(this.tail.then(async () => {
+      this.waiting--;
+      await this.loadEngine();
+      return { ...this.status, ...this.loaded, state: 'idle' };
+    }));
+  }
+
+  private async loadEngine(): Promise<void> {
+    const model = this.settings.modelPath;
+    if (!model) throw new NoModelError('No model configured: set videoScan.model.path to a video-scan checkpoint folder');
+    const { executionProvider, precision, threads } = this.settings;
+    const wanted = `${model}|${executionProvider}|${precision}|${threads ?? ''}`;
+    if (this.loadedFor === wanted) return;
+    this.publish({ state: 'loading' });
+    const report = await this.host.load(model, { executionProvider, precision, ...(threads ? { intraOpThreads: threads } : {}) });
+    this.loadedFor = wanted;
+    this.loaded = { executionProvider: report.executionProvider, precision: report.precision, message: report.fallbackReason };
+    this.publish(this.loaded);
+  }
+
+  /** Publishes idle or error when a queued job ends, and keeps the queue going after a failure. */
+  private settle<R>(job: Promise<R>): Promise<R> {
+    const settled = job.then((result) => {
       this.publish({ state: 'idle' });
       return result;
     }, (error: unknown) => {
       this.publish({ state: (error as { cancelled?: boolean }).cancelled ? 'idle' : 'error', message: error instanceof Error ? error.message : String(error) });
       throw error;
     });
-    this.tail = job.catch(() => undefined);
-    return job;
+    this.tail = settled.catch(() => undefined);
+    return settled;
   }
 
   dispose(): void {

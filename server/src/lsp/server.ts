@@ -26,7 +26,7 @@ import { resolveDocumentContext } from '../workspace/videoContext';
 import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
-import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, PartialTextNotification, StatusNotification } from './protocol';
+import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, LoadEngineRequest, PartialTextNotification, StatusNotification } from './protocol';
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
 
 /** Diagnostics never wait longer than this for a video probe; they are refreshed when it lands. */
@@ -190,6 +190,14 @@ export function startServer(connection: Connection): void {
     return { span: result.span, format_ok: result.format_ok, raw: result.raw };
   };
   connection.onRequest(FindRequest.type, onFind);
+
+  connection.onRequest(LoadEngineRequest.type, async () => {
+    try {
+      return await jobs.load();
+    } catch (error) {
+      throw new ResponseError(ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
+    }
+  });
 
   connection.onShutdown(() => jobs.dispose());
 
