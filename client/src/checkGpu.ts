@@ -7,20 +7,9 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { LoadEngineRequest, type StatusParams } from '../../server/src/lsp/protocol';
 import { configuredModel, type ModelAccess } from './modelAccess';
+import { describeEngine } from './modelText';
 import { messageOf } from './progress';
 import { INSTALL_CUDA_COMMAND } from './statusBar';
-
-/** Where the engine runs, in one line. */
-export function describeEngine(status: StatusParams): string {
-  const precision = status.precision ? `, ${status.precision}` : '';
-  const adapter = status.adapter ? ` on ${status.adapter}` : '';
-  switch (status.executionProvider) {
-    case 'cuda': return `the GPU through CUDA${precision}${adapter}`;
-    case 'webgpu': return `the GPU through WebGPU${precision}${adapter}`;
-    case 'cpu': return `the CPU${precision}`;
-    default: return 'an unknown provider';
-  }
-}
 
 export async function checkGpu(client: LanguageClient, models: ModelAccess, output: vscode.LogOutputChannel): Promise<StatusParams | undefined> {
   if (!(await models.ensureReady())) return undefined;

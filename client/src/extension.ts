@@ -14,7 +14,7 @@ import { migrateModelPath } from './migrateSettings';
 import { ModelAccess } from './modelAccess';
 import { PreviewManager } from './preview';
 import { messageOf } from './progress';
-import { ensureSampleVideo } from './sampleVideo';
+import { makeSampleVideo } from './sampleVideo';
 import { selectModel } from './selectModel';
 import { ModelStatusBar, showModelMenu } from './statusBar';
 
@@ -61,7 +61,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage('Running the model needs a trusted workspace (Manage Workspace Trust).');
     let video: vscode.Uri;
     try {
-      video = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Making the sample video…' }, () => ensureSampleVideo(context));
+      // In the first workspace folder, so its .vscan appears beside it in the Explorer; with none open, in the extension's storage.
+      const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? context.globalStorageUri.fsPath;
+      const ffmpegPath = vscode.workspace.getConfiguration('videoScan.ffmpeg').get<string>('path') || undefined;
+      video = vscode.Uri.file(await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Making the sample video…' }, () => makeSampleVideo(folder, ffmpegPath)));
     } catch (error) {
       return void vscode.window.showErrorMessage(messageOf(error));
     }

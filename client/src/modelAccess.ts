@@ -8,10 +8,8 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { DownloadModelRequest, type ModelInfo, ModelInfoRequest } from '../../server/src/lsp/protocol';
+import { DEFAULT_MODEL, formatBytes, licenceInWords } from './modelText';
 import { messageOf, wasCancelled, withServerProgress } from './progress';
-
-/** The model a fresh install uses (package.json's default for videoScan.model.checkpoint). */
-export const DEFAULT_MODEL = 'cudabenchmarktest/video-scan';
 
 const TOKEN_SECRET = 'videoScan.huggingFaceToken';
 const CONSENT_KEY = 'videoScan.downloadConsent';
@@ -20,52 +18,13 @@ const RECENT_MAX = 8;
 /** Set while the configured model is on this machine: the walkthrough's first step completes on it. */
 const READY_CONTEXT = 'videoScan.modelReady';
 
-/** `owner/name` with an optional `@revision`, as the Hub spells repo ids. */
-const HUB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*(@[^\s@]+)?$/;
-
-/** Why `text` is not a Hub id (`owner/name[@revision]`), or undefined when it is one. */
-export function hubIdProblem(text: string): string | undefined {
-  const value = text.trim();
-  if (!value) return 'Type a Hub id: owner/name, optionally @revision (a branch, tag or commit)';
-  if (!HUB_ID.test(value)) return `"${value}" is not a Hub id: expected owner/name or owner/name@revision`;
-  if (/(^|\/)\.|\.\.|--/.test(value.split('@')[0]!)) return `"${value}" is not a Hub id: names may not start with "." or contain ".." or "--"`;
-  return undefined;
-}
-
-/** Bytes in words: `812 kB`, `4.3 GB` (decimal units, as the Hub shows sizes). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
-
-const LICENCE_NAMES: Record<string, string> = {
-  'bsl-1.1': 'Business Source License 1.1',
-  'apache-2.0': 'Apache License 2.0',
-  mit: 'MIT License',
-};
-
-function licenceInWords(info: ModelInfo): string {
-  if (!info.license) return 'not declared on the model card';
-  return LICENCE_NAMES[info.license.toLowerCase()] ? `${LICENCE_NAMES[info.license.toLowerCase()]} (${info.license})` : info.license;
-}
-
 /** The configured model: `videoScan.model.checkpoint`, else the deprecated `videoScan.model.path`, else the default. */
 export function configuredModel(): string {
   const model = vscode.workspace.getConfiguration('videoScan.model');
-  return model.get<string>('checkpoint')?.trim() || model.get<string>('path')?.trim() || DEFAULT_MODEL;
-}
-
-/** A model spec in a few words: a Hub id's name (with its revision), a folder's last part. */
-export function shortModelName(spec: string): string {
-  if (!hubIdProblem(spec)) return spec.split('/')[1]!;
-  return spec.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || spec;
+  // get() would answer the default for an unset checkpoint: only a value someone set counts before the old key.
+  const checkpoint = model.inspect<string>('checkpoint');
+  const set = checkpoint?.workspaceFolderValue ?? checkpoint?.workspaceValue ?? checkpoint?.globalValue;
+  return set?.trim() || model.get<string>('path')?.trim() || DEFAULT_MODEL;
 }
 
 export class ModelAccess {
@@ -188,7 +147,7 @@ export class ModelAccess {
     const whole = info.totalBytes !== undefined && info.totalBytes !== info.downloadBytes ? ` (${formatBytes(info.totalBytes)} in all; the rest is already here)` : '';
     const detail = [
       `${size} to download into the Hugging Face cache${whole}.`,
-      `Licence: ${licenceInWords(info)}. Read it before you use the model's output.`,
+      `Licence: ${licenceInWords(info.license)}. Read it before you use the model's output.`,
       'video-scan runs the model on this machine; nothing is sent anywhere.',
     ].join('\n\n');
     const licenceUrl = info.licenseUrl;

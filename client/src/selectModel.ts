@@ -5,21 +5,13 @@
  * `videoScan.model.checkpoint` where it is set now (workspace or user settings).
  */
 import * as vscode from 'vscode';
-import type { ModelInfo } from '../../server/src/lsp/protocol';
-import { configuredModel, DEFAULT_MODEL, formatBytes, hubIdProblem, type ModelAccess } from './modelAccess';
+import { configuredModel, type ModelAccess } from './modelAccess';
+import { availability, DEFAULT_MODEL, formatBytes, hubIdProblem } from './modelText';
 import { messageOf } from './progress';
 
 interface ModelItem extends vscode.QuickPickItem {
   spec?: string;
   action?: 'enterHubId' | 'chooseFolder';
-}
-
-/** Whether a model is here, in a few words, for a QuickPick item's description. */
-export function availability(info: ModelInfo): string {
-  if (info.ready) return '$(check) downloaded';
-  if (info.problem) return `$(warning) ${info.problem}`;
-  if (info.kind === 'hub') return `$(cloud-download) not downloaded${info.downloadBytes !== undefined ? ` · ${formatBytes(info.downloadBytes)}` : ''}`;
-  return '$(warning) not a complete checkpoint';
 }
 
 async function enterHubId(): Promise<string | undefined> {

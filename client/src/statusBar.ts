@@ -7,7 +7,8 @@
 import * as vscode from 'vscode';
 import { isVideoFileName } from '../../server/src/language';
 import type { StatusParams } from '../../server/src/lsp/protocol';
-import { configuredModel, shortModelName } from './modelAccess';
+import { configuredModel } from './modelAccess';
+import { shortModelName } from './modelText';
 
 /** The command contributed by the GPU installer (branch `pkg`); listed only when present at run time. */
 export const INSTALL_CUDA_COMMAND = 'videoScan.installCuda';

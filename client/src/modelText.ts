@@ -1,0 +1,75 @@
+/**
+ * Model specs and engine states in words, for the client's pickers, modals and status bar.
+ * No VS Code API here, so that the tests run it with Node alone (test/client/).
+ */
+import type { ModelInfo, StatusParams } from '../../server/src/lsp/protocol';
+
+/** The model a fresh install uses (package.json's default for videoScan.model.checkpoint). */
+export const DEFAULT_MODEL = 'cudabenchmarktest/video-scan';
+
+/** `owner/name` with an optional `@revision`, as the Hub spells repo ids. */
+const HUB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*(@[^\s@]+)?$/;
+
+/** Why `text` is not a Hub id (`owner/name[@revision]`), or undefined when it is one. */
+export function hubIdProblem(text: string): string | undefined {
+  const value = text.trim();
+  if (!value) return 'Type a Hub id: owner/name, optionally @revision (a branch, tag or commit)';
+  if (!HUB_ID.test(value)) return `"${value}" is not a Hub id: expected owner/name or owner/name@revision`;
+  const name = value.split('@')[0]!;
+  if (/\.\.|--|[.-]$|[.-]\//.test(name)) return `"${value}" is not a Hub id: "..", "--" and a "." or "-" at the end of a part are not allowed`;
+  if (name.length > 96) return `"${value}" is not a Hub id: longer than 96 characters`;
+  return undefined;
+}
+
+/** Bytes in words: `812 kB`, `4.3 GB` (decimal units, as the Hub shows sizes). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return 'an unknown size';
+  if (bytes < 1000) return `${Math.round(bytes)} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = -1;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+const LICENCE_NAMES: Record<string, string> = {
+  'bsl-1.1': 'Business Source License 1.1',
+  'apache-2.0': 'Apache License 2.0',
+  mit: 'MIT License',
+};
+
+/** A model card's licence id in words: `Business Source License 1.1 (bsl-1.1)`. */
+export function licenceInWords(license: string | undefined): string {
+  if (!license) return 'not declared on the model card';
+  const name = LICENCE_NAMES[license.toLowerCase()];
+  return name ? `${name} (${license})` : license;
+}
+
+/** A model spec in a few words: a Hub id's name (with its revision), a folder's last part. */
+export function shortModelName(spec: string): string {
+  if (!hubIdProblem(spec)) return spec.slice(spec.indexOf('/') + 1);
+  return spec.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || spec;
+}
+
+/** Whether a model is here, in a few words (with a codicon), for a QuickPick item. */
+export function availability(info: ModelInfo): string {
+  if (info.ready) return '$(check) downloaded';
+  if (info.problem) return `$(warning) ${info.problem}`;
+  if (info.kind === 'hub') return `$(cloud-download) not downloaded${info.downloadBytes !== undefined ? ` · ${formatBytes(info.downloadBytes)}` : ''}`;
+  return '$(warning) not a complete checkpoint';
+}
+
+/** Where the engine runs, in words: `the GPU through CUDA, fp16 on NVIDIA H200`, `the CPU, fp32`. */
+export function describeEngine(status: Pick<StatusParams, 'executionProvider' | 'precision' | 'adapter'>): string {
+  const precision = status.precision ? `, ${status.precision}` : '';
+  const adapter = status.adapter ? ` on ${status.adapter}` : '';
+  switch (status.executionProvider) {
+    case 'cuda': return `the GPU through CUDA${precision}${adapter}`;
+    case 'webgpu': return `the GPU through WebGPU${precision}${adapter}`;
+    case 'cpu': return `the CPU${precision}`;
+    default: return 'a provider the engine did not name';
+  }
+}
