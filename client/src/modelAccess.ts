@@ -18,13 +18,14 @@ const RECENT_MAX = 8;
 /** Set while the configured model is on this machine: the walkthrough's first step completes on it. */
 const READY_CONTEXT = 'videoScan.modelReady';
 
-/** The configured model: `videoScan.model.checkpoint`, else the deprecated `videoScan.model.path`, else the default. */
+/**
+ * The configured model, by the server's rule: `videoScan.model.checkpoint`, unless it is at
+ * its default and the deprecated `videoScan.model.path` names a folder.
+ */
 export function configuredModel(): string {
   const model = vscode.workspace.getConfiguration('videoScan.model');
-  // get() would answer the default for an unset checkpoint: only a value someone set counts before the old key.
-  const checkpoint = model.inspect<string>('checkpoint');
-  const set = checkpoint?.workspaceFolderValue ?? checkpoint?.workspaceValue ?? checkpoint?.globalValue;
-  return set?.trim() || model.get<string>('path')?.trim() || DEFAULT_MODEL;
+  const checkpoint = model.get<string>('checkpoint')?.trim() || DEFAULT_MODEL;
+  return checkpoint === DEFAULT_MODEL ? model.get<string>('path')?.trim() || checkpoint : checkpoint;
 }
 
 export class ModelAccess {

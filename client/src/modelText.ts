@@ -3,6 +3,7 @@
  * No VS Code API here, so that the tests run it with Node alone (test/client/).
  */
 import type { ModelInfo, StatusParams } from '../../server/src/lsp/protocol';
+import { formatBytes } from '../../server/src/model/acquire/transferProgress';
 
 /** The model a fresh install uses (package.json's default for videoScan.model.checkpoint). */
 export const DEFAULT_MODEL = 'cudabenchmarktest/video-scan';
@@ -21,19 +22,8 @@ export function hubIdProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** Bytes in words: `812 kB`, `4.3 GB` (decimal units, as the Hub shows sizes). */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return 'an unknown size';
-  if (bytes < 1000) return `${Math.round(bytes)} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
+/** Bytes in words, as the download's progress writes them (`12.0 MiB`, `4.30 GiB`): one owner, the server's. */
+export { formatBytes };
 
 const LICENCE_NAMES: Record<string, string> = {
   'bsl-1.1': 'Business Source License 1.1',

@@ -1,7 +1,7 @@
 /** The client's model words: Hub id validation, sizes, licences, names, availability, where the engine runs. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { availability, DEFAULT_MODEL, describeEngine, formatBytes, hubIdProblem, licenceInWords, shortModelName } from '../../client/src/modelText';
+import { availability, DEFAULT_MODEL, describeEngine, hubIdProblem, licenceInWords, shortModelName } from '../../client/src/modelText';
 
 test('Hub ids: owner/name with an optional @revision pass; anything else says what is wrong', () => {
   for (const ok of [DEFAULT_MODEL, 'Qwen/Qwen3.5-2B', 'owner/name@main', 'owner/name@v1.0', 'owner/name@0123abcd', 'a.b/c_d-e', '  owner/name  ']) {
@@ -15,18 +15,6 @@ test('Hub ids: owner/name with an optional @revision pass; anything else says wh
     assert.match(hubIdProblem(bad)!, /is not a Hub id/, bad);
   }
   assert.match(hubIdProblem(`owner/${'x'.repeat(100)}`)!, /longer than 96/);
-});
-
-test('sizes in decimal units with at most one decimal', () => {
-  assert.equal(formatBytes(0), '0 B');
-  assert.equal(formatBytes(999), '999 B');
-  assert.equal(formatBytes(1000), '1.0 kB');
-  assert.equal(formatBytes(812_345), '812 kB');
-  assert.equal(formatBytes(4_321_000_000), '4.3 GB');
-  assert.equal(formatBytes(12_600_000), '12.6 MB');
-  assert.equal(formatBytes(5e15), '5000 TB');
-  assert.equal(formatBytes(-1), 'an unknown size');
-  assert.equal(formatBytes(Number.NaN), 'an unknown size');
 });
 
 test('licences: known ids in words, others as declared, none said so', () => {
@@ -46,7 +34,7 @@ test('short names: a Hub id\'s name and revision, a folder\'s last part', () => 
 test('availability: downloaded, a problem, not downloaded with its size, an incomplete folder', () => {
   assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: true }), '$(check) downloaded');
   assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: false, problem: 'not found on the Hub' }), '$(warning) not found on the Hub');
-  assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: false, downloadBytes: 12_600_000 }), '$(cloud-download) not downloaded · 12.6 MB');
+  assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: false, downloadBytes: 12_600_000 }), '$(cloud-download) not downloaded · 12.0 MiB');
   assert.equal(availability({ spec: '/m', kind: 'folder', ready: false }), '$(warning) not a complete checkpoint');
 });
 

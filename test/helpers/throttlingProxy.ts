@@ -30,9 +30,15 @@ export async function startThrottlingProxy(target: string, bytesPerSecond: numbe
       answer.on('data', (data: Buffer) => {
         answer.pause();
         let offset = 0;
-        const next = () => {
-          if (res.destroyed) return answer.destroy();
-          if (offset >= data.length) return answer.resume();
+        const next = (): void => {
+          if (res.destroyed) {
+            answer.destroy();
+            return;
+          }
+          if (offset >= data.length) {
+            answer.resume();
+            return;
+          }
           res.write(data.subarray(offset, offset + chunk));
           offset += chunk;
           setTimeout(next, 1000 / TICKS_PER_SECOND);

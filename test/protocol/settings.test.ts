@@ -5,14 +5,22 @@ import { engineSettings, readServerSettings } from '../../server/src/lsp/setting
 
 test('model settings: where, at what precision and with how many threads the engine runs', () => {
   const defaults = readServerSettings(undefined);
-  assert.deepEqual(engineSettings(defaults), { modelPath: undefined, executionProvider: 'auto', precision: 'auto', threads: undefined });
+  assert.deepEqual(engineSettings(defaults), { model: 'cudabenchmarktest/video-scan', executionProvider: 'auto', precision: 'auto', threads: undefined });
   assert.equal(defaults.maxNewTokens, 2048);
   const chosen = readServerSettings({ model: { path: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', threads: 3, maxNewTokens: 64 } });
-  assert.deepEqual(engineSettings(chosen), { modelPath: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', threads: 3 });
+  assert.deepEqual(engineSettings(chosen), { model: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', threads: 3 });
   assert.equal(chosen.maxNewTokens, 64);
   // Values a hand-edited settings.json may hold: each falls back to its default.
   const odd = readServerSettings({ model: { path: '', executionProvider: 'gpu', precision: 'fp8', threads: -2, maxNewTokens: 1.5 } });
   assert.deepEqual(engineSettings(odd), engineSettings(defaults));
   assert.equal(odd.maxNewTokens, 2048);
   assert.equal(readServerSettings({ model: { threads: 2.5 } }).threads, undefined);
+});
+
+test('the model: videoScan.model.checkpoint (a Hub id or folder), else the deprecated videoScan.model.path, else the video-scan repo', () => {
+  assert.equal(readServerSettings({ model: { checkpoint: 'owner/name@v2' } }).model, 'owner/name@v2');
+  assert.equal(readServerSettings({ model: { checkpoint: '/models/mine', path: '/models/old' } }).model, '/models/mine');
+  // VS Code sends the default with the rest: an old path setting still wins over it.
+  assert.equal(readServerSettings({ model: { checkpoint: 'cudabenchmarktest/video-scan', path: '/models/old' } }).model, '/models/old');
+  assert.equal(readServerSettings({ model: { checkpoint: '  ', path: 7 } }).model, 'cudabenchmarktest/video-scan');
 });

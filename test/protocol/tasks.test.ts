@@ -59,10 +59,12 @@ test('a cancelled caption answers RequestCancelled and the next job still runs',
   assert.equal(typeof next.format_ok, 'boolean');
 });
 
-test('without a model configured, the error says what to do', async () => {
+test('without a model configured, the default Hub model is named and, not downloaded, the error says what to do', async () => {
+  process.env.HF_HUB_CACHE = join(dir, 'empty-hf-cache'); // the server inherits it: nothing cached
   const bare = await TestClient.start();
   try {
-    await assert.rejects(bare.connection.sendRequest(CaptionRequest.type, { video }), /No model configured: set videoScan\.model\.path/);
+    await assert.rejects(bare.connection.sendRequest(CaptionRequest.type, { video }),
+      /cudabenchmarktest\/video-scan is not downloaded \(nothing cached in .*empty-hf-cache\): download it with "vscan model download cudabenchmarktest\/video-scan"/);
   } finally {
     await bare.stop();
   }

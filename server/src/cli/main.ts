@@ -16,6 +16,8 @@ import { runVideoCommand, VIDEO_HELP } from './video';
 import { MODEL_HELP, runGenerateCommand, runModelCommand } from './model';
 import { runTaskCommand, TASK_HELP } from './tasks';
 import { CheckpointError } from '../model/checkpoint/safetensors';
+import { DownloadCancelledError, HubError } from '../model/acquire/hubClient';
+import { ModelNotDownloadedError } from '../model/acquire/resolveModel';
 
 const HELP = `vscan — video-scan from the command line
 
@@ -116,7 +118,7 @@ run(process.argv.slice(2)).then(
   (error: unknown) => {
     // Expected failures (bad usage, an unreadable video or checkpoint) get one line; parseArgs
     // reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS_* code.
-    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError, CheckpointError].some((type) => error instanceof type);
+    const expected = [UsageError, VideoError, PlanError, ToolError, CheckpointConfigError, CheckpointError, HubError, DownloadCancelledError, ModelNotDownloadedError].some((type) => error instanceof type);
     const usage = expected || String((error as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS');
     console.error(`vscan: ${error instanceof Error ? error.message : String(error)}`);
     if (!usage && error instanceof Error && error.stack) console.error(error.stack);

@@ -11,8 +11,10 @@ import { checkModel } from '../model/runtime/check';
 import { argmax, TextEngine, textPositions } from '../model/runtime/engine';
 import { stripThink } from '../model/checkpoint/tokenizer';
 import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
+import { resolveModelDir } from '../model/acquire/resolveModel';
+import { HUB_HELP, runHubCommand } from './modelHub';
 
-/** \`vscan generate --model DIR --prompt TEXT\`: raw text generation through the chat template. */
+/** \`vscan generate --model DIR|owner/name --prompt TEXT\`: raw text generation through the chat template. */
 export async function runGenerateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
     model: { type: 'string' }, prompt: { type: 'string' }, 'max-new-tokens': { type: 'string' }, json: { type: 'boolean' },
@@ -20,8 +22,8 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
     'loop-steps': { type: 'string' },
   } });
   if (positionals.length) throw new UsageError('generate takes no positional arguments here (video prompts come with vscan caption/find)');
-  if (!values.model || values.prompt === undefined) throw new UsageError('generate needs --model DIR and --prompt TEXT');
-  const engine = await TextEngine.load(values.model, { ...runtimeFlags(values), onLoadProgress: loadProgress(values.json === true) });
+  if (!values.model || values.prompt === undefined) throw new UsageError('generate needs --model DIR|owner/name and --prompt TEXT');
+  const engine = await TextEngine.load(await resolveModelDir(values.model), { ...runtimeFlags(values), onLoadProgress: loadProgress(values.json === true) });
   if (engine.report.fallbackReason && !values.json) console.error(engine.report.fallbackReason);
   const prompt = engine.tokenizer.encode(engine.tokenizer.renderChat([{ role: 'user', content: values.prompt }]));
   let printed = 0;
@@ -43,15 +45,16 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
 }
 
 export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a small random Qwen3.5 checkpoint (HF layout)
-  vscan model inspect <dir> [--json]     check a checkpoint folder and summarise it
-  vscan model check <dir> [--ep auto|cuda|cpu] [--precision auto|fp32|fp16] [--threads N] [--json]
+  vscan model inspect <model> [--json]   check a checkpoint (folder or Hub id) and summarise it
+  vscan model check <model> [--ep auto|cuda|cpu] [--precision auto|fp32|fp16] [--threads N] [--json]
                                          load, run, and compare cached decoding with full recomputation
-  vscan model logits <dir> --ids 1,2,3 [--json] [--dump DIR] [--ep …] [--precision …]
-  vscan generate --model <dir> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N]
+  vscan model logits <model> --ids 1,2,3 [--json] [--dump DIR] [--ep …] [--precision …]
+  vscan generate --model <model> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N]
                  [--loop-steps K] [--json] [--ep …] [--precision …]
                  (--loop-steps: greedy tokens per session run, default 16; 1: one run per token)
   --ep auto|cuda|cpu: auto tries CUDA, then CPU; --precision auto|fp32|fp16: auto is fp16 on CUDA, fp32 on CPU;
-  --threads N: threads per operator (default: ONNX Runtime's, all physical cores)`;
+  --threads N: threads per operator (default: ONNX Runtime's, all physical cores)
+${HUB_HELP}`;
 
 /** Load stages on stderr (not with --json, whose stdout must stay clean anyway). */
 function loadProgress(quiet: boolean): ((stage: string, detail: string) => void) | undefined {
@@ -60,11 +63,14 @@ function loadProgress(quiet: boolean): ((stage: string, detail: string) => void)
 
 export async function runModelCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  const hub = runHubCommand(sub, rest);
+  if (hub) return hub;
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
     seed: { type: 'string' }, json: { type: 'boolean' }, ...RUNTIME_FLAGS, ids: { type: 'string' }, dump: { type: 'string' },
   } });
-  if (positionals.length !== 1) throw new UsageError(`model ${sub ?? ''} needs exactly one checkpoint folder`);
-  const dir = positionals[0];
+  if (positionals.length !== 1) throw new UsageError(`model ${sub ?? ''} needs exactly one checkpoint (a folder, or a Hub id for inspect, check and logits)`);
+  // Every command but tiny (which writes a folder) reads a checkpoint: a folder or a cached Hub model.
+  const dir = sub === 'tiny' ? positionals[0] : await resolveModelDir(positionals[0]);
   switch (sub) {
     case 'tiny': {
       const seed = values.seed === undefined ? 0 : Number(values.seed);
@@ -135,6 +141,6 @@ export async function runModelCommand(args: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`unknown model command "${sub ?? ''}" (tiny, inspect, check, logits)`);
+      throw new UsageError(`unknown model command "${sub ?? ''}" (tiny, inspect, check, logits, download, list)`);
   }
 }

@@ -8,12 +8,14 @@ import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/v
 import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
 import { expandPaths, isVideoName } from './files';
 import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
+import { resolveModelDir } from '../model/acquire/resolveModel';
+import { modelLabel } from '../model/acquire/modelSpec';
 
-export const TASK_HELP = `  vscan caption <video|folder>... --model DIR [--out FILE] [--json] [--ep …] [--precision …] [--threads N] [--max-new-tokens N]
+export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--threads N] [--max-new-tokens N]
                 [--window S] [--overlap S] [--force] [--dump DIR]
                 (folders: every video inside; videos with a .vscan already are skipped unless --force)
-  vscan find <video> "<event>" --model DIR [--json] [--ep …] [--precision …] [--window S] [--overlap S] [--dump DIR]
-  vscan generate <video> --model DIR --prompt TEXT [--json]`;
+  vscan find <video> "<event>" --model MODEL [--json] [--ep …] [--precision …] [--window S] [--overlap S] [--dump DIR]
+  vscan generate <video> --model MODEL --prompt TEXT [--json]`;
 
 const OPTIONS = {
   model: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ...RUNTIME_FLAGS,
@@ -57,7 +59,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
   if (command === 'find' ? positionals.length !== 2 : command === 'generate' ? positionals.length !== 1 : positionals.length < 1) {
     throw new UsageError(command === 'find' ? 'find needs a video and an event description' : command === 'generate' ? 'generate needs exactly one video' : 'caption needs at least one video or folder');
   }
-  if (!values.model) throw new UsageError(`${command} needs --model DIR (a Hugging Face checkpoint folder)`);
+  if (!values.model) throw new UsageError(`${command} needs --model MODEL (a checkpoint folder or a Hub id owner/name[@revision])`);
   if (command === 'generate' && values.prompt === undefined) throw new UsageError('generate needs --prompt TEXT');
   const videos = await expandPaths(command === 'caption' ? positionals : [positionals[0]], isVideoName);
   if (values.out && videos.length > 1) throw new UsageError('--out names one file: caption one video with it');
@@ -65,7 +67,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
   const maxNewTokens = numberFlag('max-new-tokens', values['max-new-tokens'], { integer: true });
   const long = { window: numberFlag('window', values.window), overlap: numberFlag('overlap', values.overlap, { allowZero: true }) };
   if (long.window !== undefined && long.overlap !== undefined && long.overlap >= long.window) throw new UsageError('--overlap must be shorter than --window');
-  const model = await VideoModel.load(values.model, runtime);
+  const model = await VideoModel.load(await resolveModelDir(values.model), runtime);
   if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
   const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true) };
   if (command === 'find') {
@@ -89,7 +91,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
     const caption = await model.captionLong(video, { ...options, ...long });
     // The exact inputs of the (first) window, for comparison with a reference.
     if (values.dump) await dumpRun(values.dump, caption.firstRun);
-    const text = windowsToVscan(caption.windows, basename(video), { Model: basename(values.model) });
+    const text = windowsToVscan(caption.windows, basename(video), { Model: modelLabel(values.model) });
     const written = await writeNewFile(values.out ? [values.out] : candidateNames(video), text);
     const events = caption.windows.flatMap((w) => w.events);
     const scene = caption.windows.map((w) => w.scene).join(' ');
@@ -103,3 +105,4 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
 async function isFolder(path: string): Promise<boolean> {
   return (await stat(path)).isDirectory();
 }
+

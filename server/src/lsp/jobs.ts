@@ -1,16 +1,19 @@
 /**
  * Model jobs for the language server: one at a time (one GPU), in order, with the queue
  * length reported; the engine runs in its own process (EngineHost), loaded lazily from the
- * configured model folder and reloaded when the setting changes.
+ * configured model (a folder, or a Hub model's cached snapshot — never downloaded here: the
+ * client asks the user first) and reloaded when the setting changes.
  */
 import { EngineHost } from '../model/runtime/engineHost';
 import type { VideoTaskRequest, VideoTaskResult } from '../model/runtime/engineProtocol';
 import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime/runtime';
 import type { TaskProgress } from '../tasks/videoTasks';
 import type { StatusParams } from './protocol';
+import { resolveModelDir } from '../model/acquire/resolveModel';
 
 export interface EngineSettings {
-  modelPath: string | undefined;
+  /** A Hub id (`owner/name[@revision]`) or a checkpoint folder. */
+  model: string;
   executionProvider: ExecutionProviderChoice;
   precision: PrecisionChoice;
   threads: number | undefined;
@@ -38,18 +41,22 @@ export class JobQueue {
   }
 
   private publish(change: Partial<StatusParams>): void {
-    this.status = { ...this.status, ...change, queue: this.waiting, model: this.settings.modelPath };
+    this.status = { ...this.status, ...change, queue: this.waiting, model: this.settings.model };
     this.report(this.status);
   }
 
-  /** Runs a video task after the jobs before it. */
-  run(request: Omit<VideoTaskRequest, 'sampling'> & Pick<VideoTaskRequest, 'sampling'>, options: { onProgress?: (p: TaskProgress) => void; onText?: (text: string) => void; signal?: AbortSignal }): Promise<VideoTaskResult> {
+  /** Runs a video task after the jobs before it; a Hub model that is not downloaded fails at once. */
+  async run(request: Omit<VideoTaskRequest, 'sampling'> & Pick<VideoTaskRequest, 'sampling'>, options: { onProgress?: (p: TaskProgress) => void; onText?: (text: string) => void; signal?: AbortSignal }): Promise<VideoTaskResult> {
+    return this.enqueue(await this.resolveModel(), request, options);
+  }
+
+  private enqueue(model: string, request: Omit<VideoTaskRequest, 'sampling'> & Pick<VideoTaskRequest, 'sampling'>, options: { onProgress?: (p: TaskProgress) => void; onText?: (text: string) => void; signal?: AbortSignal }): Promise<VideoTaskResult> {
     this.waiting++;
     this.publish({});
     const job = this.tail.then(async () => {
       this.waiting--;
       if (options.signal?.aborted) throw Object.assign(new Error('cancelled'), { cancelled: true });
-      await this.loadEngine();
+      await this.loadEngine(model);
       this.publish({ state: 'busy' });
       return this.host.videoTask(request, options);
     });
@@ -57,19 +64,30 @@ export class JobQueue {
   }
 
   /** Loads the engine for the configured model after the jobs before it (Check GPU); answers the status: provider, precision, fallback reason. */
-  load(): Promise<StatusParams> {
+  async load(): Promise<StatusParams> {
+    const model = await this.resolveModel();
     this.waiting++;
     this.publish({});
     return this.settle(this.tail.then(async () => {
       this.waiting--;
-      await this.loadEngine();
+      await this.loadEngine(model);
       return { ...this.status, ...this.loaded, state: 'idle' };
     }));
   }
 
-  private async loadEngine(): Promise<void> {
-    const model = this.settings.modelPath;
-    if (!model) throw new NoModelError('No model configured: set videoScan.model.path to a video-scan checkpoint folder');
+  /** The configured model's folder; a Hub model that is not downloaded fails at once. */
+  private async resolveModel(): Promise<string> {
+    const spec = this.settings.model;
+    if (!spec) throw new NoModelError('No model configured: set videoScan.model.checkpoint to a Hub id (owner/name) or a checkpoint folder');
+    try {
+      return await resolveModelDir(spec);
+    } catch (error) {
+      this.publish({ state: 'error', message: (error as Error).message });
+      throw error;
+    }
+  }
+
+  private async loadEngine(model: string): Promise<void> {
     const { executionProvider, precision, threads } = this.settings;
     const wanted = `${model}|${executionProvider}|${precision}|${threads ?? ''}`;
     if (this.loadedFor === wanted) return;

@@ -28,6 +28,9 @@ import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
 import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, LoadEngineRequest, PartialTextNotification, StatusNotification } from './protocol';
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
+import { registerModelRequests } from './modelRequests';
+import { modelLabel } from '../model/acquire/modelSpec';
+import { ModelNotDownloadedError } from '../model/acquire/resolveModel';
 
 /** Diagnostics never wait longer than this for a video probe; they are refreshed when it lands. */
 const PROBE_WAIT_MS = 150;
@@ -156,6 +159,8 @@ export function startServer(connection: Connection): void {
       });
     } catch (error) {
       if (controller.signal.aborted || (error as { cancelled?: boolean }).cancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+      // The client offers the download (videoScan/downloadModel) on this code and data.
+      if (error instanceof ModelNotDownloadedError) throw new ResponseError(LSPErrorCodes.RequestFailed, error.message, { notDownloaded: settings.model });
       throw new ResponseError(ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
     } finally {
       progress.done();
@@ -172,7 +177,7 @@ export function startServer(connection: Connection): void {
     if (result.task !== 'caption') throw new ResponseError(ErrorCodes.InternalError, 'the engine answered a caption with another task');
     const videoPath = documentPath(params.video)!;
     const out = params.out ? documentPath(params.out) : undefined;
-    const text = windowsToVscan(result.windows, basename(videoPath), settings.modelPath ? { Model: basename(settings.modelPath) } : {});
+    const text = windowsToVscan(result.windows, basename(videoPath), { Model: modelLabel(settings.model) });
     const written = await writeNewFile(out ? [out] : candidateNames(videoPath), text);
     return {
       file: pathToFileURL(written).href,
@@ -198,6 +203,8 @@ export function startServer(connection: Connection): void {
       throw new ResponseError(ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
     }
   });
+
+  registerModelRequests(connection, () => settings.model);
 
   connection.onShutdown(() => jobs.dispose());
 

@@ -2,6 +2,7 @@
 import { normalizeSettings, type VscanSettings } from '../language';
 import type { SamplingOptions } from '../video/plan';
 import type { EngineSettings } from './jobs';
+import { DEFAULT_MODEL } from '../model/acquire/modelSpec';
 
 /** The `videoScan` configuration section as VS Code sends it (see package.json). */
 export interface VideoScanConfiguration {
@@ -9,7 +10,7 @@ export interface VideoScanConfiguration {
   format?: { timeStyle?: unknown };
   ffprobe?: { path?: unknown };
   ffmpeg?: { path?: unknown };
-  model?: { path?: unknown; executionProvider?: unknown; precision?: unknown; threads?: unknown; maxNewTokens?: unknown };
+  model?: { checkpoint?: unknown; path?: unknown; executionProvider?: unknown; precision?: unknown; threads?: unknown; maxNewTokens?: unknown };
   video?: { fps?: unknown; minFrames?: unknown; maxFrames?: unknown; maxPixels?: unknown; window?: unknown; overlap?: unknown };
 }
 
@@ -17,7 +18,8 @@ export interface ServerSettings {
   language: VscanSettings;
   ffprobePath: string | undefined;
   ffmpegPath: string | undefined;
-  modelPath: string | undefined;
+  /** The model: a Hub id (`owner/name[@revision]`) or a checkpoint folder. */
+  model: string;
   executionProvider: 'auto' | 'cuda' | 'cpu';
   precision: 'auto' | 'fp32' | 'fp16';
   /** Threads per ONNX Runtime operator; unset: its default (all physical cores). */
@@ -36,6 +38,18 @@ function positive(value: unknown, integer: boolean): number | undefined {
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value ? value : undefined;
+}
+
+/**
+ * `videoScan.model.checkpoint`, falling back to the deprecated `videoScan.model.path` while
+ * the checkpoint is unset or at its default (VS Code sends defaults, so the default cannot
+ * be told from "unset").
+ */
+function modelSetting(checkpoint: unknown, path: unknown): string {
+  const chosen = typeof checkpoint === 'string' ? checkpoint.trim() : '';
+  const legacy = typeof path === 'string' ? path.trim() : '';
+  if (chosen && chosen !== DEFAULT_MODEL) return chosen;
+  return legacy || DEFAULT_MODEL;
 }
 
 export function readServerSettings(raw: unknown): ServerSettings {
@@ -62,7 +76,7 @@ export function readServerSettings(raw: unknown): ServerSettings {
     }),
     ffprobePath: text(config.ffprobe?.path),
     ffmpegPath: text(config.ffmpeg?.path),
-    modelPath: text(config.model?.path),
+    model: modelSetting(config.model?.checkpoint, config.model?.path),
     executionProvider: ep === 'cuda' || ep === 'cpu' ? ep : 'auto',
     precision: precision === 'fp32' || precision === 'fp16' ? precision : 'auto',
     threads: positive(config.model?.threads, true),
@@ -75,5 +89,5 @@ export function readServerSettings(raw: unknown): ServerSettings {
 
 /** What the model jobs need from the settings (a change reloads the engine). */
 export function engineSettings(settings: ServerSettings): EngineSettings {
-  return { modelPath: settings.modelPath, executionProvider: settings.executionProvider, precision: settings.precision, threads: settings.threads };
+  return { model: settings.model, executionProvider: settings.executionProvider, precision: settings.precision, threads: settings.threads };
 }

@@ -4,7 +4,7 @@
  * headers; every tensor the model needs is checked for presence, shape and dtype up front,
  * so a wrong checkpoint fails before any weights are read.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type ModelConfig, readModelConfig } from './config';
 import { CheckpointError, type Dtype, readSafetensorsHeader, type TensorInfo } from './safetensors';
@@ -104,7 +104,11 @@ export interface Checkpoint {
   files: { path: string; bytes: number }[];
 }
 
-/** A shard name from the index must be a plain file name inside the folder. */
+/**
+ * A shard name from the index must be a plain file name inside the folder (no `../x`, no
+ * sub-path). The entry itself may be a symlink — a Hugging Face cache snapshot links each
+ * file into `blobs/` — as long as it leads to a regular file (checked in `regularFileSize`).
+ */
 function safeShardName(indexFile: string, name: unknown): string {
   if (typeof name !== 'string' || !name || name !== basename(name) || name === '.' || name === '..' || !name.endsWith('.safetensors')) {
     throw new CheckpointError(`${indexFile}: weight_map names ${JSON.stringify(name)}, not a .safetensors file in the checkpoint folder`);
@@ -123,7 +127,7 @@ async function weightFiles(dir: string): Promise<{ files: string[]; expectedIn?:
   if (indexText === undefined) {
     const single = join(dir, 'model.safetensors');
     try {
-      await stat(single);
+      await lstat(single); // a dangling link counts as present: regularFileSize names it
     } catch {
       throw new CheckpointError(`${dir}: no model.safetensors and no model.safetensors.index.json`);
     }
@@ -143,17 +147,30 @@ async function weightFiles(dir: string): Promise<{ files: string[]; expectedIn?:
   return { files: [...new Set(expectedIn.values())].sort(), expectedIn };
 }
 
+/** The size of a weight file, following symlinks; a link to a folder or to nothing fails naming the file. */
+async function regularFileSize(file: string): Promise<number> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch {
+    throw new CheckpointError(`${file}: missing (or a symlink to a file that does not exist)`);
+  }
+  if (!info.isFile()) throw new CheckpointError(`${file}: not a regular file`);
+  return info.size;
+}
+
 export async function openCheckpoint(dir: string): Promise<Checkpoint> {
   const config = await readModelConfig(dir);
   const { files, expectedIn } = await weightFiles(dir);
   const tensors = new Map<string, TensorInfo>();
   const sizes: { path: string; bytes: number }[] = [];
   for (const file of files) {
+    const bytes = await regularFileSize(file);
     for (const info of await readSafetensorsHeader(file)) {
       if (tensors.has(info.name)) throw new CheckpointError(`${file}: tensor ${info.name} also appears in ${tensors.get(info.name)!.file}`);
       tensors.set(info.name, info);
     }
-    sizes.push({ path: file, bytes: (await stat(file)).size });
+    sizes.push({ path: file, bytes });
   }
   if (expectedIn) {
     for (const [name, file] of expectedIn) {

@@ -2,12 +2,14 @@
  * ONNX Runtime sessions for a checkpoint. The generated graph references the safetensors
  * files as external data; ONNX Runtime only accepts external files inside the model's own
  * folder (symbolic links are resolved and refused), so the graph is written to a cache
- * folder beside hard links to the weight files — no copy of the weights. Where a hard link
+ * folder beside hard links to the weight files — no copy of the weights. The links go to
+ * the real files: a Hugging Face cache snapshot is a folder of symlinks into `blobs/`, and
+ * a hard link to a relative symlink would dangle in another folder. Where a hard link
  * is impossible (another file system), the weight files are handed to ONNX Runtime from
  * memory instead.
  */
 import { createHash } from 'node:crypto';
-import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -98,7 +100,8 @@ export async function createSession(
         const target = join(folder, linkName(file.path));
         if (!(await sameFile(file.path, target))) {
           await rm(target, { force: true });
-          await link(file.path, target);
+          // link() would hard-link a symlink itself (linkat without AT_SYMLINK_FOLLOW).
+          await link(await realpath(file.path), target);
         }
       }
       await writeFile(modelFile, bytes);
