@@ -32,8 +32,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     synchronize: { configurationSection: 'videoScan' },
     outputChannel: output,
   };
-  // Before the server starts, so that its first configuration already has the new key.
-  await migrateModelPath();
+  // Before the server starts, so that its first configuration already has the new key; and
+  // again whenever the old key appears (a settings file synced or edited later; in remote
+  // windows the user settings can also arrive after an early activation).
+  await migrateModelPath(output);
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('videoScan.model.path')) void migrateModelPath(output);
+  }));
   client = new LanguageClient('videoScan', 'video-scan', serverOptions, clientOptions);
   const lsp = client;
   const previews = new PreviewManager(context);

@@ -27,7 +27,7 @@ function scopesOf(config: vscode.WorkspaceConfiguration, folder?: vscode.Workspa
 }
 
 /** Moves every scope's `videoScan.model.path` to `videoScan.model.checkpoint`; answers the scopes moved. */
-export async function migrateModelPath(): Promise<string[]> {
+export async function migrateModelPath(log: vscode.LogOutputChannel): Promise<string[]> {
   const scopes = [
     ...scopesOf(vscode.workspace.getConfiguration('videoScan.model')),
     // Folder values only exist in multi-root workspaces (a single folder's are the workspace's).
@@ -42,6 +42,7 @@ export async function migrateModelPath(): Promise<string[]> {
       }
       await scope.config.update('path', undefined, scope.target);
       moved.push(scope.label);
+      log.info(`settings: moved videoScan.model.path (${scope.old}) to videoScan.model.checkpoint in the ${scope.label} settings`);
     } catch (error) {
       // A settings file that cannot be written (read-only, invalid JSON) keeps the old key, which still works.
       void vscode.window.showWarningMessage(`video-scan could not move videoScan.model.path to videoScan.model.checkpoint in the ${scope.label} settings: ${error instanceof Error ? error.message : String(error)}`);
