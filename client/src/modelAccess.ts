@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { DownloadModelRequest, type ModelInfo, ModelInfoRequest } from '../../server/src/lsp/protocol';
-import { DEFAULT_MODEL, formatBytes, licenceInWords } from './modelText';
+import { DEFAULT_MODEL, formatBytes, licenceInWords, problemOf } from './modelText';
 import { messageOf, wasCancelled, withServerProgress } from './progress';
 
 const TOKEN_SECRET = 'videoScan.huggingFaceToken';
@@ -167,7 +167,7 @@ export class ModelAccess {
   }
 
   private async showProblem(info: ModelInfo): Promise<void> {
-    const reason = info.problem ?? (info.kind === 'folder' ? 'the folder is not a complete checkpoint' : 'the Hub did not say what to download');
+    const reason = problemOf(info) ?? (info.kind === 'folder' ? 'the folder is not a complete checkpoint' : 'the Hub did not say what to download');
     const actions = ['Select Model…', ...(info.kind === 'hub' ? ['Set Hugging Face Token…'] : [])];
     const choice = await vscode.window.showErrorMessage(`Model ${info.spec}: ${reason}`, ...actions);
     if (choice === 'Select Model…') void vscode.commands.executeCommand('videoScan.selectModel');

@@ -44,10 +44,15 @@ export function shortModelName(spec: string): string {
   return spec.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || spec;
 }
 
+/** A model's problem without the spec the server puts first (the UI names the model already). */
+export function problemOf(info: Pick<ModelInfo, 'spec' | 'problem'>): string | undefined {
+  return info.problem?.startsWith(`${info.spec}: `) ? info.problem.slice(info.spec.length + 2) : info.problem;
+}
+
 /** Whether a model is here, in a few words (with a codicon), for a QuickPick item. */
 export function availability(info: ModelInfo): string {
   if (info.ready) return '$(check) downloaded';
-  if (info.problem) return `$(warning) ${info.problem}`;
+  if (info.problem) return `$(warning) ${problemOf(info)}`;
   if (info.kind === 'hub') return `$(cloud-download) not downloaded${info.downloadBytes !== undefined ? ` · ${formatBytes(info.downloadBytes)}` : ''}`;
   return '$(warning) not a complete checkpoint';
 }

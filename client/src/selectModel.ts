@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { configuredModel, type ModelAccess } from './modelAccess';
-import { availability, DEFAULT_MODEL, formatBytes, hubIdProblem } from './modelText';
+import { availability, DEFAULT_MODEL, formatBytes, hubIdProblem, problemOf } from './modelText';
 import { messageOf } from './progress';
 
 interface ModelItem extends vscode.QuickPickItem {
@@ -93,7 +93,7 @@ export async function selectModel(models: ModelAccess): Promise<string | undefin
       const choice = await vscode.window.showInformationMessage(`video-scan uses ${spec}: not downloaded yet${size}; it downloads when a caption first needs it.`, 'Download Now');
       if (choice === 'Download Now') await vscode.commands.executeCommand('videoScan.downloadModel');
     } else {
-      void vscode.window.showWarningMessage(`video-scan uses ${spec}, but ${info.problem ?? 'it is not a complete checkpoint'}.`);
+      void vscode.window.showWarningMessage(`video-scan uses ${spec}, but ${problemOf(info) ?? 'it is not a complete checkpoint'}.`);
     }
   } catch (error) {
     void vscode.window.showWarningMessage(`video-scan uses ${spec}; its state is unknown: ${messageOf(error)}`);

@@ -1,7 +1,7 @@
 /** The client's model words: Hub id validation, sizes, licences, names, availability, where the engine runs. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { availability, DEFAULT_MODEL, describeEngine, hubIdProblem, licenceInWords, shortModelName } from '../../client/src/modelText';
+import { availability, DEFAULT_MODEL, describeEngine, hubIdProblem, licenceInWords, problemOf, shortModelName } from '../../client/src/modelText';
 
 test('Hub ids: owner/name with an optional @revision pass; anything else says what is wrong', () => {
   for (const ok of [DEFAULT_MODEL, 'Qwen/Qwen3.5-2B', 'owner/name@main', 'owner/name@v1.0', 'owner/name@0123abcd', 'a.b/c_d-e', '  owner/name  ']) {
@@ -33,7 +33,8 @@ test('short names: a Hub id\'s name and revision, a folder\'s last part', () => 
 
 test('availability: downloaded, a problem, not downloaded with its size, an incomplete folder', () => {
   assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: true }), '$(check) downloaded');
-  assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: false, problem: 'not found on the Hub' }), '$(warning) not found on the Hub');
+  assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: false, problem: 'a/b: not found on the Hub' }), '$(warning) not found on the Hub');
+  assert.equal(problemOf({ spec: 'a/b', problem: 'HF_HUB_OFFLINE is set' }), 'HF_HUB_OFFLINE is set', 'a problem without the spec first is kept whole');
   assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: false, downloadBytes: 12_600_000 }), '$(cloud-download) not downloaded · 12.0 MiB');
   assert.equal(availability({ spec: '/m', kind: 'folder', ready: false }), '$(warning) not a complete checkpoint');
 });
