@@ -57,7 +57,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   registerCommands(context, lsp, previews, models);
   register('videoScan.selectModel', () => selectModel(models));
-  register('videoScan.downloadModel', () => models.download(undefined, true));
+  register('videoScan.downloadModel', () => models.download());
   register('videoScan.setHuggingFaceToken', () => models.setToken());
   register('videoScan.checkGpu', () => checkGpu(lsp, models, output));
   register('videoScan.modelMenu', () => showModelMenu(output));

@@ -49,7 +49,7 @@ export async function migrateModelPath(log: vscode.LogOutputChannel): Promise<st
     }
   }
   if (moved.length) {
-    void vscode.window.showInformationMessage(`video-scan: videoScan.model.path is now videoScan.model.checkpoint (moved in the ${moved.join(', ')} settings).`);
+    void vscode.window.showInformationMessage(`videoScan.model.path is now videoScan.model.checkpoint (moved in the ${moved.join(', ')} settings).`);
   }
   return moved;
 }

@@ -88,15 +88,15 @@ export class ModelAccess {
       return false;
     }
     if (info.ready) return true;
-    return (await this.download(info, false)) !== undefined;
+    return (await this.download(info)) !== undefined;
   }
 
   /**
    * Downloads a Hub model (default: the configured one) after the consent modal, unless
-   * this repo was agreed to before or `askAgain` is false and it was. Answers the model's
-   * info once it is ready, or undefined (cancelled, refused or failed; the reason shown).
+   * this repo was agreed to before. Answers the model's info once it is ready, or undefined
+   * (cancelled, refused or failed; the reason shown).
    */
-  async download(from?: ModelInfo, askAgain = false): Promise<ModelInfo | undefined> {
+  async download(from?: ModelInfo): Promise<ModelInfo | undefined> {
     let info = from;
     try {
       info ??= await this.info();
@@ -112,7 +112,7 @@ export class ModelAccess {
       await this.showProblem(info);
       return undefined;
     }
-    if (!(await this.consent(info, askAgain))) return undefined;
+    if (!(await this.consent(info))) return undefined;
     const spec = info.spec;
     try {
       const token = await this.token();
@@ -140,10 +140,10 @@ export class ModelAccess {
   }
 
   /** The consent modal: size, licence (with a button to read it), Download / Cancel. */
-  private async consent(info: ModelInfo, askAgain: boolean): Promise<boolean> {
+  private async consent(info: ModelInfo): Promise<boolean> {
     const repo = info.repo ?? info.spec;
     const agreed = this.context.globalState.get<string[]>(CONSENT_KEY, []);
-    if (!askAgain && agreed.includes(repo)) return true;
+    if (agreed.includes(repo)) return true;
     const size = formatBytes(info.downloadBytes ?? 0);
     const whole = info.totalBytes !== undefined && info.totalBytes !== info.downloadBytes ? ` (${formatBytes(info.totalBytes)} in all; the rest is already here)` : '';
     const detail = [

@@ -45,8 +45,14 @@ export function shortModelName(spec: string): string {
 }
 
 /** A model's problem without the spec the server puts first (the UI names the model already). */
-export function problemOf(info: Pick<ModelInfo, 'spec' | 'problem'>): string | undefined {
-  return info.problem?.startsWith(`${info.spec}: `) ? info.problem.slice(info.spec.length + 2) : info.problem;
+export function problemOf(info: Pick<ModelInfo, 'spec' | 'repo' | 'problem'>): string | undefined {
+  if (!info.problem) return undefined;
+  // The server names the spec, or the repo with the revision it asked for (`owner/name@main: …`).
+  for (const prefix of [`${info.spec}: `, ...(info.repo ? [`${info.repo}: `] : [])]) {
+    if (info.problem.startsWith(prefix)) return info.problem.slice(prefix.length);
+  }
+  const withRevision = info.repo && info.problem.startsWith(`${info.repo}@`) ? info.problem.indexOf(': ') : -1;
+  return withRevision > 0 && !info.problem.slice(info.repo!.length, withRevision).includes(' ') ? info.problem.slice(withRevision + 2) : info.problem;
 }
 
 /** Whether a model is here, in a few words (with a codicon), for a QuickPick item. */

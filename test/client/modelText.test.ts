@@ -35,6 +35,8 @@ test('availability: downloaded, a problem, not downloaded with its size, an inco
   assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: true }), '$(check) downloaded');
   assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: false, problem: 'a/b: not found on the Hub' }), '$(warning) not found on the Hub');
   assert.equal(problemOf({ spec: 'a/b', problem: 'HF_HUB_OFFLINE is set' }), 'HF_HUB_OFFLINE is set', 'a problem without the spec first is kept whole');
+  assert.equal(problemOf({ spec: 'a/b', repo: 'a/b', problem: 'a/b@main: the Hub answered 404' }), 'the Hub answered 404');
+  assert.equal(problemOf({ spec: 'a/b', repo: 'a/b', problem: 'a/b@main is odd: x' }), 'a/b@main is odd: x', 'only a spec-like prefix is dropped');
   assert.equal(availability({ spec: 'a/b', kind: 'hub', ready: false, downloadBytes: 12_600_000 }), '$(cloud-download) not downloaded · 12.0 MiB');
   assert.equal(availability({ spec: '/m', kind: 'folder', ready: false }), '$(warning) not a complete checkpoint');
 });
