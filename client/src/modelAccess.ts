@@ -131,8 +131,11 @@ export class ModelAccess {
         void vscode.window.showInformationMessage(`Download of ${spec} cancelled; what was downloaded is kept and the next download resumes.`);
         return undefined;
       }
-      void vscode.window.showErrorMessage(`Download of ${spec} failed: ${messageOf(error)}`, 'Set Hugging Face Token…', 'Show Log').then((choice) => {
+      // A token helps only when the Hub refused access; anything else (network, disk) is worth a retry.
+      const refused = /\b40[13]\b|token|gated|private|access/i.test(messageOf(error));
+      void vscode.window.showErrorMessage(`Download of ${spec} failed: ${messageOf(error)}`, refused ? 'Set Hugging Face Token…' : 'Retry', 'Show Log').then((choice) => {
         if (choice === 'Set Hugging Face Token…') void vscode.commands.executeCommand('videoScan.setHuggingFaceToken');
+        if (choice === 'Retry') void this.download();
         if (choice === 'Show Log') this.output.show(true);
       });
       return undefined;

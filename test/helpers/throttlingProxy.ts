@@ -26,26 +26,22 @@ export async function startThrottlingProxy(target: string, bytesPerSecond: numbe
       const headers = { ...answer.headers };
       if (typeof headers.location === 'string') headers.location = headers.location.replace(target, self);
       res.writeHead(answer.statusCode ?? 502, headers);
-      // Pause the upstream while a chunk waits for its turn: memory stays bounded by one buffered read.
+      // Body pieces are written one after another, each spread over ticks; the upstream is
+      // paused meanwhile (memory stays bounded by one read), and the end waits for the last piece.
+      let written = Promise.resolve();
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 1000 / TICKS_PER_SECOND));
       answer.on('data', (data: Buffer) => {
         answer.pause();
-        let offset = 0;
-        const next = (): void => {
-          if (res.destroyed) {
-            answer.destroy();
-            return;
+        written = written.then(async () => {
+          for (let offset = 0; offset < data.length && !res.destroyed; offset += chunk) {
+            res.write(data.subarray(offset, offset + chunk));
+            await tick();
           }
-          if (offset >= data.length) {
-            answer.resume();
-            return;
-          }
-          res.write(data.subarray(offset, offset + chunk));
-          offset += chunk;
-          setTimeout(next, 1000 / TICKS_PER_SECOND);
-        };
-        next();
+          if (res.destroyed) answer.destroy();
+          else answer.resume();
+        });
       });
-      answer.on('end', () => res.end());
+      answer.on('end', () => void written.then(() => res.end()));
       answer.on('error', () => res.destroy());
     });
     forward.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
