@@ -45,7 +45,8 @@ before(async () => {
   await writeTinyCheckpoint(model, { seed: 3 });
   workbench = await Workbench.start({
     workspace,
-    settings: { 'videoScan.model.checkpoint': model, 'videoScan.model.executionProvider': 'cpu', 'videoScan.model.maxNewTokens': 8 },
+    settings: { 'videoScan.model.executionProvider': 'cpu', 'videoScan.model.maxNewTokens': 8 },
+    machineSettings: { 'videoScan.model.checkpoint': model },
   });
   page = workbench.page;
 });

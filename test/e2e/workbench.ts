@@ -5,7 +5,7 @@
  * opening a file from the Explorer, screenshots into test-results/e2e/).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -25,6 +25,11 @@ const QUIET_SETTINGS = {
   'telemetry.telemetryLevel': 'off',
   'extensions.autoUpdate': false,
   'update.mode': 'none',
+  // No chat panel beside the editors: the screenshots show what the extension adds.
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.disableAIFeatures': true,
+  // Loopback servers the tests start (a mock Hub) are not announced as forwarded ports.
+  'remote.autoForwardPorts': false,
 };
 
 function runCodeServer(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -43,6 +48,13 @@ export interface WorkbenchOptions {
   workspace: string;
   /** User settings beyond the quiet defaults. */
   settings?: Record<string, unknown>;
+  /**
+   * Settings of the machine code-server runs on (its Machine/settings.json, VS Code's
+   * "Remote" settings). The browser is the local side of a code-server window, so settings
+   * of `machine` and `machine-overridable` scope (the model, the ffmpeg path) are read
+   * only from here, not from the user settings.
+   */
+  machineSettings?: Record<string, unknown>;
   /** Environment of code-server (and so of the extension host and the language server). */
   env?: NodeJS.ProcessEnv;
 }
@@ -57,6 +69,8 @@ export class Workbench {
     const extensions = join(data, 'extensions');
     mkdirSync(join(data, 'User'), { recursive: true });
     writeFileSync(join(data, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...options.settings }, null, 2));
+    mkdirSync(join(data, 'Machine'), { recursive: true });
+    writeFileSync(join(data, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings ?? {}, null, 2));
     const env = { ...process.env, ...options.env, PATH: `${join(node24, '..')}:${process.env.PATH}` };
     await runCodeServer(['--user-data-dir', data, '--extensions-dir', extensions, '--install-extension', vsix, '--force'], env);
     const server = spawn(node24, [codeServer, '--auth', 'none', '--bind-addr', '127.0.0.1:0', '--disable-telemetry', '--disable-update-check',
@@ -84,14 +98,20 @@ export class Workbench {
     return new Workbench(page, browser, server, data, () => log);
   }
 
-  /** The user settings file as it is now (the extension writes it too). */
-  userSettings(): Record<string, unknown> {
-    return JSON.parse(readFileSync(join(this.userData, 'User', 'settings.json'), 'utf8')) as Record<string, unknown>;
+  /** The user (or machine) settings file as it is now (the extension writes it too). */
+  userSettings(which: 'User' | 'Machine' = 'User'): Record<string, unknown> {
+    return JSON.parse(readFileSync(join(this.userData, which, 'settings.json'), 'utf8')) as Record<string, unknown>;
   }
 
   /** Changes user settings by rewriting the file, as an editor would; the workbench picks it up. */
   updateUserSettings(change: Record<string, unknown>): void {
     writeFileSync(join(this.userData, 'User', 'settings.json'), JSON.stringify({ ...this.userSettings(), ...change }, null, 2));
+  }
+
+  /** The extension's output channel as logged so far (the language server's log), for failure messages. */
+  extensionLog(): string {
+    const files = (readdirSync(join(this.userData, 'logs'), { recursive: true }) as string[]).filter((f) => f.endsWith('video-scan.log'));
+    return files.map((f) => readFileSync(join(this.userData, 'logs', f), 'utf8')).join('\n').slice(-8000);
   }
 
   /** code-server's own output so far (the tail), for failure messages. */
