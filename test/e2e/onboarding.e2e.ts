@@ -154,6 +154,9 @@ test('the status bar shows the model on a .vscan (not on the walkthrough) and it
   // A video is ours too: the item stays when the video is the active tab.
   await workbench.openFile('clip.mp4');
   await item.waitFor({ timeout: 20_000 });
+  // Keys typed while the video's webview has focus do not reach the workbench: back to the text editor.
+  await page.locator('.tab', { hasText: 'kitchen.vscan' }).first().click();
+  await page.waitForSelector('.tab.active[aria-label*="kitchen.vscan"]', { timeout: 20_000 });
 });
 
 test('Select Model… takes a Hub id from the mock Hub, validated as owner/name[@rev], and says it is not downloaded yet', { timeout: 120_000 }, async () => {
@@ -178,7 +181,7 @@ test('Select Model… takes a Hub id from the mock Hub, validated as owner/name[
 
 async function captionFromExplorer(video: string): Promise<void> {
   await page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${video}"]`).first().click({ button: 'right' });
-  await page.locator('.monaco-menu .action-item', { hasText: 'Caption Video' }).first().click({ timeout: 20_000 });
+  await workbench.menuItem('Caption Video');
 }
 
 test('Caption Video first asks to download (size and licence); the download shows its progress and can be cancelled', { timeout: 180_000 }, async () => {
@@ -206,7 +209,10 @@ test('Caption Video first asks to download (size and licence); the download show
 
 test('Caption Video again resumes the download without asking and writes the .vscan from the downloaded snapshot', { timeout: 300_000 }, async () => {
   await captionFromExplorer('clip.mp4');
-  await toast(`Downloading ${REPO}`).first().waitFor({ timeout: 60_000 });
+  await toast(`Downloading ${REPO}`).first().waitFor({ timeout: 60_000 }).catch(async (error: unknown) => {
+    await workbench.shot('failed-resume-download');
+    throw new Error(`${String(error)}\nextension log:\n${workbench.extensionLog()}`);
+  });
   assert.equal(await page.locator('.monaco-dialog-box').count(), 0, 'consent is asked once per repo');
   await page.waitForSelector('.tab.active[aria-label^="clip.vscan"]', { timeout: 240_000 }).catch(async (error: unknown) => {
     await workbench.shot('failed-caption-after-download');

@@ -127,16 +127,23 @@ export class Workbench {
   async palette(command: string, exact = false): Promise<void> {
     const page = this.page;
     for (let attempt = 1; ; attempt++) {
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 20_000 });
-      await input.fill(`>${command}`);
       try {
+        await page.keyboard.press('F1');
+        const input = page.locator('.quick-input-widget .quick-input-box input');
+        try {
+          await input.waitFor({ state: 'visible', timeout: 5_000 });
+        } catch {
+          // F1 went to a webview that has focus (a video preview): open it from the title bar's command centre.
+          await page.locator('.command-center-center').first().click();
+          await input.waitFor({ state: 'visible', timeout: 20_000 });
+        }
+        await input.fill(`>${command}`, { timeout: 10_000 });
         const row = exact ? `.quick-input-list .monaco-list-row[aria-label="${command}"]` : `.quick-input-list .monaco-list-row[aria-label*="${command}"]`;
         await page.waitForSelector(row, { timeout: 10_000 });
         await page.keyboard.press('Enter');
         return;
       } catch (error) {
+        // Not listed yet, or the palette was still giving way to what ran before: try again.
         await page.keyboard.press('Escape');
         if (attempt === 3) {
           await this.shot(`failed-palette-${command.replace(/\W+/g, '-')}`);
@@ -144,6 +151,16 @@ export class Workbench {
         }
       }
     }
+  }
+
+  /** Runs an item of an open context menu; a click that only highlighted it (a busy workbench) is completed with Enter. */
+  async menuItem(label: string): Promise<void> {
+    const item = this.page.locator('.monaco-menu .action-item', { hasText: label }).first();
+    await item.click({ timeout: 20_000 });
+    const menu = this.page.locator('.monaco-menu');
+    await menu.first().waitFor({ state: 'hidden', timeout: 2_000 }).catch(async () => {
+      if (await menu.first().isVisible()) await this.page.keyboard.press('Enter');
+    });
   }
 
   /** Opens a file from the Explorer, as a user would, and waits for its tab. */
