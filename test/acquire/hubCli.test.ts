@@ -18,7 +18,7 @@ const REPO = 'owner/tiny-scan';
 before(async () => {
   ({ tiny } = await tempTinyCheckpoint('vscan-hub-cli-', 6));
   await writeFile(join(tiny, 'LICENSE'), 'Business Source License 1.1\n');
-  hub = await startMockHub([{ id: REPO, dir: tiny, license: 'bsl-1.1' }]);
+  hub = await startMockHub([{ id: REPO, dir: tiny, license: 'bsl-1.1' }, { id: 'owner/private-scan', dir: tiny, private: true }]);
   // HF_HOME (not HF_HUB_CACHE): the cache is then HF_HOME/hub, as Python reads it.
   const home = await tempDir('vscan-hf-home-');
   env = { HF_ENDPOINT: hub.url, HF_HOME: home, HF_HUB_CACHE: '', HF_HUB_OFFLINE: '', HF_TOKEN: '' };
@@ -131,4 +131,23 @@ test('a cache Python wrote (blobs, relative links, refs/main) is read as ours', 
   assert.equal(JSON.parse(inspected.stdout).dir, snapshot);
   const listed = await vscanAsync(['model', 'list'], { env: pyEnv });
   assert.match(listed.stdout, /^someone\/py-scan  [0-9.]+ KiB\n  c0ffee000000 \(main\)  /);
+});
+
+test('HF_TOKEN opens a private repo; without it the 401 is one line saying a token is needed', async () => {
+  const home = { ...env, HF_HOME: await tempDir('vscan-hf-home-private-') };
+  const refused = await vscanAsync(['model', 'download', 'owner/private-scan', '--yes'], { env: home });
+  assert.equal(refused.code, 2);
+  assert.deepEqual(refused.stderr.trim().split('\n'), ['vscan: owner/private-scan@main: the Hub answered 401 (unauthorized): this repo needs a Hugging Face token (set HF_TOKEN or pass --token)']);
+  const done = await vscanAsync(['model', 'download', 'owner/private-scan', '--yes'], { env: { ...home, HF_TOKEN: hub.token } });
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stdout, /models--owner--private-scan\/snapshots\/[0-9a-f]{40}\n$/);
+});
+
+test('with no network, model download falls back to a complete cached snapshot', async () => {
+  const closed = await startMockHub([]);
+  await closed.close();
+  const result = await vscanAsync(['model', 'download', REPO], { env: { ...env, HF_ENDPOINT: closed.url } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), join(env.HF_HOME!, 'hub', 'models--owner--tiny-scan', 'snapshots', hub.commits.get(REPO)!));
+  assert.equal(result.stderr, `${REPO}@main: cannot reach the Hub at ${closed.url} (ECONNREFUSED); using the cached snapshot\n`);
 });

@@ -155,3 +155,17 @@ test('cancelling keeps the partial file for the next run', async () => {
   assert.ok(next.downloadBytes < plan.downloadBytes, 'what arrived is kept');
   await downloadSnapshot(next, opts);
 });
+
+test('a partial file that is already whole (stopped before its rename) is checked and renamed without a request', async () => {
+  const opts = await options();
+  const weights = await readFile(join(tiny, 'model.safetensors'));
+  const blobs = join(opts.cacheDir, 'models--owner--tiny-scan', 'blobs');
+  await mkdir(blobs, { recursive: true });
+  await writeFile(join(blobs, `${sha256(weights)}.incomplete`), weights);
+  const plan = await planDownload(REPO, 'main', opts);
+  assert.equal(plan.files.find((f) => f.path === 'model.safetensors')?.cachedBytes, weights.length);
+  const from = hub.requests.length;
+  await downloadSnapshot(plan, opts);
+  assert.ok(!hub.requests.slice(from).some((r) => r.includes('model.safetensors') || r.includes(sha256(weights))), hub.requests.slice(from).join('\n'));
+  assert.deepEqual(await readFile(join(blobs, sha256(weights))), weights);
+});

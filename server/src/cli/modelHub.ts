@@ -80,7 +80,17 @@ async function runDownload(args: string[]): Promise<number> {
   process.once('SIGINT', onInterrupt);
   try {
     const options = { signal: controller.signal, ...(values.token ? { token: values.token } : {}) };
-    const plan = await planDownload(id.repo, revision, options);
+    let plan: DownloadPlan;
+    try {
+      plan = await planDownload(id.repo, revision, options);
+    } catch (error) {
+      // No network: a complete cached snapshot stands in, as huggingface_hub's snapshot_download does.
+      const cached = error instanceof HubError && error.unreachable ? await findCachedSnapshot(id.repo, revision) : undefined;
+      if (!cached || cached.missing.length) throw error;
+      console.error(`${(error as Error).message.split(';')[0]}; using the cached snapshot`);
+      report(cached.dir, 0);
+      return 0;
+    }
     if (!values.json) console.error(describePlan(plan));
     if (plan.downloadBytes > 0 && !values.yes) {
       if (!process.stdin.isTTY) throw new UsageError(`${id.repo}: not asking off a terminal; pass --yes to agree to the ${formatBytes(plan.downloadBytes)} download and the licence (${plan.license ?? 'see the repo'})`);

@@ -7,7 +7,7 @@ import {
   type CancellationToken, type Connection, ErrorCodes, LSPErrorCodes, ResponseError,
   type WorkDoneProgressReporter, type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
-import { explainHubFailure, isOffline } from '../model/acquire/hubClient';
+import { explainHubFailure, HubError, isOffline } from '../model/acquire/hubClient';
 import { downloadSnapshot, planDownload } from '../model/acquire/hubDownload';
 import { parseModelSpec } from '../model/acquire/modelSpec';
 import { describeModel } from '../model/acquire/resolveModel';
@@ -19,7 +19,11 @@ export function registerModelRequests(connection: Connection, configured: () => 
   /** One download per repo at a time (two would write the same .incomplete file). */
   const downloading = new Set<string>();
 
-  connection.onRequest(ModelInfoRequest.type, async (params): Promise<ModelInfo> => describeModel(params.spec || configured(), params.token ? { token: params.token } : {}));
+  connection.onRequest(ModelInfoRequest.type, async (params, token: CancellationToken): Promise<ModelInfo> => {
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    return describeModel(params.spec || configured(), { signal: controller.signal, ...(params.token ? { token: params.token } : {}) });
+  });
 
   connection.onRequest(DownloadModelRequest.type, async (params, token: CancellationToken): Promise<ModelInfo> => {
     const spec = params.spec || configured();
@@ -44,6 +48,9 @@ export function registerModelRequests(connection: Connection, configured: () => 
     } catch (error) {
       if (controller.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, `${spec}: download cancelled; the next download resumes it`);
       const explained = explainHubFailure(error, spec, hub);
+      // No network but a complete cached snapshot: that is the model (as Python falls back to it).
+      const cached = explained instanceof HubError && explained.unreachable ? await describeModel(spec) : undefined;
+      if (cached?.ready) return cached;
       throw new ResponseError(explained.name === 'HubError' ? LSPErrorCodes.RequestFailed : ErrorCodes.InternalError, explained.message);
     } finally {
       downloading.delete(parsed.repo);

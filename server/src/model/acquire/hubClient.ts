@@ -20,7 +20,8 @@ export interface HubOptions {
 /** A Hub failure, already put in one line naming the repo (or the file) and what to do. */
 export class HubError extends Error {
   override name = 'HubError';
-  constructor(message: string, readonly status?: number) {
+  /** `unreachable`: no answer at all (no network, DNS, refused, timed out), where a cached copy may stand in. */
+  constructor(message: string, readonly status?: number, readonly unreachable = false) {
     super(message);
   }
 }
@@ -87,5 +88,5 @@ export function explainHubFailure(error: unknown, what: string, options: HubOpti
   if (error instanceof TypeError && /access token must start/.test(error.message)) {
     return new HubError(`${what}: the token given is not a Hugging Face token (they start with "hf_")`);
   }
-  return new HubError(`${what}: cannot reach the Hub at ${endpoint} (${causeOf(error)}); with HF_HUB_OFFLINE=1 only cached models are used`);
+  return new HubError(`${what}: cannot reach the Hub at ${endpoint} (${causeOf(error)}); with HF_HUB_OFFLINE=1 only cached models are used`, undefined, true);
 }

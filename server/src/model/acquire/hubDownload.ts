@@ -12,7 +12,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, symlink, truncate } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { downloadFile, fileDownloadInfo, listFiles, type ListFileEntry, modelInfo } from '@huggingface/hub';
@@ -70,7 +70,7 @@ export async function planDownload(repo: string, revision: string, options: HubO
   const cacheDir = options.cacheDir ?? hubCacheDir();
   let commit: string;
   let license: string | undefined;
-  let entries: ListFileEntry[] = [];
+  const entries: ListFileEntry[] = [];
   try {
     const info = await modelInfo({ name: repo, revision, additionalFields: ['sha', 'cardData'], ...credentials(options) });
     const sha = (info as { sha?: unknown }).sha;
@@ -128,19 +128,11 @@ async function hashExisting(path: string, hash: Hash, bytes: number): Promise<vo
   for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1 })) hash.update(chunk as Buffer);
 }
 
-/** Fetches one blob into `blobs/<etag>`, resuming `<etag>.incomplete`, checked before it is renamed into place. */
-async function downloadBlob(plan: DownloadPlan, file: PlannedFile, meter: TransferMeter, options: DownloadOptions): Promise<void> {
-  const blobs = join(repoCacheFolder(plan.repo, plan.cacheDir), 'blobs');
-  const blob = join(blobs, file.etag);
-  if ((await sizeOf(blob)) === file.size) return;
-  const incomplete = `${blob}.incomplete`;
-  let offset = (await sizeOf(incomplete)) ?? 0;
-  if (offset > file.size) offset = 0;
-  await mkdir(blobs, { recursive: true });
-  if (offset === 0) await rm(incomplete, { force: true });
-  else await truncate(incomplete, offset);
-  const hash = hasherFor(file);
-  await hashExisting(incomplete, hash, offset);
+/**
+ * Appends the rest of a file (from `offset`) to `incomplete`, feeding `hash`; returns the
+ * bytes the file then holds. A cut connection keeps what arrived, for the next try.
+ */
+async function fetchRest(plan: DownloadPlan, file: PlannedFile, incomplete: string, offset: number, hash: Hash, meter: TransferMeter, options: DownloadOptions): Promise<number> {
   const what = `${plan.repo}: ${file.path}`;
   // A stalled body (connection open, no bytes) is cut after REQUEST_TIMEOUT_MS.
   const stall = new AbortController();
@@ -193,6 +185,28 @@ async function downloadBlob(plan: DownloadPlan, file: PlannedFile, meter: Transf
   } finally {
     clearTimeout(timer);
   }
+  return received;
+}
+
+/** Fetches one blob into `blobs/<etag>`, resuming `<etag>.incomplete`, checked before it is renamed into place. */
+async function downloadBlob(plan: DownloadPlan, file: PlannedFile, meter: TransferMeter, options: DownloadOptions): Promise<void> {
+  const blobs = join(repoCacheFolder(plan.repo, plan.cacheDir), 'blobs');
+  const blob = join(blobs, file.etag);
+  if ((await sizeOf(blob)) === file.size) return;
+  const incomplete = `${blob}.incomplete`;
+  let offset = (await sizeOf(incomplete)) ?? 0;
+  if (offset > file.size) offset = 0;
+  await mkdir(blobs, { recursive: true });
+  if (offset === 0) await rm(incomplete, { force: true });
+  else await truncate(incomplete, offset);
+  const hash = hasherFor(file);
+  await hashExisting(incomplete, hash, offset);
+  const what = `${plan.repo}: ${file.path}`;
+  // A partial file already whole (a crash between the last byte and the rename, or an empty
+  // file) needs no request: a Range from its end would be refused (416).
+  let received = offset;
+  if (offset < file.size) received = await fetchRest(plan, file, incomplete, offset, hash, meter, options);
+  else await writeFile(incomplete, '', { flag: 'a' });
   if (received !== file.size) {
     throw new HubError(`${what}: download interrupted after ${received} of ${file.size} bytes (the connection closed early); run again to resume`);
   }

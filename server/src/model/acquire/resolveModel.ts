@@ -5,11 +5,29 @@
  * --yes, the client's question) — never as a side effect of a caption.
  */
 import { stat } from 'node:fs/promises';
-import type { ModelInfo } from '../../lsp/protocol';
 import { findCachedSnapshot, hubCacheDir } from './hubCache';
 import { explainHubFailure, type HubOptions, isOffline } from './hubClient';
 import { planDownload } from './hubDownload';
 import { parseModelSpec } from './modelSpec';
+
+/** What a spec names and whether it is here (the LSP's ModelInfo has this shape; see lsp/protocol.ts). */
+export interface ModelDescription {
+  spec: string;
+  kind: 'hub' | 'folder';
+  repo?: string;
+  revision?: string;
+  /** The folder, or the cached snapshot when there is one. */
+  localDir?: string;
+  /** Every file the engine needs is here. */
+  ready: boolean;
+  /** Bytes still to fetch and the needed files in all, when the Hub answered. */
+  downloadBytes?: number;
+  totalBytes?: number;
+  license?: string;
+  licenseUrl?: string;
+  /** Why it cannot be had, in one line. */
+  problem?: string;
+}
 
 /** A Hub model that is not (completely) in the cache; the message says what and how to get it. */
 export class ModelNotDownloadedError extends Error {
@@ -35,7 +53,7 @@ export async function resolveModelDir(spec: string, options: Pick<HubOptions, 'c
  * the Hub is asked for the size to download and the licence. Never throws: problems go in
  * `problem`.
  */
-export async function describeModel(spec: string, options: HubOptions = {}): Promise<ModelInfo> {
+export async function describeModel(spec: string, options: HubOptions = {}): Promise<ModelDescription> {
   const parsed = parseModelSpec(spec);
   if (parsed.kind === 'folder') {
     try {
@@ -46,7 +64,7 @@ export async function describeModel(spec: string, options: HubOptions = {}): Pro
     }
   }
   const cacheDir = options.cacheDir ?? hubCacheDir();
-  const info: ModelInfo = { spec, kind: 'hub', repo: parsed.repo, revision: parsed.revision, ready: false };
+  const info: ModelDescription = { spec, kind: 'hub', repo: parsed.repo, revision: parsed.revision, ready: false };
   const snapshot = await findCachedSnapshot(parsed.repo, parsed.revision, cacheDir);
   if (snapshot) info.localDir = snapshot.dir;
   if (snapshot && !snapshot.missing.length) {
