@@ -71,6 +71,8 @@ function stageTarget(target, work) {
   mkdirSync(stage);
   for (const file of ['README.md', 'LICENSE', 'NOTICE', 'docs/vscan-format.md', '.vscodeignore']) cpSync(join(root, file), join(stage, file));
   cpSync(join(root, 'syntaxes'), join(stage, 'syntaxes'), { recursive: true });
+  // The walkthrough's pages and images.
+  cpSync(join(root, 'client', 'media'), join(stage, 'client', 'media'), { recursive: true });
   mkdirSync(join(stage, 'dist'));
   for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))) cpSync(join(root, 'dist', file), join(stage, 'dist', file));
 

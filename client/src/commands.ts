@@ -3,17 +3,18 @@
  * Set Event Start / Set Event End / Insert Event at Playhead from the preview's playhead.
  * Model commands run only in trusted workspaces.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { type LanguageClient, WorkDoneProgress } from 'vscode-languageclient/node';
+import type { LanguageClient } from 'vscode-languageclient/node';
 import { eventsOnLine, formatTime, isVideoFileName, parseVscan } from '../../server/src/language';
 import { CaptionRequest, FindRequest } from '../../server/src/lsp/protocol';
 import { expandPaths } from '../../server/src/cli/files';
 import { candidateNames } from '../../server/src/tasks/writeResult';
 import { linkedVideo } from './linkedVideo';
+import type { ModelAccess } from './modelAccess';
 import type { PreviewManager } from './preview';
+import { messageOf, wasCancelled, withServerProgress } from './progress';
 
 const FIND_HISTORY = 'videoScan.findHistory';
 
@@ -23,41 +24,22 @@ function requireTrust(): boolean {
   return false;
 }
 
-/** Runs a server request under a cancellable notification fed by the server's work-done progress. */
-async function withServerProgress<R>(client: LanguageClient, title: string, run: (token: vscode.CancellationToken, workDoneToken: string) => Promise<R>): Promise<R> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-    const workDoneToken = randomBytes(8).toString('hex');
-    let last = 0;
-    const listener = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
-      if (value.kind === 'end') return;
-      const percentage = 'percentage' in value ? value.percentage : undefined;
-      const increment = percentage === undefined ? undefined : Math.max(0, percentage - last);
-      if (percentage !== undefined) last = percentage;
-      progress.report({ message: value.message, increment });
-    });
-    try {
-      return await run(token, workDoneToken);
-    } finally {
-      listener.dispose();
-    }
-  });
-}
-
-async function captionOne(client: LanguageClient, video: vscode.Uri, label: string): Promise<vscode.Uri | undefined> {
+export async function captionOne(client: LanguageClient, video: vscode.Uri, label: string): Promise<vscode.Uri | undefined> {
   try {
     const result = await withServerProgress(client, label, (token, workDoneToken) => client.sendRequest(CaptionRequest.type, { video: video.toString(), workDoneToken }, token));
     if (!result.format_ok) void vscode.window.showWarningMessage(`${basename(video.fsPath)}: the model did not answer in the trained format; its answer is kept in the file as written.`);
     if (result.notice) void vscode.window.showWarningMessage(result.notice);
+    // The walkthrough's caption step completes on the first caption written.
+    void vscode.commands.executeCommand('setContext', 'videoScan.captioned', true);
     if (result.file) return vscode.Uri.parse(result.file);
     // Written nowhere (disk full): an untitled editor holds it until the user saves it somewhere.
     const untitled = await vscode.workspace.openTextDocument({ language: 'vscan', content: result.text ?? '' });
     return untitled.uri;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/cancel/i.test(message)) return undefined;
-    const action = /videoScan\.model\.path/.test(message) ? 'Open Settings' : undefined;
-    const choice = await vscode.window.showErrorMessage(`Caption failed for ${basename(video.fsPath)}: ${message}`, ...(action ? [action] : []));
-    if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'videoScan.model.path');
+    if (wasCancelled(error)) return undefined;
+    const choice = await vscode.window.showErrorMessage(`Caption failed for ${basename(video.fsPath)}: ${messageOf(error)}`, 'Select Model…', 'Show Log');
+    if (choice === 'Select Model…') void vscode.commands.executeCommand('videoScan.selectModel');
+    if (choice === 'Show Log') void vscode.commands.executeCommand('videoScan.showLog');
     return undefined;
   }
 }
@@ -82,13 +64,13 @@ function cursorEvent(editor: vscode.TextEditor) {
   return events.find((e) => position.character >= e.open && position.character <= e.contentEnd) ?? events[0];
 }
 
-export function registerCommands(context: vscode.ExtensionContext, client: LanguageClient, previews: PreviewManager): void {
+export function registerCommands(context: vscode.ExtensionContext, client: LanguageClient, previews: PreviewManager, models: ModelAccess): void {
   const register = (id: string, handler: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, handler));
 
   register('videoScan.captionVideo', async (uri?: vscode.Uri) => {
     if (!requireTrust()) return;
     const video = await pickVideo(uri);
-    if (!video) return;
+    if (!video || !(await models.ensureReady())) return;
     const file = await captionOne(client, video, `Captioning ${basename(video.fsPath)}`);
     if (file) await vscode.window.showTextDocument(file);
   });
@@ -100,6 +82,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
     const videos = await expandPaths([folder.fsPath], isVideoFileName);
     // Resume: videos that already have their .vscan are skipped (as `vscan caption` does).
     const todo = videos.filter((v) => !existsSync(candidateNames(v, 1)[0]));
+    if (todo.length && !(await models.ensureReady())) return;
     let done = 0;
     for (const [i, video] of todo.entries()) {
       if (await captionOne(client, vscode.Uri.file(video), `Captioning ${i + 1}/${todo.length}: ${basename(video)}`)) done++;
@@ -121,7 +104,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
       pick.onDidHide(() => { resolve(undefined); pick.dispose(); });
       pick.show();
     });
-    if (!query) return;
+    if (!query || !(await models.ensureReady())) return;
     await context.globalState.update(FIND_HISTORY, [query, ...history.filter((h) => h !== query)].slice(0, 20));
     try {
       const result = await withServerProgress(client, `Finding "${query}"`, (token, workDoneToken) => client.sendRequest(FindRequest.type, { video: video.toString(), query, workDoneToken }, token));
@@ -137,8 +120,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
         await editor.edit((edit) => edit.insert(last.range.end, `${last.text ? editor.document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n' : ''}${line}`));
       }
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (!/cancel/i.test(message)) void vscode.window.showErrorMessage(`Find failed: ${message}`);
+      if (!wasCancelled(error)) void vscode.window.showErrorMessage(`Find failed: ${messageOf(error)}`);
     }
   });
 

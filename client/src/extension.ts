@@ -1,18 +1,25 @@
 /**
  * The VS Code side: starts the language server (dist/server.js over node IPC) for .vscan
  * files, the synced preview, the commands (caption, find, preview, set times from the
- * playhead) and the engine's status bar item (docs/architecture.md).
+ * playhead), getting the model (consent, download, token, Select Model…), the model's
+ * status bar item and its menu, and the walkthrough's sample video (docs/architecture.md).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { type InitializationOptions, PartialTextNotification, StatusNotification, type StatusParams, WorkspaceTrustNotification } from '../../server/src/lsp/protocol';
-import { registerCommands } from './commands';
+import { checkGpu } from './checkGpu';
+import { captionOne, registerCommands } from './commands';
 import { registerInstallCuda, runtimeRoot } from './installCuda';
+import { migrateModelPath } from './migrateSettings';
+import { ModelAccess } from './modelAccess';
 import { PreviewManager } from './preview';
+import { messageOf } from './progress';
+import { makeSampleVideo } from './sampleVideo';
+import { selectModel } from './selectModel';
+import { ModelStatusBar, showModelMenu } from './statusBar';
 
 let client: LanguageClient | undefined;
-
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
@@ -30,39 +37,64 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // Untrusted (Restricted Mode), the server probes nothing until trust is granted.
     initializationOptions: { trusted: vscode.workspace.isTrusted } satisfies InitializationOptions,
   };
+  // Before the server starts, so that its first configuration already has the new key; and
+  // again whenever the old key appears (a settings file synced or edited later; in remote
+  // windows the user settings can also arrive after an early activation).
+  await migrateModelPath(output);
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('videoScan.model.path')) void migrateModelPath(output);
+  }));
   client = new LanguageClient('videoScan', 'video-scan', serverOptions, clientOptions);
+  const lsp = client;
   const previews = new PreviewManager(context);
-  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
-  status.name = 'video-scan';
-  status.command = 'workbench.action.openSettings';
-  context.subscriptions.push(
-    output,
-    previews,
-    status,
-    vscode.commands.registerCommand('videoScan.seek', async (uri: string | vscode.Uri, seconds: number) => {
-      const target = typeof uri === 'string' ? vscode.Uri.parse(uri) : uri;
-      if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return;
-      if (!previews.seek(target, seconds)) {
-        // Clicking a time with no preview open opens it, then seeks.
-        await previews.open(await vscode.workspace.openTextDocument(target), true);
-        setTimeout(() => previews.seek(target, seconds), 500);
-      }
-    }),
-  );
-  registerCommands(context, client, previews);
+  const models = new ModelAccess(context, lsp, output);
+  const status = new ModelStatusBar();
+  const register = (id: string, handler: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, handler));
+  context.subscriptions.push(output, previews, status);
+  register('videoScan.seek', async (uri: string | vscode.Uri, seconds: number) => {
+    const target = typeof uri === 'string' ? vscode.Uri.parse(uri) : uri;
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return;
+    if (!previews.seek(target, seconds)) {
+      // Clicking a time with no preview open opens it, then seeks.
+      await previews.open(await vscode.workspace.openTextDocument(target), true);
+      setTimeout(() => previews.seek(target, seconds), 500);
+    }
+  });
+  registerCommands(context, lsp, previews, models);
   registerInstallCuda(context);
-  client.onNotification(StatusNotification.method, (s: StatusParams) => {
-    status.text = `$(device-camera-video) ${s.state}${s.executionProvider ? ` · ${s.executionProvider}${s.precision ? ` ${s.precision}` : ''}` : ''}${s.queue ? ` · ${s.queue} queued` : ''}`;
-    status.tooltip = [`video-scan engine: ${s.state}`, s.model && `model ${s.model}`, s.adapter && `GPU adapter ${s.adapter}`, s.message].filter(Boolean).join('\n');
-    status.show();
+  register('videoScan.selectModel', () => selectModel(models));
+  register('videoScan.downloadModel', () => models.download());
+  register('videoScan.setHuggingFaceToken', () => models.setToken());
+  register('videoScan.checkGpu', () => checkGpu(lsp, models, output));
+  register('videoScan.modelMenu', () => showModelMenu(output));
+  register('videoScan.showLog', () => output.show(true));
+  register('videoScan.captionSampleVideo', async () => {
+    if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage('Running the model needs a trusted workspace (Manage Workspace Trust).');
+    let video: vscode.Uri;
+    try {
+      // In the first workspace folder, so its .vscan appears beside it in the Explorer; with none open, in the extension's storage.
+      const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? context.globalStorageUri.fsPath;
+      const ffmpegPath = vscode.workspace.getConfiguration('videoScan.ffmpeg').get<string>('path') || undefined;
+      video = vscode.Uri.file(await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Making the sample video…' }, () => makeSampleVideo(folder, ffmpegPath)));
+    } catch (error) {
+      return void vscode.window.showErrorMessage(messageOf(error));
+    }
+    if (!(await models.ensureReady())) return;
+    const file = await captionOne(lsp, video, `Captioning ${path.basename(video.fsPath)}`);
+    if (file) await vscode.window.showTextDocument(file);
+  });
+  lsp.onNotification(StatusNotification.method, (s: StatusParams) => {
+    status.update(s);
     if (s.message) output.info(s.message);
   });
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
-    void client?.sendNotification(WorkspaceTrustNotification.type, { trusted: true });
+    void lsp.sendNotification(WorkspaceTrustNotification.type, { trusted: true });
     previews.trustGranted();
   }));
-  client.onNotification(PartialTextNotification.method, (p: { video: string; text: string }) => output.trace(`${p.video}: ${p.text.slice(-120)}`));
-  await client.start();
+  lsp.onNotification(PartialTextNotification.method, (p: { video: string; text: string }) => output.trace(`${p.video}: ${p.text.slice(-120)}`));
+  await lsp.start();
+  // Whether the configured model is here: completes the walkthrough's first step when it already is.
+  models.info().catch((error: unknown) => output.warn(`model info: ${messageOf(error)}`));
 }
 
 export async function deactivate(): Promise<void> {

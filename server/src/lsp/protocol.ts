@@ -143,3 +143,13 @@ export namespace DownloadModelRequest {
   export const method = 'videoScan/downloadModel';
   export const type = new ProtocolRequestType<ModelParams & { workDoneToken?: string | number }, ModelInfo, never, void, void>(method);
 }
+
+/**
+ * Client → server: load the engine for the configured model now, after the queued jobs
+ * (Check GPU). Answers the status once loaded: the execution provider it got, the precision,
+ * the adapter, and in `message` why it fell back to another provider (if it did).
+ */
+export namespace LoadEngineRequest {
+  export const method = 'videoScan/loadEngine';
+  export const type = new ProtocolRequestType<{ workDoneToken?: string | number }, StatusParams, never, void, void>(method);
+}

@@ -29,7 +29,7 @@ import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
 import {
   type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, type InitializationOptions,
-  PartialTextNotification, StatusNotification, WorkspaceTrustNotification,
+  LoadEngineRequest, PartialTextNotification, StatusNotification, WorkspaceTrustNotification,
 } from './protocol';
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
 import { registerModelRequests } from './modelRequests';
@@ -226,6 +226,14 @@ export function startServer(connection: Connection): void {
     return { span: result.span, format_ok: result.format_ok, raw: result.raw };
   };
   connection.onRequest(FindRequest.type, onFind);
+
+  connection.onRequest(LoadEngineRequest.type, async () => {
+    try {
+      return await jobs.load();
+    } catch (error) {
+      throw new ResponseError(ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
+    }
+  });
 
   registerModelRequests(connection, () => settings.model);
 
