@@ -165,7 +165,10 @@ export class Workbench {
 
   /** Opens a file from the Explorer, as a user would, and waits for its tab. */
   async openFile(name: string): Promise<void> {
-    await this.page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).first().dblclick();
+    const row = this.page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).first();
+    // A side bar hidden (or showing another view) by an earlier step: bring the Explorer back first.
+    if (!(await row.isVisible())) await this.palette('View: Show Explorer');
+    await row.dblclick();
     try {
       await this.page.waitForSelector(`.tab.active[aria-label*="${name}"]`, { timeout: 20_000 });
     } catch (error) {
