@@ -4,6 +4,7 @@
  */
 import { NotificationType, ProtocolRequestType } from 'vscode-languageserver-protocol';
 import type { CaptionEvent } from '../tasks/parse';
+import type { ModelDescription } from '../model/acquire/resolveModel';
 
 export interface CaptionParams {
   /** The video to caption (file URI). */
@@ -103,27 +104,11 @@ export namespace PartialTextNotification {
   export const type = new NotificationType<{ video: string; text: string }>(method);
 }
 
-/** What a model setting names, and whether it is on this machine. */
-export interface ModelInfo {
-  /** As configured: a Hub repo id `owner/name`, optionally `@revision`, or a folder. */
-  spec: string;
-  kind: 'hub' | 'folder';
-  /** Hub: the repo id and the revision asked for (default `main`). */
-  repo?: string;
-  revision?: string;
-  /** The checkpoint folder when it is here: the folder itself, or the cached snapshot. */
-  localDir?: string;
-  /** Whether every file the engine needs is here (always true for a readable folder). */
-  ready: boolean;
-  /** Hub, when the Hub answered: bytes still to download, and the needed files in all. */
-  downloadBytes?: number;
-  totalBytes?: number;
-  /** The repo's licence as its card declares it (e.g. `bsl-1.1`, `other`), with a link to read it. */
-  license?: string;
-  licenseUrl?: string;
-  /** Why it cannot be had, in one line (offline and not cached, no access, not found…). */
-  problem?: string;
-}
+/**
+ * What a model setting names, and whether it is on this machine: the acquisition layer's own
+ * description, sent as it is (one definition; see model/acquire/resolveModel.ts).
+ */
+export type ModelInfo = ModelDescription;
 
 export interface ModelParams {
   /** The model to ask about; default: the configured one. */

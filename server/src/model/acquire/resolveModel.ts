@@ -10,22 +10,25 @@ import { explainHubFailure, type HubOptions, isOffline } from './hubClient';
 import { planDownload } from './hubDownload';
 import { parseModelSpec } from './modelSpec';
 
-/** What a spec names and whether it is here (the LSP's ModelInfo has this shape; see lsp/protocol.ts). */
+/** What a spec names and whether it is here (sent as is as the LSP's `ModelInfo`). */
 export interface ModelDescription {
+  /** As configured: a Hub repo id `owner/name`, optionally `@revision`, or a folder. */
   spec: string;
   kind: 'hub' | 'folder';
+  /** Hub: the repo id and the revision asked for (default `main`). */
   repo?: string;
   revision?: string;
-  /** The folder, or the cached snapshot when there is one. */
+  /** The checkpoint folder when it is here: the folder itself, or the cached snapshot. */
   localDir?: string;
-  /** Every file the engine needs is here. */
+  /** Whether every file the engine needs is here (always true for a readable folder). */
   ready: boolean;
-  /** Bytes still to fetch and the needed files in all, when the Hub answered. */
+  /** Hub, when the Hub answered: bytes still to download, and the needed files in all. */
   downloadBytes?: number;
   totalBytes?: number;
+  /** The repo's licence as its card declares it (e.g. `bsl-1.1`, `other`), with a link to read it. */
   license?: string;
   licenseUrl?: string;
-  /** Why it cannot be had, in one line. */
+  /** Why it cannot be had, in one line (offline and not cached, no access, not found…). */
   problem?: string;
 }
 
