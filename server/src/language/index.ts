@@ -16,3 +16,5 @@ export * from './outline';
 export * from './parser';
 export * from './settings';
 export * from './time';
+export * from './timeline';
+export * from './timelineEdits';

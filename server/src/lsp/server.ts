@@ -26,7 +26,8 @@ import { resolveDocumentContext } from '../workspace/videoContext';
 import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResult';
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
-import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, PartialTextNotification, StatusNotification } from './protocol';
+import { TimelinePublisher } from './timelinePublisher';
+import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, PartialTextNotification, StatusNotification, TimelineEditRequest, TimelineNotification, WatchTimelineNotification } from './protocol';
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
 
 /** Diagnostics never wait longer than this for a video probe; they are refreshed when it lands. */
@@ -48,6 +49,8 @@ export function startServer(connection: Connection): void {
   let pullConfiguration = false;
 
   const log = (message: string) => connection.console.log(message);
+  // The preview's timeline comes from the parse made for diagnostics (one parse per change).
+  const timelines = new TimelinePublisher((params) => void connection.sendNotification(TimelineNotification.type, params), () => probes);
 
   /** Runs a handler, turning any exception into a logged message and an empty answer. */
   function guarded<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R | Promise<R>) {
@@ -88,6 +91,7 @@ export function startServer(connection: Connection): void {
     states.set(uri, { version: document.version, parsed: doc, context: resolved.context });
     const diagnostics: Diagnostic[] = service.validateVscan(doc, resolved.context, settings.language, uri);
     await connection.sendDiagnostics({ uri, version: document.version, diagnostics });
+    timelines.publish(uri, document.version, doc, diagnostics, resolved.context, settings.language.timeStyle);
     if (resolved.pendingProbe) {
       void resolved.pendingProbe.then(() => schedule(uri));
     }
@@ -226,8 +230,27 @@ export function startServer(connection: Connection): void {
   documents.onDidChangeContent((event) => schedule(event.document.uri));
   documents.onDidClose((event) => {
     states.delete(event.document.uri);
+    timelines.forget(event.document.uri);
     void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
   });
+
+  connection.onNotification(WatchTimelineNotification.type, guarded('watchTimeline', undefined, ({ uri, watch }) => {
+    if (typeof uri !== 'string') return;
+    if (!watch) return timelines.unwatch(uri);
+    timelines.watch(uri);
+    const document = documents.get(uri);
+    const state = states.get(uri);
+    // Validated already: send that model now; otherwise the pending validation will.
+    if (document && state && state.version === document.version) {
+      timelines.publish(uri, state.version, state.parsed, service.validateVscan(state.parsed, state.context, settings.language, uri), state.context, settings.language.timeStyle);
+    } else if (document) schedule(uri);
+  }));
+  connection.onRequest(TimelineEditRequest.type, guarded('timelineEdit', { edits: [], error: 'internal error' }, (params) => {
+    const state = stateOf(params.uri);
+    if (!state) return { edits: [], error: `${params.uri} is not open` };
+    if (state.document.version !== params.version) return { edits: [], error: 'The document changed meanwhile; try again' };
+    return service.timelineEdit(state.doc, state.context, settings.language.timeStyle, params.edit);
+  }));
 
   connection.onCodeAction(guarded('codeAction', [], (params) => {
     const state = stateOf(params.textDocument.uri);
