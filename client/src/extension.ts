@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { PartialTextNotification, StatusNotification, type StatusParams } from '../../server/src/lsp/protocol';
 import { registerCommands } from './commands';
+import { registerTimelineCommands } from './timelineCommands';
 import { PreviewManager } from './preview';
 
 let client: LanguageClient | undefined;
@@ -26,7 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     outputChannel: output,
   };
   client = new LanguageClient('videoScan', 'video-scan', serverOptions, clientOptions);
-  const previews = new PreviewManager(context);
+  const previews = new PreviewManager(context, client);
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
   status.name = 'video-scan';
   status.command = 'workbench.action.openSettings';
@@ -40,11 +41,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (!previews.seek(target, seconds)) {
         // Clicking a time with no preview open opens it, then seeks.
         await previews.open(await vscode.workspace.openTextDocument(target), true);
-        setTimeout(() => previews.seek(target, seconds), 500);
+        previews.seek(target, seconds); // applied once the preview has its model
       }
     }),
   );
   registerCommands(context, client, previews);
+  registerTimelineCommands(context, client, previews);
   client.onNotification(StatusNotification.method, (s: StatusParams) => {
     status.text = `$(device-camera-video) ${s.state}${s.executionProvider ? ` · ${s.executionProvider}${s.precision ? ` ${s.precision}` : ''}` : ''}${s.queue ? ` · ${s.queue} queued` : ''}`;
     status.tooltip = [`video-scan engine: ${s.state}`, s.model && `model ${s.model}`, s.message].filter(Boolean).join('\n');

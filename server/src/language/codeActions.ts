@@ -6,6 +6,7 @@ import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { type EventEntry, LineKind, type VscanDocument } from './document';
 import { timeAt } from './navigation';
 import { findHeader } from './parser';
+import { rankBySimilarity } from './similarity';
 import type { VscanSettings } from './settings';
 import { formatTime } from './time';
 
@@ -64,12 +65,16 @@ function removeEventEdit(doc: VscanDocument, event: EventEntry): TextEdit {
 
 function linkVideoActions(doc: VscanDocument, uri: string, diagnostic: Diagnostic, context: DocumentContext): CodeAction[] {
   const header = findHeader(doc, 'video');
-  return (context.siblingVideos ?? []).slice(0, MAX_VIDEO_SUGGESTIONS).map((name) => {
+  // Most like the missing name (or the document's own) first, then Browse… for anywhere else.
+  const wanted = header?.value || uri.slice(uri.lastIndexOf('/') + 1).replace(/\.vscan$/i, '');
+  const ranked = rankBySimilarity(wanted, context.siblingVideos ?? []).slice(0, MAX_VIDEO_SUGGESTIONS);
+  const browse: CodeAction = { title: 'Link video… (browse)', kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], command: { title: 'Link video…', command: 'videoScan.linkVideo', arguments: [uri] } };
+  return [...ranked.map((name) => {
     const edit: TextEdit = header
       ? { range: header.valueRange, newText: name }
       : { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: `Video: ${name}${doc.eol}` };
     return fix(`Link video ${name}`, uri, [edit], diagnostic);
-  });
+  }), browse];
 }
 
 export function codeActionsFor(doc: VscanDocument, uri: string, diagnostics: Diagnostic[], context: DocumentContext, settings: VscanSettings): CodeAction[] {

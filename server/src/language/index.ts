@@ -18,3 +18,4 @@ export * from './settings';
 export * from './time';
 export * from './timeline';
 export * from './timelineEdits';
+export * from './similarity';

@@ -8,6 +8,7 @@ import type { Position, TextEdit } from 'vscode-languageserver-types';
 import type { DocumentContext } from './context';
 import type { EventEntry, SceneBlock, TimeToken, VscanDocument } from './document';
 import { eventsOnLine } from './navigation';
+import { findHeader } from './parser';
 import { formatTime, type TimeStyle } from './time';
 import { documentTimeFormat, type TimeFormat } from './timeline';
 
@@ -18,7 +19,9 @@ export type TimelineEditParams =
   /** Both times of the event on `line` that now spans `from` (a dragged bar). */
   | { kind: 'retime'; line: number; from: { start: number; end: number }; start: number; end: number }
   /** A new event at `start` (to `end`, default one second later), in time order. */
-  | { kind: 'insert'; start: number; end?: number; description?: string };
+  | { kind: 'insert'; start: number; end?: number; description?: string }
+  /** Point the `Video:` header at `name` (added as the first line when there is none). */
+  | { kind: 'linkVideo'; name: string };
 
 export interface TimelineEditResult {
   edits: TextEdit[];
@@ -129,6 +132,13 @@ export function timelineEdit(doc: VscanDocument, context: DocumentContext, fallb
       if (!event) return { edits: [], error: `Line ${params.line + 1} has no event to set the ${params.kind === 'setStart' ? 'start' : 'end'} of` };
       const edit = rewrite(params.kind === 'setStart' ? event.start : event.end, params.seconds, format, duration);
       return { edits: [edit] };
+    }
+    case 'linkVideo': {
+      const name = typeof params.name === 'string' ? params.name.replace(/[\r\n]+/g, ' ').trim() : '';
+      if (!name) return { edits: [], error: 'No video name to link' };
+      const header = findHeader(doc, 'video');
+      const at = { line: 0, character: 0 };
+      return { edits: [header ? { range: header.valueRange, newText: name } : { range: { start: at, end: at }, newText: `Video: ${name}${doc.eol}` }] };
     }
     case 'retime': {
       if (!finite(params.start) || !finite(params.end) || params.end < params.start) return { edits: [], error: 'The new span is not a valid span' };

@@ -171,3 +171,9 @@ export namespace TimelineEditRequest {
   export const method = 'videoScan/timelineEdit';
   export const type = new ProtocolRequestType<TimelineEditRequestParams, TimelineEditResult, never, void, void>(method);
 }
+
+/** Client → server: the video a .vscan document links (null: none), as the diagnostics see it. */
+export namespace DocumentVideoRequest {
+  export const method = 'videoScan/documentVideo';
+  export const type = new ProtocolRequestType<{ uri: string }, TimelineVideo | null, never, void, void>(method);
+}

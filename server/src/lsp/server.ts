@@ -27,7 +27,7 @@ import { candidateNames, windowsToVscan, writeNewFile } from '../tasks/writeResu
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
 import { TimelinePublisher } from './timelinePublisher';
-import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, PartialTextNotification, StatusNotification, TimelineEditRequest, TimelineNotification, WatchTimelineNotification } from './protocol';
+import { type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, PartialTextNotification, StatusNotification, DocumentVideoRequest, TimelineEditRequest, TimelineNotification, WatchTimelineNotification } from './protocol';
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
 
 /** Diagnostics never wait longer than this for a video probe; they are refreshed when it lands. */
@@ -250,6 +250,15 @@ export function startServer(connection: Connection): void {
     if (!state) return { edits: [], error: `${params.uri} is not open` };
     if (state.document.version !== params.version) return { edits: [], error: 'The document changed meanwhile; try again' };
     return service.timelineEdit(state.doc, state.context, settings.language.timeStyle, params.edit);
+  }));
+
+  connection.onRequest(DocumentVideoRequest.type, guarded('documentVideo', null, async ({ uri }) => {
+    const state = stateOf(uri);
+    const path = documentPath(uri);
+    if (!state || !path) return null;
+    const resolved = await resolveDocumentContext(state.doc, path, { probes, probeWaitMs: PROBE_WAIT_MS });
+    const v = resolved.context.video;
+    return v ? { uri: v.uri, name: basename(v.path), exists: v.exists, explicit: v.explicit, durationSec: v.durationSec } : null;
   }));
 
   connection.onCodeAction(guarded('codeAction', [], (params) => {
