@@ -7,11 +7,12 @@ import { benchLanguage } from './language';
 import { benchVideo } from './video';
 import { benchEngine, benchEngineMemory } from './engine';
 import { benchTasks } from './tasks';
+import { benchPreview } from './preview';
 import { renderTable, type Table } from './stats';
 
 async function main(): Promise<void> {
   const tables: Table[] = [];
-  // `npm run bench -- language video engine tasks` runs a subset.
+  // `npm run bench -- language video engine tasks preview` runs a subset.
   const only = process.argv.slice(2);
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   if (wanted('language')) await benchLanguage(tables);
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     await benchEngineMemory(tables);
   }
   if (wanted('tasks')) await benchTasks(tables);
+  if (wanted('preview')) await benchPreview(tables);
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
   for (const table of tables) console.log(renderTable(table) + '\n');
 }

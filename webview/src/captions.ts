@@ -21,7 +21,9 @@ export class EventCaptions {
       for (const cue of this.cues) if (cue) this.track.removeCue(cue);
       this.cues = [];
     }
-    const removed = this.cues.splice(diff.start, diff.deleteCount, ...diff.events.map((e) => (e.end > e.start ? new VTTCue(e.start, e.end, e.label) : null)));
+    // A cue is active through its end time: touching events would both show at the seam,
+    // so each cue ends a millisecond (less than a frame) early.
+    const removed = this.cues.splice(diff.start, diff.deleteCount, ...diff.events.map((e) => (e.end > e.start + 0.002 ? new VTTCue(e.start, e.end - 0.001, e.label) : null)));
     for (const cue of removed) if (cue) this.track.removeCue(cue);
     for (let i = diff.start; i < diff.start + diff.events.length; i++) {
       const cue = this.cues[i];
