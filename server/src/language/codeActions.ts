@@ -8,7 +8,7 @@ import { timeAt } from './navigation';
 import { findHeader } from './parser';
 import { rankBySimilarity } from './similarity';
 import type { VscanSettings } from './settings';
-import { formatTime } from './time';
+import { describeSeconds, formatTime } from './time';
 
 const MAX_VIDEO_SUGGESTIONS = 5;
 
@@ -109,8 +109,13 @@ export function codeActionsFor(doc: VscanDocument, uri: string, diagnostics: Dia
         const later = eventOf(doc, data.laterEvent, line);
         const earlier = later && doc.events[data.earlierEvent];
         if (!later || !earlier) break;
-        actions.push(fix(`Trim the event on line ${earlier.line + 1} to end at ${later.start.text}`, uri,
-          [{ range: earlier.end.range, newText: later.start.text }], diagnostic, true));
+        // Trimming must not quietly shrink an event to a sliver: say what is left, and let
+        // a trim that keeps under a quarter of the event be chosen only by hand.
+        const before = (earlier.endValue ?? 0) - (earlier.startValue ?? 0);
+        const left = (later.startValue ?? 0) - (earlier.startValue ?? 0);
+        const sliver = before > 0 && left < before / 4;
+        actions.push(fix(`Trim the event on line ${earlier.line + 1} to end at ${later.start.text}${sliver ? ` (leaves ${describeSeconds(Math.max(0, left))} of ${describeSeconds(before)})` : ''}`, uri,
+          [{ range: earlier.end.range, newText: later.start.text }], diagnostic, !sliver));
         break;
       }
       case 'unsorted': {
@@ -131,4 +136,28 @@ export function codeActionsFor(doc: VscanDocument, uri: string, diagnostics: Dia
     }
   }
   return actions;
+}
+
+/** The kind of the fix-all action (`editor.codeActionsOnSave: {"source.fixAll.vscan": "explicit"}`). */
+export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.vscan`;
+
+/**
+ * One action applying every safe fix at once: the preferred quick fixes (swap a reversed
+ * span, remove a duplicate, clamp to the video's end, trims that keep most of the event).
+ * Edits that would touch a range another fix already edits are left for another pass.
+ */
+export function fixAllAction(doc: VscanDocument, uri: string, diagnostics: Diagnostic[], context: DocumentContext, settings: VscanSettings): CodeAction | undefined {
+  const edits: TextEdit[] = [];
+  const touched: { line: number; from: number; to: number }[] = [];
+  const overlaps = (e: TextEdit) => touched.some((t) => t.line === e.range.start.line && e.range.start.character < t.to && t.from < Math.max(e.range.end.character, e.range.start.character + 1));
+  for (const action of codeActionsFor(doc, uri, diagnostics, context, settings)) {
+    if (!action.isPreferred) continue;
+    const change = action.edit?.changes?.[uri] ?? [];
+    if (change.some(overlaps) || change.some((e) => e.range.start.line !== e.range.end.line && e.newText !== '')) continue;
+    for (const e of change) {
+      edits.push(e);
+      touched.push({ line: e.range.start.line, from: e.range.start.character, to: e.range.end.line > e.range.start.line ? Number.MAX_SAFE_INTEGER : Math.max(e.range.end.character, e.range.start.character + 1) });
+    }
+  }
+  return edits.length ? { title: `Fix all safe problems (${edits.length} edits)`, kind: FIX_ALL_KIND, edit: { changes: { [uri]: edits } } } : undefined;
 }

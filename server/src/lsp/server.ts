@@ -204,7 +204,7 @@ export function startServer(connection: Connection): void {
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
-        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, service.FIX_ALL_KIND] },
         documentFormattingProvider: true,
         documentSymbolProvider: true,
         foldingRangeProvider: true,
@@ -263,7 +263,15 @@ export function startServer(connection: Connection): void {
 
   connection.onCodeAction(guarded('codeAction', [], (params) => {
     const state = stateOf(params.textDocument.uri);
-    return state ? service.codeActionsFor(state.doc, params.textDocument.uri, params.context.diagnostics, state.context, settings.language) : [];
+    if (!state) return [];
+    const uri = params.textDocument.uri;
+    const only = params.context.only;
+    const wantsFixAll = only?.some((kind) => service.FIX_ALL_KIND.startsWith(kind) && kind !== CodeActionKind.QuickFix);
+    if (wantsFixAll) {
+      const fixAll = service.fixAllAction(state.doc, uri, service.validateVscan(state.doc, state.context, settings.language, uri), state.context, settings.language);
+      return fixAll ? [fixAll] : [];
+    }
+    return service.codeActionsFor(state.doc, uri, params.context.diagnostics, state.context, settings.language);
   }));
   connection.onDocumentFormatting(guarded('formatting', [], (params) => {
     const state = stateOf(params.textDocument.uri);
