@@ -35,6 +35,8 @@ export class PreviewManager implements vscode.Disposable {
   /** What the panel's HTML shows, so a model update re-renders only when the video changes. */
   private shown: string | undefined;
   private proxies = new Map<string, string>();
+  /** Videos the webview failed to play although the probe thought it could: proxied from then on. */
+  private readonly unplayable = new Set<string>();
   /** Seek to the cursor's event once the first model of a newly shown document arrives. */
   private seekOnLoad = false;
   private lastSeek = 0;
@@ -172,11 +174,12 @@ export class PreviewManager implements vscode.Disposable {
     if (!video) return { kind: 'none' };
     if (!video.exists) return { kind: 'missing', name: video.name, explicit: video.explicit };
     const source = vscode.Uri.parse(video.uri);
-    if (video.proxyReason) {
+    const reason = video.proxyReason ?? (this.unplayable.has(source.fsPath) ? 'a playback error' : undefined);
+    if (reason) {
       const proxy = this.proxies.get(source.fsPath);
       if (proxy) return { kind: 'video', file: vscode.Uri.file(proxy) };
-      void this.makeProxy(source, video.durationSec ?? 0, video.proxyReason);
-      return { kind: 'proxying', reason: video.proxyReason };
+      void this.makeProxy(source, video.durationSec ?? 0, reason);
+      return { kind: 'proxying', reason };
     }
     return { kind: 'video', file: source };
   }
@@ -278,13 +281,16 @@ export class PreviewManager implements vscode.Disposable {
       case 'retime':
         if (this.uri) void vscode.commands.executeCommand('videoScan.applyTimelineEdit', this.uri, { kind: 'retime', line: message.line, from: message.from, start: message.start, end: message.end });
         break;
-      case 'playbackError':
-        if (this.model.video?.exists && !this.model.video.proxyReason && this.model.video) {
+      case 'playbackError': {
+        const video = this.model.video;
+        const path = video?.exists ? vscode.Uri.parse(video.uri).fsPath : undefined;
+        if (path && !video?.proxyReason && !this.unplayable.has(path)) {
           // The probe thought it playable; the webview disagrees: make a proxy after all.
-          this.model.video = { ...this.model.video, proxyReason: 'a playback error' };
+          this.unplayable.add(path);
           this.render();
         } else void vscode.window.showWarningMessage(`The preview cannot play this video (${message.message}); the annotation is unaffected.`);
         break;
+      }
     }
   }
 

@@ -47,6 +47,7 @@ export function previewHtml(o: PreviewHtmlOptions): string {
 <style nonce="${nonce}">
   body { padding: 8px; color: var(--vscode-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); }
   video { display: block; width: 100%; max-height: 60vh; background: #000; }
+  video[hidden] { display: none; }
   video::cue { font-size: 1.1em; }
   .message { padding: 12px; border: 1px solid var(--vscode-widget-border, var(--vscode-contrastBorder, transparent)); background: var(--vscode-editorWidget-background); }
   .message a { color: var(--vscode-textLink-foreground); }

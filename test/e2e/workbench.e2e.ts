@@ -264,14 +264,25 @@ async function videoTime(frame: Frame): Promise<number> {
 }
 
 async function waitForTime(frame: Frame, seconds: number, tolerance = 0.06, timeout = 15_000): Promise<void> {
-  await frame.waitForFunction(([s, t]) => Math.abs((document.querySelector('video') as HTMLVideoElement).currentTime - s) < t, [seconds, tolerance] as const, { timeout });
+  try {
+    await frame.waitForFunction(([s, t]) => Math.abs((document.querySelector('video') as HTMLVideoElement).currentTime - s) < t, [seconds, tolerance] as const, { timeout });
+  } catch (error) {
+    await shot(`failed-time-${seconds}`);
+    throw new Error(`the video is at ${await videoTime(frame).catch(() => NaN)} s, not ${seconds} s: ${String(error)}`);
+  }
 }
 
 async function setTheme(theme: string): Promise<void> {
   await palette('Preferences: Color Theme');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.fill(theme);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label^="${theme}"]`, { timeout: 10_000 });
+  try {
+    // The theme picker replaces the palette in the same widget: wait for its list of themes.
+    await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Modern"]', { timeout: 20_000 });
+    await page.keyboard.type(theme);
+    await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${theme}"]`, { timeout: 10_000 });
+  } catch (error) {
+    await shot(`failed-theme-${theme.replace(/\W+/g, '-')}`);
+    throw error;
+  }
   await page.keyboard.press('Enter');
   await page.waitForFunction((t) => {
     const classes = document.querySelector('.monaco-workbench')?.className ?? '';
@@ -367,7 +378,8 @@ test('every new keybinding works from the editor, and none shadows a VS Code def
   await frame.waitForFunction(() => !(document.querySelector('video') as HTMLVideoElement).paused, undefined, { timeout: 10_000 });
   await page.keyboard.press('Control+Alt+P');
   await frame.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).paused, undefined, { timeout: 10_000 });
-  // ±1 s and frame steps (25 fps: 0.04 s).
+  // ±1 s and frame steps (25 fps: 0.04 s), from the event's start (the cursor leaves its line and comes back to seek there).
+  await goToLine('kitchen.vscan', 7);
   await goToLine('kitchen.vscan', 8);
   await waitForTime(frame, 2.0);
   await page.keyboard.press('Shift+Alt+BracketRight');
@@ -393,6 +405,7 @@ test('every new keybinding works from the editor, and none shadows a VS Code def
   await shot('transport-playing-event');
 
   // Set start / end from the playhead, and insert at the playhead: each one undo step.
+  await goToLine('kitchen.vscan', 7);
   await goToLine('kitchen.vscan', 8);
   await waitForTime(frame, 2.0);
   await page.keyboard.press('Shift+Alt+BracketRight'); // 3.0
@@ -404,6 +417,12 @@ test('every new keybinding works from the editor, and none shadows a VS Code def
   await page.keyboard.press('Control+Z');
   await page.keyboard.press('Control+Z');
   await page.waitForFunction(() => (document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ').includes('<2.0 - 4.5> the counter shows 2 to 4'), undefined, { timeout: 10_000 });
+  // Undo moved the cursor (and so the playhead): back to 3.0 s before inserting there.
+  await goToLine('kitchen.vscan', 7);
+  await goToLine('kitchen.vscan', 8);
+  await waitForTime(frame, 2.0);
+  await page.keyboard.press('Shift+Alt+BracketRight');
+  await waitForTime(frame, 3.0);
   await page.keyboard.press('Control+Alt+E');
   await page.waitForFunction(() => /<3\.0 - 4\.0>/.test((document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ')), undefined, { timeout: 10_000 });
   await shot('transport-inserted');
@@ -472,7 +491,7 @@ test('a 10,000-event file: cursor moves seek the video promptly', { timeout: 180
 test('screenshots of the timeline in light, dark and high contrast themes', { timeout: 120_000 }, async () => {
   await openFile('long.vscan');
   await previewFrame('long.vscan');
-  for (const [theme, name] of [['Default Light Modern', 'light'], ['Default High Contrast', 'high-contrast'], ['Default Dark Modern', 'dark']] as const) {
+  for (const [theme, name] of [['Light Modern', 'light'], ['Dark High Contrast', 'high-contrast'], ['Dark Modern', 'dark']] as const) {
     await setTheme(theme);
     await goToLine('long.vscan', 6);
     await shot(`theme-${name}`);

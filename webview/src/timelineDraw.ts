@@ -173,8 +173,9 @@ function drawEvents(ctx: CanvasRenderingContext2D, s: TrackState, p: Palette, to
     const colour = e.problem === 1 ? p.error : e.problem === 2 ? p.warning : p.bar;
     withAlpha(ctx, 0.35, () => { ctx.fillStyle = colour; ctx.fillRect(x0, y, x1 - x0, LANE_H - 3); });
     ctx.fillStyle = colour;
-    // A solid start edge: touching events read as two bars, not one.
-    ctx.fillRect(x0, y, Math.min(2, x1 - x0), LANE_H - 3);
+    // A solid start edge: touching events read as two bars, not one (on bars wide enough
+    // to show it; below that, dense stretches stay a tint rather than a solid block).
+    if (x1 - x0 >= 4) ctx.fillRect(x0, y, 2, LANE_H - 3);
     if (x1 - x0 > 36) {
       ctx.save();
       ctx.beginPath();
