@@ -151,7 +151,7 @@ export class PreviewManager implements vscode.Disposable {
       return;
     }
     this.render();
-    if (this.ready) this.post({ ...params, type: 'timeline', durationSec: params.video?.durationSec, fps: params.video?.fps });
+    if (this.ready) this.post({ ...params, type: 'timeline', durationSec: params.video?.durationSec, fps: params.video?.fps, modelFrames: params.video?.modelFrames, windows: params.video?.windows });
     if (this.ready) this.flushQueuedSeek();
     if (this.seekOnLoad && this.queuedSeek === undefined) {
       this.seekOnLoad = false;
@@ -164,7 +164,7 @@ export class PreviewManager implements vscode.Disposable {
   private postWholeModel(): void {
     const m = this.model;
     if (!m.loaded) return;
-    this.post({ type: 'timeline', version: m.version, baseVersion: null, diff: { start: 0, deleteCount: 0, events: m.events, lineDelta: 0 }, scenes: m.scenes, format: m.format, durationSec: m.video?.durationSec, fps: m.video?.fps });
+    this.post({ type: 'timeline', version: m.version, baseVersion: null, diff: { start: 0, deleteCount: 0, events: m.events, lineDelta: 0 }, scenes: m.scenes, format: m.format, durationSec: m.video?.durationSec, fps: m.video?.fps, modelFrames: m.video?.modelFrames, windows: m.video?.windows });
   }
 
   /** What the panel should show now: loading, the video (or its proxy), or why there is none. */

@@ -273,7 +273,10 @@ async function waitForTime(frame: Frame, seconds: number, tolerance = 0.06, time
 }
 
 async function setTheme(theme: string): Promise<void> {
-  await palette('Preferences: Color Theme');
+  // Ctrl+K Ctrl+T: the theme picker (the palette's first match for "Color Theme" can be the Marketplace's).
+  await page.locator('.editor-group-container .monaco-editor textarea').first().focus();
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+T');
   try {
     // The theme picker replaces the palette in the same widget: wait for its list of themes.
     await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Modern"]', { timeout: 20_000 });
@@ -493,7 +496,10 @@ test('screenshots of the timeline in light, dark and high contrast themes', { ti
   await previewFrame('long.vscan');
   for (const [theme, name] of [['Light Modern', 'light'], ['Dark High Contrast', 'high-contrast'], ['Dark Modern', 'dark']] as const) {
     await setTheme(theme);
+    await goToLine('long.vscan', 7);
     await goToLine('long.vscan', 6);
+    await waitForTime(await previewFrame('long.vscan'), 3.5);
+    await page.waitForTimeout(500); // the Go to Line widget fades out
     await shot(`theme-${name}`);
   }
 });

@@ -52,6 +52,9 @@ test('a watched document\'s timeline comes whole, then as differences, with the 
   assert.equal(full.video?.name, 'clip.mp4');
   assert.ok(Math.abs((full.video?.fps ?? 0) - 10) < 1, `fps ${full.video?.fps}`);
   assert.equal(full.video?.proxyReason, undefined, 'H.264 plays in a webview');
+  // What the model is shown: at 2 fps, the 3 s clip gives six frames, one window.
+  assert.deepEqual(full.video?.windows, [{ start: 0, end: 3 }]);
+  assert.equal(full.video?.modelFrames?.length, 6);
 
   // A new line near the top: one event is sent, the 200 below only shift.
   await client.change(uri, 2, [{ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }, text: '<2.50 - 2.60> new\n' }]);

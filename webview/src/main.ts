@@ -145,6 +145,8 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       timeline.scenes = message.scenes;
       timeline.format = message.format;
       timeline.fps = message.fps;
+      timeline.modelFrames = message.modelFrames ?? [];
+      timeline.windows = message.windows ?? [];
       modelDuration = message.durationSec;
       timeline.setEvents(events);
       timeline.setDuration(duration());

@@ -13,7 +13,9 @@ export type ToWebview =
    * (null: `diff` holds every event). A diff for another base is ignored by the webview,
    * which then asks for the whole model (`resync`).
    */
-  | { type: 'timeline'; version: number; baseVersion: number | null; diff: TimelineDiff; scenes: TimelineScene[]; format: TimeFormat; durationSec?: number; fps?: number }
+  | { type: 'timeline'; version: number; baseVersion: number | null; diff: TimelineDiff; scenes: TimelineScene[]; format: TimeFormat; durationSec?: number; fps?: number;
+    /** The times of the frames the model is shown, and the caption windows of a long video. */
+    modelFrames?: number[]; windows?: { start: number; end: number }[] }
   /** Seek to `seconds`; `loopEnd` is the event's end (looped when the loop box is ticked); `play` plays it once or in a loop. */
   | { type: 'seek'; seconds: number; loopEnd?: number; play?: 'once' | 'loop'; version: number }
   /** A Find result to mark on the timeline. */

@@ -38,6 +38,9 @@ export class TimelineCanvas {
   scenes: TimelineScene[] = [];
   format: TimeFormat = { style: 'seconds', fractionDigits: 1 };
   fps: number | undefined;
+  /** What the model is shown: frame times and caption windows (drawn in the bottom row). */
+  modelFrames: number[] = [];
+  windows: { start: number; end: number }[] = [];
   duration = 1;
   found: { start: number; end: number; query: string } | undefined;
   activeLine: number | undefined;
@@ -133,7 +136,7 @@ export class TimelineCanvas {
   }
 
   private resizeHeight(): void {
-    this.height = trackHeight(this.laneCount, this.scenes.length > 0);
+    this.height = trackHeight(this.laneCount, this.scenes.length > 0, this.modelFrames.length > 0);
     const ratio = window.devicePixelRatio || 1;
     for (const canvas of [this.track, this.overlay]) {
       const w = Math.round(this.width * ratio);
@@ -151,10 +154,11 @@ export class TimelineCanvas {
   /** Redraws the track at once (the benchmarks time this). */
   drawTrackNow(): void {
     const began = performance.now();
-    if (trackHeight(this.laneCount, this.scenes.length > 0) !== this.height) this.resizeHeight();
+    if (trackHeight(this.laneCount, this.scenes.length > 0, this.modelFrames.length > 0) !== this.height) this.resizeHeight();
     drawTrack(this.track.getContext('2d')!, {
       view: this.view, width: this.width, duration: this.duration, events: this.events, lanes: this.lanes, laneCount: this.laneCount,
       sorted: this.sorted, scenes: this.scenes, found: this.found, activeLine: this.activeLine, playingLine: this.playingLine,
+      modelFrames: this.modelFrames, windows: this.windows,
     }, this.palette, this.height);
     this.lastTrackMs = performance.now() - began;
   }

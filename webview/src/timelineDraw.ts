@@ -12,6 +12,8 @@ export const SCENE_H = 14;
 export const LANE_H = 18;
 /** Lanes drawn; events in deeper lanes share the last one (overlaps are marked as problems anyway). */
 export const MAX_LANES = 8;
+/** The bottom row: the frames the model is shown, and the seams of caption windows. */
+export const MODEL_H = 12;
 
 /** Theme colours, read from VS Code's CSS variables (they change with the theme). */
 export interface Palette {
@@ -63,10 +65,45 @@ export interface TrackState {
   /** The line of the cursor's event (dashed outline) and of the playing one (solid, bright). */
   activeLine: number | undefined;
   playingLine: number | undefined;
+  modelFrames: readonly number[];
+  windows: readonly { start: number; end: number }[];
 }
 
-export function trackHeight(laneCount: number, hasScenes: boolean): number {
-  return RULER_H + (hasScenes ? SCENE_H : 0) + Math.max(1, Math.min(laneCount, MAX_LANES)) * LANE_H + 4;
+export function trackHeight(laneCount: number, hasScenes: boolean, hasModelFrames = false): number {
+  return RULER_H + (hasScenes ? SCENE_H : 0) + Math.max(1, Math.min(laneCount, MAX_LANES)) * LANE_H + 4 + (hasModelFrames ? MODEL_H : 0);
+}
+
+/**
+ * The frames the model is shown (a tick each; a denser stretch reads darker) and, for a
+ * long video, its caption windows' seams: where one window ends and the next begins.
+ */
+function drawModelRow(ctx: CanvasRenderingContext2D, s: TrackState, p: Palette, top: number): void {
+  const { view, width } = s;
+  const x = (t: number) => (t - view.viewStart) / view.secondsPerPixel;
+  const end = view.viewStart + width * view.secondsPerPixel;
+  ctx.fillStyle = p.muted;
+  let lastPx = -1;
+  for (const t of s.modelFrames) {
+    if (t < view.viewStart || t > end) continue;
+    const px = Math.round(x(t));
+    if (px === lastPx) continue;
+    lastPx = px;
+    ctx.fillRect(px, top + 3, 1, MODEL_H - 5);
+  }
+  if (s.windows.length > 1) {
+    ctx.strokeStyle = p.scene;
+    ctx.setLineDash([2, 2]);
+    ctx.beginPath();
+    for (const w of s.windows) {
+      for (const t of [w.start, w.end]) {
+        if (t <= 0 || t >= s.duration || t < view.viewStart || t > end) continue;
+        ctx.moveTo(Math.round(x(t)) + 0.5, top);
+        ctx.lineTo(Math.round(x(t)) + 0.5, top + MODEL_H);
+      }
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
 }
 
 export function lanesTop(hasScenes: boolean): number {
@@ -209,6 +246,7 @@ export function drawTrack(ctx: CanvasRenderingContext2D, s: TrackState, p: Palet
     ctx.strokeRect(x0 + 0.5, RULER_H + 0.5, Math.max(2, x1 - x0) - 1, height - RULER_H - 1);
   }
   drawEvents(ctx, s, p, lanesTop(hasScenes));
+  if (s.modelFrames.length) drawModelRow(ctx, s, p, height - MODEL_H);
   drawRuler(ctx, s, p);
 }
 

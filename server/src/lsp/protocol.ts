@@ -131,6 +131,9 @@ export interface TimelineVideo {
   proxyReason?: string;
   /** Why it could not be probed. */
   probeError?: string;
+  /** What the model is shown: the sampled frames' times and the caption windows (the current sampling settings). */
+  modelFrames?: number[];
+  windows?: { start: number; end: number }[];
 }
 
 export interface TimelineParams {

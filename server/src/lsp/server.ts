@@ -50,7 +50,8 @@ export function startServer(connection: Connection): void {
 
   const log = (message: string) => connection.console.log(message);
   // The preview's timeline comes from the parse made for diagnostics (one parse per change).
-  const timelines = new TimelinePublisher((params) => void connection.sendNotification(TimelineNotification.type, params), () => probes);
+  const timelines = new TimelinePublisher((params) => void connection.sendNotification(TimelineNotification.type, params), () => probes,
+    () => ({ sampling: { ...samplingFromEnv(), ...settings.sampling }, window: settings.window, overlap: settings.overlap }));
 
   /** Runs a handler, turning any exception into a logged message and an empty answer. */
   function guarded<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R | Promise<R>) {

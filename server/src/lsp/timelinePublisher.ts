@@ -8,6 +8,7 @@ import type { Diagnostic } from 'vscode-languageserver/node';
 import { type DocumentContext, diffTimeline, documentTimeFormat, type TimelineEvent, timelineEvents, timelineScenes, type VscanDocument } from '../language';
 import { needsProxy } from '../video/previewProxy';
 import type { ProbeCache } from '../video/probe';
+import { modelView, type ModelViewOptions } from '../tasks/modelView';
 import type { TimelineParams, TimelineVideo } from './protocol';
 
 interface Sent {
@@ -22,7 +23,7 @@ export class TimelinePublisher {
   /** The newest version asked to publish per document: a slower, older publish is dropped. */
   private readonly newest = new Map<string, number>();
 
-  constructor(private readonly send: (params: TimelineParams) => void, private readonly probes: () => ProbeCache) {}
+  constructor(private readonly send: (params: TimelineParams) => void, private readonly probes: () => ProbeCache, private readonly sampling: () => ModelViewOptions) {}
 
   /** Start sending `uri`'s timeline; the next publish sends it whole. */
   watch(uri: string): void {
@@ -67,6 +68,9 @@ export class TimelinePublisher {
         const probe = await this.probes().get(v.path);
         video.fps = probe.fps;
         video.proxyReason = needsProxy(probe);
+        const view = modelView(probe, this.sampling());
+        video.modelFrames = view?.frameTimes;
+        video.windows = view?.windows;
       } catch {
         // the probe error is in probeError already
       }
