@@ -103,6 +103,7 @@ export class PreviewManager implements vscode.Disposable {
     this.locked = !this.locked;
     void vscode.commands.executeCommand('setContext', LOCKED_KEY, this.locked);
     this.updateTitle();
+    this.post({ type: 'locked', locked: this.locked });
     // Unlocking follows the active editor again at once.
     const active = vscode.window.activeTextEditor?.document;
     if (!this.locked && active?.languageId === 'vscan' && !this.shows(active.uri)) this.showDocument(active.uri);

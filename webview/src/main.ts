@@ -25,7 +25,7 @@ const loopBox = document.getElementById('loop') as HTMLElement & { checked: bool
 const clock = document.getElementById('clock') as HTMLSpanElement;
 const announcer = document.getElementById('announce') as HTMLDivElement;
 const documentUri = document.body.dataset.document ?? '';
-const locked = document.body.dataset.locked === 'true';
+let locked = document.body.dataset.locked === 'true';
 
 /** Time updates to the extension at most every 50 ms. */
 const THROTTLE_MS = 50;
@@ -171,6 +171,10 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'activeLine':
       timeline.activeLine = message.line;
       timeline.requestDraw();
+      break;
+    case 'locked':
+      locked = message.locked;
+      saveState();
       break;
     case 'transport': {
       if (message.action === 'toggle') togglePlay();

@@ -22,6 +22,8 @@ export type ToWebview =
   | { type: 'found'; start: number; end: number; query: string }
   /** The line of the event under the editor's cursor (marked on the timeline). */
   | { type: 'activeLine'; line: number | undefined }
+  /** The preview was locked to its document or unlocked (kept in the state restored after a reload). */
+  | { type: 'locked'; locked: boolean }
   /** Transport from the editor's keybindings: play/pause, a frame step, a jump by seconds. */
   | { type: 'transport'; action: 'toggle' } | { type: 'transport'; action: 'step'; frames: number } | { type: 'transport'; action: 'jump'; seconds: number };
 
