@@ -189,7 +189,8 @@ export class PreviewManager implements vscode.Disposable {
     const panel = this.panel;
     if (!panel || !this.uri) return;
     const view = this.videoView();
-    const key = JSON.stringify(view);
+    // A Uri's JSON changes as it caches its fsPath: key on its string form instead.
+    const key = JSON.stringify(view.kind === 'video' ? { kind: view.kind, file: view.file.toString() } : view);
     if (key === this.shown) return;
     this.shown = key;
     this.ready = false;
@@ -247,7 +248,9 @@ export class PreviewManager implements vscode.Disposable {
     clearTimeout(this.pendingSeek);
     const send = () => {
       this.lastSeek = Date.now();
-      this.post({ type: 'seek', seconds: event.start, loopEnd: event.end, version: this.model.version });
+      // A webview that is (re)loading gets the seek once it is ready.
+      if (!this.ready) this.queuedSeek = event.start;
+      else this.post({ type: 'seek', seconds: event.start, loopEnd: event.end, version: this.model.version });
     };
     const wait = THROTTLE_MS - (Date.now() - this.lastSeek);
     if (wait <= 0) send();

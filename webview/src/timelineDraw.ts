@@ -13,7 +13,7 @@ export const LANE_H = 18;
 /** Lanes drawn; events in deeper lanes share the last one (overlaps are marked as problems anyway). */
 export const MAX_LANES = 8;
 /** The bottom row: the frames the model is shown, and the seams of caption windows. */
-export const MODEL_H = 12;
+export const MODEL_H = 14;
 
 /** Theme colours, read from VS Code's CSS variables (they change with the theme). */
 export interface Palette {
@@ -81,15 +81,18 @@ function drawModelRow(ctx: CanvasRenderingContext2D, s: TrackState, p: Palette, 
   const { view, width } = s;
   const x = (t: number) => (t - view.viewStart) / view.secondsPerPixel;
   const end = view.viewStart + width * view.secondsPerPixel;
+  const inView = s.modelFrames.filter((t) => t >= view.viewStart && t <= end);
   ctx.fillStyle = p.muted;
-  let lastPx = -1;
-  for (const t of s.modelFrames) {
-    if (t < view.viewStart || t > end) continue;
-    const px = Math.round(x(t));
-    if (px === lastPx) continue;
-    lastPx = px;
-    ctx.fillRect(px, top + 3, 1, MODEL_H - 5);
+  if (inView.length > width / 4) {
+    // Too dense for ticks: a faint band where frames are, and what it is in words.
+    withAlpha(ctx, 0.25, () => ctx.fillRect(Math.max(0, x(inView[0])), top + 3, Math.min(width, x(inView[inView.length - 1])) - Math.max(0, x(inView[0])) + 1, MODEL_H - 5));
+  } else {
+    for (const t of inView) ctx.fillRect(Math.round(x(t)), top + 3, 1, MODEL_H - 5);
   }
+  ctx.font = p.font;
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = p.foreground;
+  withAlpha(ctx, 0.8, () => ctx.fillText(`frames the model sees: ${s.modelFrames.length}`, 4, top + MODEL_H / 2));
   if (s.windows.length > 1) {
     ctx.strokeStyle = p.scene;
     ctx.setLineDash([2, 2]);
