@@ -267,6 +267,19 @@ async function editorText(): Promise<string> {
   return texts.join('\n').replace(/\u00a0/g, ' ');
 }
 
+/** Waits until the editors' text matches `pattern` (spaces as rendered, normalised); a screenshot when it does not. */
+async function waitForText(pattern: RegExp, shotName: string, absent = false): Promise<void> {
+  try {
+    await page.waitForFunction(([source, flags, negate]) => {
+      const text = Array.from(document.querySelectorAll('.editor-group-container .view-lines')).map((n) => n.textContent ?? '').join('\n').replace(/\u00a0/g, ' ');
+      return new RegExp(source, flags).test(text) !== negate;
+    }, [pattern.source, pattern.flags, absent] as const, { timeout: 15_000 });
+  } catch (error) {
+    await shot(`failed-${shotName}`);
+    throw error;
+  }
+}
+
 async function videoTime(frame: Frame): Promise<number> {
   return frame.evaluate(() => (document.querySelector('video') as HTMLVideoElement).currentTime);
 }
@@ -341,14 +354,14 @@ test('the timeline: zoom and scroll, click on the ruler seeks, dragging an edge 
   await shot('timeline-drag');
   await page.mouse.up();
   try {
-    await page.waitForFunction(() => (document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ').includes('<7.0 - 9.0> the last seconds'), undefined, { timeout: 15_000 });
+    await waitForText(/<7\.0 - 9\.0> the last seconds/, 'drag-end');
   } finally {
     await shot('timeline-dragged');
   }
   // Undo in the editor restores the file in one step.
   await goToLine('kitchen.vscan', 10);
   await page.keyboard.press('Control+Z');
-  await page.waitForFunction(() => (document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ').includes('<7.0 - 9.5> the last seconds'), undefined, { timeout: 15_000 });
+  await waitForText(/<7\.0 - 9\.5> the last seconds/, 'drag-undo');
   frame = await previewFrame('kitchen.vscan');
   assert.ok((await editorText()).includes('<7.0 - 9.5>'));
 });
@@ -422,12 +435,12 @@ test('every new keybinding works from the editor, and none shadows a VS Code def
   await page.keyboard.press('Shift+Alt+BracketRight'); // 3.0
   await waitForTime(frame, 3.0);
   await page.keyboard.press('Control+Alt+BracketRight');
-  await page.waitForFunction(() => (document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ').includes('<2.0 - 3.0> the counter shows 2 to 4'), undefined, { timeout: 10_000 });
+  await waitForText(/<2\.0 - 3\.0> the counter shows 2 to 4/, 'set-end');
   await page.keyboard.press('Control+Alt+BracketLeft');
-  await page.waitForFunction(() => (document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ').includes('<3.0 - 3.0> the counter shows 2 to 4'), undefined, { timeout: 10_000 });
+  await waitForText(/<3\.0 - 3\.0> the counter shows 2 to 4/, 'set-start');
   await page.keyboard.press('Control+Z');
   await page.keyboard.press('Control+Z');
-  await page.waitForFunction(() => (document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ').includes('<2.0 - 4.5> the counter shows 2 to 4'), undefined, { timeout: 10_000 });
+  await waitForText(/<2\.0 - 4\.5> the counter shows 2 to 4/, 'undo-set');
   // Undo moved the cursor (and so the playhead): back to 3.0 s before inserting there.
   await goToLine('kitchen.vscan', 7);
   await goToLine('kitchen.vscan', 8);
@@ -435,10 +448,10 @@ test('every new keybinding works from the editor, and none shadows a VS Code def
   await page.keyboard.press('Shift+Alt+BracketRight');
   await waitForTime(frame, 3.0);
   await page.keyboard.press('Control+Alt+E');
-  await page.waitForFunction(() => /<3\.0 - 4\.0>/.test((document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ')), undefined, { timeout: 10_000 });
+  await waitForText(/<3\.0 - 4\.0>/, 'insert');
   await shot('transport-inserted');
   await page.keyboard.press('Control+Z');
-  await page.waitForFunction(() => !/<3\.0 - 4\.0>/.test((document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ')), undefined, { timeout: 10_000 });
+  await waitForText(/<3\.0 - 4\.0>/, 'undo-insert', true);
 });
 
 test('playhead edits follow a clock-style file and stop at the video\'s end', { timeout: 120_000 }, async () => {
@@ -449,13 +462,13 @@ test('playhead edits follow a clock-style file and stop at the video\'s end', { 
   await page.keyboard.press('Shift+Alt+BracketRight');
   await waitForTime(frame, 5.5);
   await page.keyboard.press('Control+Alt+BracketRight');
-  await page.waitForFunction(() => (document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ').includes('<0:04.5 - 0:05.5> the counter runs on'), undefined, { timeout: 10_000 });
+  await waitForText(/<0:04\.5 - 0:05\.5> the counter runs on/, 'clock-set-end');
   // At 9.7 s of the 10 s clip: the new event ends at the video's end, in clock style.
   frame = await previewFrame('clock.vscan');
   for (let i = 0; i < 4; i++) await page.keyboard.press('Shift+Alt+BracketRight');
   await waitForTime(frame, 9.5, 0.2);
   await page.keyboard.press('Control+Alt+E');
-  await page.waitForFunction(() => /<0:09\.\d - 0:10\.0>/.test((document.querySelector('.editor-group-container')?.textContent ?? '').replace(/\u00a0/g, ' ')), undefined, { timeout: 10_000 });
+  await waitForText(/<0:09\.\d - 0:10\.0>/, 'clock-insert');
   await shot('clock-style-edits');
 });
 
