@@ -344,6 +344,13 @@ export class PreviewManager implements vscode.Disposable {
   /** Keyboard transport from the editor. */
   transport(message: Extract<ToWebview, { type: 'transport' }>): void {
     this.post(message);
+    // Keep our copy of the playhead in step with the keys we sent: a playhead edit pressed
+    // right after a jump must not use the time from before it (the webview's report follows).
+    if (message.action === 'jump' || message.action === 'step') {
+      const delta = message.action === 'jump' ? message.seconds : message.frames / (this.model.video?.fps || 25);
+      const end = this.model.video?.durationSec ?? Number.POSITIVE_INFINITY;
+      this.currentTime = Math.max(0, Math.min(end, this.currentTime + delta));
+    }
   }
 
   showFound(uri: vscode.Uri, start: number, end: number, query: string): void {
