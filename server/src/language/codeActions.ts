@@ -4,7 +4,7 @@ import type { DocumentContext } from './context';
 import type { DiagnosticData } from './diagnostics';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { type EventEntry, LineKind, type SceneBlock, type VscanDocument } from './document';
-import { timeAt } from './navigation';
+import { firstEventAtOrAfter, timeAt } from './navigation';
 import { findHeader } from './parser';
 import type { VscanSettings } from './settings';
 import { formatTime } from './time';
@@ -34,14 +34,7 @@ function eventOf(doc: VscanDocument, index: number | undefined, line: number): E
 /** The event whose span starts where the diagnostic does: a binary search, events being in line order. */
 function eventAtRange(doc: VscanDocument, diagnostic: Diagnostic): EventEntry | undefined {
   const { line, character } = diagnostic.range.start;
-  let low = 0;
-  let high = doc.events.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (doc.events[mid].line < line) low = mid + 1;
-    else high = mid;
-  }
-  for (let i = low; i < doc.events.length && doc.events[i].line === line; i++) {
+  for (let i = firstEventAtOrAfter(doc, line); i < doc.events.length && doc.events[i].line === line; i++) {
     if (doc.events[i].open === character) return doc.events[i];
   }
   return undefined;
