@@ -19,6 +19,7 @@ import type { Precision } from '../graph/textDecoder';
 import { cudaProblem } from './providerLibraries';
 import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError } from './providers';
 import { type AdapterProbe, describeAdapter, probeWebGpuAdapter, type WebGpuAdapter } from './webgpuAdapter';
+import { firstLine } from './firstLine';
 
 export { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, type PrecisionChoice, precisionFor, ProviderUnavailableError } from './providers';
 
@@ -202,8 +203,4 @@ export async function createSession(
 /** Largest constant ONNX Runtime may fold: a converted weight is at most twice its bf16 bytes. */
 export function foldLimitBytes(weightsBytes: number): number {
   return Math.max(2 ** 30, 2 * weightsBytes);
-}
-
-function firstLine(error: unknown): string {
-  return String(error instanceof Error ? error.message : error).split('\n')[0].slice(0, 200);
 }

@@ -9,6 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { firstLine } from './firstLine';
 
 const execFileAsync = promisify(execFile);
 
@@ -108,8 +109,4 @@ async function probe(): Promise<AdapterProbe> {
     shaderF16: info.shaderF16 === true,
   };
   return { adapter };
-}
-
-function firstLine(error: unknown): string {
-  return String(error instanceof Error ? error.message : error).split('\n')[0].slice(0, 200);
 }
