@@ -20,7 +20,7 @@ export interface AnnotationEvent {
 
 /** One video's annotation, format-neutral. */
 export interface Annotation {
-  /** The video's file name (as the `Video:` header or the dense-captioning key names it). */
+  /** The video's file name (as the `Video:` header or the dense-captioning key names it); empty when unknown. */
   video: string;
   /** Seconds, when known (dense-captioning JSON requires it). */
   duration?: number;
@@ -82,7 +82,7 @@ export function toDenseCaptions(annotations: readonly Annotation[]): string {
       ...(a.scene ? { scene: a.scene } : {}),
     };
   }
-  return JSON.stringify(out, null, 2) + '\n';
+  return JSON.stringify(out) + '\n';
 }
 
 /** JSON Lines: one `{video, start, end, description}` record per event. */
@@ -205,7 +205,10 @@ export function annotationToVscan(annotation: Annotation, source: string): strin
   const time = (v: number) => (Math.round(v * 1000) / 1000).toFixed(digitsFor(v));
   // eslint-disable-next-line no-control-regex
   const oneLine = (text: string) => text.replace(/[\s\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
-  const lines = [`Video: ${oneLine(annotation.video)}`, `Source: ${oneLine(source)}`, '', `Scene: ${oneLine(annotation.scene ?? '')}`, 'Events:'];
+  // Without a video name (subtitles with no video beside them) the file links its video by base name.
+  const header = annotation.video ? [`Video: ${oneLine(annotation.video)}`] : [];
+  const scene = oneLine(annotation.scene ?? '');
+  const lines = [...header, `Source: ${oneLine(source)}`, '', scene ? `Scene: ${scene}` : 'Scene:', 'Events:'];
   for (const e of annotation.events) lines.push(`<${time(e.start)} - ${time(e.end)}> ${oneLine(e.description)}`);
   return lines.join('\n') + '\n';
 }
