@@ -104,7 +104,7 @@ test('import never writes over an existing .vscan; export never over an existing
   await writeFile(join(dir, 'beach.vscan'), 'my own edits\n');
   const run = vscan(['import', srt]);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /beach\.vscan: exists; import never replaces a \.vscan/);
+  assert.match(run.stderr, /beach\.vscan: exists; a \.vscan is never replaced/);
   assert.equal(await readFile(join(dir, 'beach.vscan'), 'utf8'), 'my own edits\n');
   assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), [], 'no temporary file left');
   const out = join(dir, 'k.vtt');
