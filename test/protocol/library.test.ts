@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, FileChangeType, LogMessageNotification, type SymbolInformation, SymbolKind, WorkspaceSymbolRequest } from 'vscode-languageserver-protocol';
-import { SearchLibraryRequest, ThumbnailRequest } from '../../server/src/lsp/libraryProtocol';
+import { ExportAnnotationsRequest, ImportAnnotationsRequest, SearchLibraryRequest, ThumbnailRequest } from '../../server/src/lsp/libraryProtocol';
 import { MAX_WORKSPACE_SYMBOLS } from '../../server/src/lsp/library';
 import { TestClient } from '../helpers/lspClient';
 import { makeVideo, tempDir } from '../helpers/videos';
@@ -125,5 +125,25 @@ test('videoScan/thumbnail: a PNG in the storage when trusted; null untrusted (no
     await assert.rejects(stat(join(storage, 'u', 'thumbnails')), 'no thumbnail folder made');
   } finally {
     await untrusted.stop();
+  }
+});
+
+test('videoScan/exportAnnotations and importAnnotations: files written by the server, never over a .vscan; errors are one line', async () => {
+  const { root, storage } = await workspace();
+  const client = await TestClient.start(undefined, 'stdio', { workspaceFolders: [root], initialization: { libraryStorage: storage } });
+  try {
+    const beach = pathToFileURL(join(root, 'clips', 'beach.vscan')).href;
+    const text = await client.connection.sendRequest(ExportAnnotationsRequest.type, { source: beach, format: 'srt' });
+    assert.match(text.text!, /^1\n00:00:00,000 --> 00:00:02,000\nthe dog runs along the shore\n/);
+    const out = pathToFileURL(join(root, 'beach-copy.vtt')).href;
+    assert.deepEqual((await client.connection.sendRequest(ExportAnnotationsRequest.type, { source: beach, format: 'vtt', out })).written, [out]);
+    await assert.rejects(client.connection.sendRequest(ExportAnnotationsRequest.type, { source: beach, format: 'vtt', out }), /beach-copy\.vtt: exists; not replaced/);
+    const imported = await client.connection.sendRequest(ImportAnnotationsRequest.type, { file: out });
+    assert.deepEqual(imported.written, [pathToFileURL(join(root, 'beach-copy.vscan')).href]);
+    assert.match(await readFile(join(root, 'beach-copy.vscan'), 'utf8'), /<2\.0 - 4\.5> the dog jumps into the water/);
+    await assert.rejects(client.connection.sendRequest(ImportAnnotationsRequest.type, { file: out }), /beach-copy\.vscan: exists; a \.vscan is never replaced/);
+    await assert.rejects(client.connection.sendRequest(ImportAnnotationsRequest.type, { file: pathToFileURL(join(root, 'kitchen.vscan')).href }), /kitchen\.vscan: no SRT cue could be read/);
+  } finally {
+    await client.stop();
   }
 });

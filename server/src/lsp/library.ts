@@ -18,7 +18,9 @@ import { indexFileFromDisk, indexFileFor, loadIndex, saveIndex, syncLibrary } fr
 import { LibraryIndex } from '../library/searchIndex';
 import { videoThumbnail } from '../video/thumbnail';
 import { linkedVideoPath } from '../workspace/videoContext';
-import { type LibraryInitializationOptions, type LibrarySearchResult, SearchLibraryRequest, ThumbnailRequest } from './libraryProtocol';
+import { ExportAnnotationsRequest, ImportAnnotationsRequest, type LibraryInitializationOptions, type LibrarySearchResult, SearchLibraryRequest, ThumbnailRequest } from './libraryProtocol';
+import { AnnotationFormatError } from '../library/formats';
+import { exportPath, importFile } from '../library/transfer';
 
 /** Most symbols one `workspace/symbol` answer holds (the editor shows a list, not a dump). */
 export const MAX_WORKSPACE_SYMBOLS = 200;
@@ -36,6 +38,7 @@ export interface LibraryHost {
   parsed(document: TextDocument): VscanDocument;
   trusted(): boolean;
   ffmpegPath(): string | undefined;
+  ffprobePath(): string | undefined;
   /** Find within a stretch of a video, through the model job queue. */
   findWithin(video: string, query: string, within: GroundingWindow, signal: AbortSignal): Promise<GroundingAnswer>;
   progress(params: { workDoneToken?: string | number }): Promise<WorkDoneProgressReporter>;
@@ -187,6 +190,35 @@ export function registerLibrary(host: LibraryHost): LibraryService {
       return null; // a list without this picture is still a list
     }
   });
+
+  /** A file: URI's path, or a one-line refusal. */
+  function requirePath(uri: string | undefined, what: string): string {
+    const path = uri && pathOf(uri);
+    if (!path) throw new ResponseError(ErrorCodes.InvalidParams, `${what}: only file: URIs (got ${uri})`);
+    return path;
+  }
+
+  /** Export and import errors are one line naming the file: sent as they are. */
+  async function transfer<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw new ResponseError(error instanceof AnnotationFormatError ? ErrorCodes.InvalidParams : ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  connection.onRequest(ExportAnnotationsRequest.type, (params) => transfer(async () => {
+    const source = requirePath(params.source, 'source');
+    const out = params.out === undefined ? undefined : requirePath(params.out, 'out');
+    // Untrusted: no ffprobe runs, so the dense captions' duration is the last event's end.
+    const result = await exportPath(source, params.format, { out, replace: params.replace === true, probe: host.trusted() && { ffprobePath: host.ffprobePath() } });
+    return { ...result, written: result.written.map((p) => pathToFileURL(p).href) };
+  }));
+
+  connection.onRequest(ImportAnnotationsRequest.type, (params) => transfer(async () => {
+    const { written } = await importFile(requirePath(params.file, 'file'), params.out === undefined ? undefined : requirePath(params.out, 'out'));
+    return { written: written.map((p) => pathToFileURL(p).href) };
+  }));
 
   return {
     initialize(params) {

@@ -73,3 +73,25 @@ export namespace ThumbnailRequest {
   export const method = 'videoScan/thumbnail';
   export const type = new ProtocolRequestType<ThumbnailParams, { file: string } | null, never, void, void>(method);
 }
+
+export interface ExportAnnotationsParams {
+  /** A `.vscan` file or a folder (URI). */
+  source: string;
+  format: 'vtt' | 'srt' | 'json' | 'jsonl';
+  /** Where to write (URI); absent: the text is answered (subtitles of a folder: beside each .vscan). */
+  out?: string;
+  /** Replace an existing output file (the client asked the user); a .vscan is never replaced. */
+  replace?: boolean;
+}
+
+/** Client → server: export annotations as subtitles or dense captions; an error's message is one line naming the file. */
+export namespace ExportAnnotationsRequest {
+  export const method = 'videoScan/exportAnnotations';
+  export const type = new ProtocolRequestType<ExportAnnotationsParams, { written: string[]; text?: string; notes: string[] }, never, void, void>(method);
+}
+
+/** Client → server: import an SRT, WebVTT, dense-caption JSON or JSON Lines file as new `.vscan` files (never over existing ones). */
+export namespace ImportAnnotationsRequest {
+  export const method = 'videoScan/importAnnotations';
+  export const type = new ProtocolRequestType<{ file: string; out?: string }, { written: string[] }, never, void, void>(method);
+}

@@ -242,6 +242,7 @@ export function startServer(connection: Connection): void {
     connection, documents, parsed, log,
     trusted: () => trusted,
     ffmpegPath: () => settings.ffmpegPath,
+    ffprobePath: () => settings.ffprobePath,
     progress: progressFor,
     findWithin: async (video, query, within, signal) => {
       if (!trusted) throw new ResponseError(ErrorCodes.InvalidRequest, 'this workspace is not trusted');
