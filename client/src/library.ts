@@ -30,7 +30,7 @@ function timeLabel(result: LibrarySearchResult): string {
 
 function itemFor(result: LibrarySearchResult, thumbnail?: vscode.Uri): ResultItem {
   const video = result.video ? basename(vscode.Uri.parse(result.video).fsPath) : '(no video)';
-  const file = vscode.workspace.asRelativePath(vscode.Uri.parse(result.vscan), true);
+  const file = vscode.workspace.asRelativePath(vscode.Uri.parse(result.vscan)); // the folder's name only in multi-root workspaces
   return {
     label: result.kind === 'scene' ? `Scene: ${result.description}` : result.description,
     description: `${video} · ${timeLabel(result)}${result.grounded ? ' · $(sparkle) confirmed by the model' : ''}`,

@@ -35,7 +35,7 @@ test('workspace/symbol: events by description and Scene paragraphs, with their f
     assert.equal(jump.kind, SymbolKind.Event);
     assert.equal(jump.location.uri, pathToFileURL(join(root, 'clips', 'beach.vscan')).href);
     assert.equal(jump.location.range.start.line, 5);
-    assert.equal(jump.containerName, 'beach.vscan 2–4.5 s');
+    assert.equal(jump.containerName, '2–4.5 s');
     const scene = (await symbols(client, 'breakfast'))[0];
     assert.equal(scene.kind, SymbolKind.Namespace);
     assert.equal(scene.name, 'Someone cooks breakfast.');

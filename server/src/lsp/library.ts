@@ -144,7 +144,8 @@ export function registerLibrary(host: LibraryHost): LibraryService {
       name: hit.text.length > 200 ? `${hit.text.slice(0, 199)}…` : hit.text,
       kind: hit.kind === 'event' ? SymbolKind.Event : SymbolKind.Namespace,
       location: { uri: pathToFileURL(hit.vscan).href, range: { start: { line: hit.line, character: 0 }, end: { line: hit.line, character: 0 } } },
-      containerName: `${hit.vscan.split(/[\\/]/).pop()} ${hit.start}–${hit.end} s`,
+      // The editor shows the file's name beside it already: the container says when.
+      containerName: `${hit.start}–${hit.end} s`,
     }));
   });
 
