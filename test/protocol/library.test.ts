@@ -8,10 +8,12 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ProgressType } from 'vscode-languageserver-protocol/node';
 import { DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, FileChangeType, LogMessageNotification, type SymbolInformation, SymbolKind, WorkspaceSymbolRequest } from 'vscode-languageserver-protocol';
 import { ExportAnnotationsRequest, ImportAnnotationsRequest, SearchLibraryRequest, ThumbnailRequest } from '../../server/src/lsp/libraryProtocol';
 import { MAX_WORKSPACE_SYMBOLS } from '../../server/src/lsp/library';
 import { TestClient } from '../helpers/lspClient';
+import { tempTinyCheckpoint } from '../helpers/tinyModel';
 import { makeVideo, tempDir } from '../helpers/videos';
 
 async function workspace(): Promise<{ root: string; storage: string }> {
@@ -143,6 +145,29 @@ test('videoScan/exportAnnotations and importAnnotations: files written by the se
     assert.match(await readFile(join(root, 'beach-copy.vscan'), 'utf8'), /<2\.0 - 4\.5> the dog jumps into the water/);
     await assert.rejects(client.connection.sendRequest(ImportAnnotationsRequest.type, { file: out }), /beach-copy\.vscan: exists; a \.vscan is never replaced/);
     await assert.rejects(client.connection.sendRequest(ImportAnnotationsRequest.type, { file: pathToFileURL(join(root, 'kitchen.vscan')).href }), /kitchen\.vscan: no SRT cue could be read/);
+  } finally {
+    await client.stop();
+  }
+});
+
+test('videoScan/searchLibrary with ground: the model (tiny checkpoint, its own process) checks the best hits through the job queue', async () => {
+  const { root, storage } = await workspace();
+  const { tiny } = await tempTinyCheckpoint('vscan-library-ground-', 5);
+  await makeVideo(join(root, 'clips', 'beach.mp4'), 6, '64x48', 4);
+  const client = await TestClient.start({ model: { path: tiny, executionProvider: 'cpu', maxNewTokens: 6 } }, 'stdio', { workspaceFolders: [root], initialization: { libraryStorage: storage } });
+  try {
+    const plain = await client.connection.sendRequest(SearchLibraryRequest.type, { query: 'dog', limit: 10 });
+    const messages: string[] = [];
+    client.connection.onProgress(new ProgressType<{ message?: string }>(), 'ground-1', (value) => { if (value.message) messages.push(value.message); });
+    const grounded = await client.connection.sendRequest(SearchLibraryRequest.type, { query: 'dog', limit: 10, ground: 2, workDoneToken: 'ground-1' });
+    const key = (r: { vscan: string; line: number }) => `${r.vscan}:${r.line}`;
+    assert.deepEqual(grounded.results.map(key).sort(), plain.results.map(key).sort(), 'the same hits, re-ranked');
+    const firstUngrounded = grounded.results.findIndex((r) => !r.grounded);
+    assert.ok(firstUngrounded === -1 || grounded.results.slice(firstUngrounded).every((r) => !r.grounded), 'confirmed hits lead');
+    for (const r of grounded.results) if (r.span) assert.ok(r.span.length === 2 && r.span.every(Number.isFinite));
+    // Both asked hits are in beach.vscan (its video exists): each window was asked, in order.
+    assert.deepEqual(messages, ['beach.mp4 0–17 s', 'beach.mp4 0–20 s'].slice(0, messages.length));
+    assert.equal(messages.length, 2, messages.join(' | '));
   } finally {
     await client.stop();
   }
