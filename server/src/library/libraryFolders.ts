@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { isVideoFileName, LARGE_DOCUMENT_CHARS, parseVscan } from '../language';
+import { isVideoFileName, LARGE_DOCUMENT_CHARS, parseVscan, type VscanDocument } from '../language';
 import { readRegularFile } from '../io/regularFile';
 import { writeFileAtomic } from '../workspace/atomicWrite';
 import { linkedVideoPath } from '../workspace/videoContext';
@@ -87,32 +87,54 @@ export interface SyncReport {
   truncated?: string;
 }
 
-/** Reads and indexes one file from disk; the reason it was not indexed, if it was not. */
-export async function indexFileFromDisk(index: LibraryIndex, file: string, siblingVideos: readonly string[] | undefined): Promise<string | undefined> {
+/** What reading one file for the index found: its version, its parse and video, or why it could not be read. */
+interface FileReading {
+  file: string;
+  stamp?: string;
+  doc?: VscanDocument;
+  video?: string;
+  reason?: string;
+}
+
+async function readForIndex(file: string, siblingVideos: readonly string[] | undefined): Promise<FileReading> {
   let info;
   try {
     info = await stat(file);
   } catch {
-    index.remove(file);
-    return 'no longer exists';
+    return { file, reason: 'no longer exists' };
   }
   const stamp = diskStamp(info);
-  if (index.isCurrent(file, stamp)) return undefined;
-  let reason: string | undefined;
   let text: string | undefined;
+  let reason: string | undefined;
   try {
-    const bytes = await readRegularFile(file, MAX_INDEXED_FILE_BYTES, (message) => new Error(message));
-    text = bytes?.toString('utf8');
+    text = (await readRegularFile(file, MAX_INDEXED_FILE_BYTES, (message) => new Error(message)))?.toString('utf8');
   } catch (error) {
     reason = (error as Error).message;
   }
   const doc = text === undefined ? undefined : parseVscan(text);
   const siblings = siblingVideos ?? (await readdir(dirname(file)).catch(() => [] as string[])).filter(isVideoFileName);
-  const video = doc && linkedVideoPath(doc, file, siblings)?.path;
-  // A file that cannot be indexed is recorded empty at this version, so it is not read again until it changes.
-  index.update(file, stamp, doc, video);
-  return reason;
+  return { file, stamp, doc, video: doc && linkedVideoPath(doc, file, siblings)?.path, reason };
 }
+
+/** Applies a reading: a file gone is dropped; one that cannot be indexed is recorded empty at its version, so it is not read again until it changes. */
+function applyReading(index: LibraryIndex, reading: FileReading): string | undefined {
+  if (reading.stamp === undefined) {
+    index.remove(reading.file);
+    return reading.reason;
+  }
+  index.update(reading.file, reading.stamp, reading.doc, reading.video);
+  return reading.reason;
+}
+
+/** Reads and indexes one file from disk (unless current); the reason it was not indexed, if it was not. */
+export async function indexFileFromDisk(index: LibraryIndex, file: string, siblingVideos: readonly string[] | undefined): Promise<string | undefined> {
+  const info = await stat(file).catch(() => undefined);
+  if (info && index.isCurrent(file, diskStamp(info))) return undefined;
+  return applyReading(index, await readForIndex(file, siblingVideos));
+}
+
+/** Files read at once while syncing: enough to hide the file system's latency, few enough to hold no memory to speak of. */
+const READ_CONCURRENCY = 16;
 
 /**
  * Brings `index` up to date with the `.vscan` files under `roots`: new and changed files are
@@ -131,18 +153,29 @@ export async function syncLibrary(index: LibraryIndex, roots: readonly string[],
       report.removed++;
     }
   }
-  for (const file of listing.files) {
-    if (options.heldElsewhere?.has(file)) continue;
+  const stale: string[] = [];
+  await forEachBatch(listing.files, READ_CONCURRENCY, async (file) => {
+    if (options.heldElsewhere?.has(file)) return;
     const info = await stat(file).catch(() => undefined);
-    if (info && index.isCurrent(file, diskStamp(info))) {
-      report.unchanged++;
-      continue;
+    if (info && index.isCurrent(file, diskStamp(info))) report.unchanged++;
+    else stale.push(file);
+  });
+  stale.sort();
+  for (let i = 0; i < stale.length; i += READ_CONCURRENCY) {
+    // Read in parallel, indexed in order: the same library always gets the same index.
+    const readings = await Promise.all(stale.slice(i, i + READ_CONCURRENCY).map((file) => readForIndex(file, listing.videosByFolder.get(dirname(file)))));
+    for (const reading of readings) {
+      const reason = applyReading(index, reading);
+      if (reason) report.skipped.push({ file: reading.file, reason });
+      else report.indexed++;
     }
-    const reason = await indexFileFromDisk(index, file, listing.videosByFolder.get(dirname(file)));
-    if (reason) report.skipped.push({ file, reason });
-    else report.indexed++;
   }
   return report;
+}
+
+/** Runs `work` on every item, `size` at a time. */
+async function forEachBatch<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
 }
 
 /** Where the index of these folders is kept under `cacheRoot`: `search/<hash of the folders>.json`. */
