@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { isVideoFileName, LARGE_DOCUMENT_CHARS, parseVscan, type VscanDocument } from '../language';
 import { readRegularFile } from '../io/regularFile';
 import { writeFileAtomic } from '../workspace/atomicWrite';
@@ -200,10 +200,4 @@ export async function saveIndex(file: string, index: LibraryIndex): Promise<numb
   const json = JSON.stringify(index);
   await writeFileAtomic(file, json);
   return Buffer.byteLength(json);
-}
-
-/** A path for display: relative to the folder when inside it. */
-export function displayPath(file: string, folder: string): string {
-  const rel = relative(folder, file);
-  return rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel : basename(file);
 }
