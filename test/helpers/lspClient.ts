@@ -69,11 +69,13 @@ export class TestClient {
     if (more.configuration !== undefined) {
       client.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => more.configuration));
     }
+    // A client with workspace folders says it can report their changes, as VS Code does, and accepts the server's registration for them.
+    if (more.workspaceFolders) client.connection.onRequest('client/registerCapability', () => null);
     await client.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,
       workspaceFolders: more.workspaceFolders?.map((path) => ({ uri: pathToFileURL(path).href, name: basename(path) })) ?? null,
-      capabilities: more.configuration !== undefined ? { workspace: { configuration: true } } : {},
+      capabilities: { workspace: { ...(more.configuration !== undefined ? { configuration: true } : {}), ...(more.workspaceFolders ? { workspaceFolders: true } : {}) } },
       initializationOptions: Object.keys(options).length ? options : undefined,
     });
     await client.connection.sendNotification(InitializedNotification.type, {});

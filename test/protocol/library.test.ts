@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ProgressType } from 'vscode-languageserver-protocol/node';
-import { DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, FileChangeType, LogMessageNotification, type SymbolInformation, SymbolKind, WorkspaceSymbolRequest } from 'vscode-languageserver-protocol';
+import { DidChangeWorkspaceFoldersNotification, DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, FileChangeType, LogMessageNotification, type SymbolInformation, SymbolKind, WorkspaceSymbolRequest } from 'vscode-languageserver-protocol';
 import { ExportAnnotationsRequest, ImportAnnotationsRequest, SearchLibraryRequest, ThumbnailRequest } from '../../server/src/lsp/libraryProtocol';
 import { MAX_WORKSPACE_SYMBOLS } from '../../server/src/lsp/library';
 import { TestClient } from '../helpers/lspClient';
@@ -67,6 +67,24 @@ test('open documents count at their version; closing goes back to the disk; file
     assert.equal((await symbols(client, 'ferry'))[0]?.location.uri, pathToFileURL(added).href);
     await rm(join(root, 'clips', 'beach.vscan'));
     await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(join(root, 'clips', 'beach.vscan')).href, type: FileChangeType.Deleted }] });
+    assert.deepEqual(await symbols(client, 'dog'), []);
+  } finally {
+    await client.stop();
+  }
+});
+
+test('a folder added to the workspace is indexed; a folder removed leaves the index', async () => {
+  const { root, storage } = await workspace();
+  const other = join(root, '..', 'other');
+  await mkdir(other);
+  await writeFile(join(other, 'river.vscan'), 'Scene: A river.\nEvents:\n<1 - 2> an otter surfaces\n');
+  const client = await TestClient.start(undefined, 'stdio', { workspaceFolders: [root], initialization: { libraryStorage: storage } });
+  try {
+    assert.deepEqual(await symbols(client, 'otter'), []);
+    await client.connection.sendNotification(DidChangeWorkspaceFoldersNotification.type, {
+      event: { added: [{ uri: pathToFileURL(other).href, name: 'other' }], removed: [{ uri: pathToFileURL(root).href, name: 'ws' }] },
+    });
+    assert.equal((await symbols(client, 'otter'))[0]?.location.uri, pathToFileURL(join(other, 'river.vscan')).href);
     assert.deepEqual(await symbols(client, 'dog'), []);
   } finally {
     await client.stop();

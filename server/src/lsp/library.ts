@@ -5,7 +5,7 @@
  * events, answering `workspace/symbol`, `videoScan/searchLibrary` and `videoScan/thumbnail`.
  */
 import { readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   type CancellationToken, type Connection, ErrorCodes, FileChangeType, type InitializeParams, LSPErrorCodes, ResponseError,
@@ -66,6 +66,7 @@ export function registerLibrary(host: LibraryHost): LibraryService {
   let index = LibraryIndex.empty();
   let roots: string[] = [];
   let storage: string | undefined;
+  let foldersChange = false;
   let truncated: string | undefined;
   let ready: Promise<void> = Promise.resolve();
   let saveTimer: NodeJS.Timeout | undefined;
@@ -227,8 +228,18 @@ export function registerLibrary(host: LibraryHost): LibraryService {
       storage = typeof options?.libraryStorage === 'string' && options.libraryStorage ? options.libraryStorage : undefined;
       const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
       roots = folders.map(pathOf).filter((p): p is string => p !== undefined);
+      foldersChange = params.capabilities.workspace?.workspaceFolders === true;
     },
     start() {
+      // A folder added to the workspace is indexed; a folder removed leaves the index.
+      if (foldersChange) connection.workspace.onDidChangeWorkspaceFolders((event) => enqueue(async () => {
+        const removed = event.removed.map((f) => pathOf(f.uri)).filter((p): p is string => p !== undefined);
+        const added = event.added.map((f) => pathOf(f.uri)).filter((p): p is string => p !== undefined);
+        const inside = (file: string, root: string) => !relative(root, file).startsWith('..') && !isAbsolute(relative(root, file));
+        for (const file of index.indexedFiles()) if (removed.some((root) => inside(file, root)) && !added.some((root) => inside(file, root))) index.remove(file);
+        roots = [...roots.filter((r) => !removed.includes(r)), ...added];
+        if (added.length) await syncLibrary(index, added, { heldElsewhere: openPaths() });
+      }));
       ready = (async () => {
         const file = indexFile();
         if (file) index = await loadIndex(file);
