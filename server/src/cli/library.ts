@@ -12,14 +12,14 @@ import { VideoModel } from '../tasks/videoTasks';
 import { samplingFromEnv } from '../video/plan';
 import { choiceFlag, numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 
-export const LIBRARY_HELP = `  vscan search "<query>" [folder|file]... [--json] [--limit N] [--ground K --model MODEL] [--index-dir DIR]
+export const LIBRARY_HELP = `  vscan search "<query>" [folder|file]... [--json] [--limit N] [--ground K --model MODEL [--ep …]] [--index-dir DIR]
                 events and Scene paragraphs of every .vscan below the folders (default: here), best first;
                 --json: [{video, vscan, start, end, description, score, grounded, kind, line}];
                 --ground K: the model checks the best K in their videos and re-ranks them
   vscan export <file|folder> --to vtt|srt|json|jsonl [--out PATH] [--force] [--ffprobe PATH]
                 json: dense captions {video: {duration, timestamps, sentences}}; jsonl: one event per line;
                 without --out, to standard output (vtt/srt of a folder: beside each .vscan)
-  vscan import <file.srt|.vtt|.json|.jsonl> [--out PATH]   writes .vscan files, never over an existing one`;
+  vscan import <file.srt|.vtt|.json|.jsonl> [--out PATH] [--json]   writes .vscan files, never over an existing one`;
 
 /** Where the CLI keeps search indexes: beside the graph cache (`~/.cache/video-scan/search/`). */
 export function defaultIndexRoot(): string {
@@ -56,10 +56,9 @@ async function runSearch(args: string[]): Promise<number> {
   const index = await loadIndex(indexFile);
   const report = await syncLibrary(index, roots);
   if (report.indexed || report.removed) await saveIndex(indexFile, index);
-  if (!values.json) {
-    for (const { file, reason } of report.skipped) console.error(`not indexed: ${reason.startsWith(file) ? reason : `${file}: ${reason}`}`);
-    if (report.truncated) console.error(`the library is incomplete: ${report.truncated}`);
-  }
+  // On stderr, so that --json's standard output stays one array.
+  for (const { file, reason } of report.skipped) console.error(`not indexed: ${reason.startsWith(file) ? reason : `${file}: ${reason}`}`);
+  if (report.truncated) console.error(`the library is incomplete: ${report.truncated}`);
   const hits = index.search(query, Math.max(limit, ground ?? 0));
   let ranked: RankedHit[] = hits.map((h) => ({ ...h, grounded: false }));
   if (ground !== undefined) {
@@ -70,7 +69,7 @@ async function runSearch(args: string[]): Promise<number> {
         const found = await model.findWithin(video, query, window, { sampling });
         return { span: found.span, format_ok: found.format_ok };
       } catch (error) {
-        if (!values.json) console.error(`not grounded: ${video}: ${(error as Error).message.split('\n')[0]}`);
+        console.error(`not grounded: ${video}: ${(error as Error).message.split('\n')[0]}`);
         return { span: null, format_ok: false };
       }
     });
