@@ -60,7 +60,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (!previews.seek(target, seconds)) {
       // Clicking a time with no preview open opens it, then seeks.
       await previews.open(await vscode.workspace.openTextDocument(target), true);
-      setTimeout(() => previews.seek(target, seconds), 500);
+      previews.seek(target, seconds); // sent once the new webview says it is ready (a fixed delay lost it under load)
     }
   });
   registerCommands(context, lsp, previews, models);

@@ -28,15 +28,21 @@ function timeLabel(result: LibrarySearchResult): string {
   return `${formatTime(result.start, 'clock')}–${formatTime(result.end, 'clock')}`;
 }
 
+/**
+ * A result as a row: the time as the label, the text beside it, the video and the file
+ * below. The label holds no words of the text on purpose: the QuickPick sorts rows whose
+ * label matches the typed words above the rest, which would undo the server's ranking
+ * (stems, typos, BM25) — rows with no label match keep the order they are given in.
+ */
 function itemFor(result: LibrarySearchResult, thumbnail?: vscode.Uri): ResultItem {
   const video = result.video ? basename(vscode.Uri.parse(result.video).fsPath) : '(no video)';
   const file = vscode.workspace.asRelativePath(vscode.Uri.parse(result.vscan)); // the folder's name only in multi-root workspaces
   return {
-    label: result.kind === 'scene' ? `Scene: ${result.description}` : result.description,
-    description: `${video} · ${timeLabel(result)}${result.grounded ? ' · $(sparkle) confirmed by the model' : ''}`,
-    detail: `${file}:${result.line + 1}`,
+    label: `${result.kind === 'scene' ? 'Scene ' : ''}${timeLabel(result)}`,
+    description: result.description,
+    detail: `${video} · ${file}:${result.line + 1}${result.grounded ? ' · $(sparkle) confirmed by the model' : ''}`,
     iconPath: thumbnail ?? new vscode.ThemeIcon(result.kind === 'scene' ? 'symbol-namespace' : 'symbol-event'),
-    alwaysShow: true, // the server ranked them (stems, typos): the QuickPick's own filter would hide good matches
+    alwaysShow: true, // the server matched them (stems, typos): the QuickPick's own filter would hide good matches
     result,
   };
 }

@@ -31,7 +31,17 @@ before(async () => {
   await makeSampleVideos();
   const workspace = mkdtempSync(join(tmpdir(), 'vscan-e2e-library-'));
   cpSync(join(root, 'test', 'sample-workspace'), workspace, { recursive: true });
-  workbench = await Workbench.start({ workspace });
+  // The theme follows the browser's colour scheme and forced colours, as a user's system sets them.
+  workbench = await Workbench.start({
+    workspace,
+    settings: {
+      'window.autoDetectColorScheme': true,
+      'window.autoDetectHighContrast': true,
+      'workbench.preferredLightColorTheme': 'Default Light Modern',
+      'workbench.preferredDarkColorTheme': 'Default Dark Modern',
+      'workbench.preferredHighContrastColorTheme': 'Default High Contrast',
+    },
+  });
   page = workbench.page;
 });
 
@@ -54,6 +64,9 @@ test('Find Event in All Videos lists events of several .vscan files and opens th
   for (const expected of ['the last seconds of the clip', 'kitchen.mp4', '0:07.0–0:09.5', 'the clip nears its end', 'long.mp4', 'kitchen.vscan:10', 'long.vscan:12', 'problems.vscan']) {
     assert.ok(listed.includes(expected), `"${expected}" listed in:\n${listed}`);
   }
+  // In the server's ranking (the QuickPick does not re-sort them): the two events, then the Scene paragraph.
+  const order = (await rows.allTextContents()).map((row) => ['the last seconds of the clip', 'the clip nears its end', 'The same clip'].findIndex((text) => row.includes(text)));
+  assert.deepEqual(order, [0, 1, 2]);
   // Stills of the videos (the workspace is trusted): images in the rows' icons.
   await page.waitForFunction(() => document.querySelectorAll('.quick-input-list .monaco-list-row .quick-input-list-icon[style*="background-image"], .quick-input-list .monaco-list-row img').length >= 2, undefined, { timeout: 30_000 })
     .catch(() => undefined);
@@ -84,4 +97,29 @@ test('Go to Symbol in Workspace (Ctrl+T) finds events by description', { timeout
   await workbench.shot('library-workspace-symbol');
   await page.keyboard.press('Enter');
   await page.waitForSelector('.tab.active[aria-label*="long.vscan"]', { timeout: 20_000 });
+});
+
+test('the list in dark and high-contrast themes (screenshots)', { timeout: 120_000 }, async () => {
+  const themes = [
+    { name: 'dark', media: { colorScheme: 'dark' as const, forcedColors: 'none' as const }, workbenchClass: 'vs-dark' },
+    { name: 'high-contrast', media: { colorScheme: 'dark' as const, forcedColors: 'active' as const }, workbenchClass: 'hc-black' },
+  ];
+  try {
+    for (const theme of themes) {
+      await page.emulateMedia(theme.media);
+      await page.waitForFunction((cls) => document.querySelector('.monaco-workbench')?.classList.contains(cls) ?? false, theme.workbenchClass, { timeout: 20_000 });
+      await workbench.palette('video-scan: Find Event in All Videos');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 20_000 });
+      await input.fill('counter');
+      await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="the counter shows 2 to 4"]', { timeout: 30_000 });
+      assert.match((await page.locator('.quick-input-list .monaco-list-row').allTextContents()).at(-1) ?? '', /^Scene /, 'the Scene paragraph ranks below the events');
+      await page.waitForFunction(() => document.querySelectorAll('.quick-input-list .monaco-list-row .quick-input-list-icon[style*="background-image"]').length >= 3, undefined, { timeout: 30_000 }).catch(() => undefined);
+      await page.waitForTimeout(300); // the repaint after the theme change
+      await workbench.shot(`library-find-all-${theme.name}`);
+      await page.keyboard.press('Escape');
+    }
+  } finally {
+    await page.emulateMedia({ colorScheme: 'light', forcedColors: 'none' });
+  }
 });
