@@ -57,9 +57,10 @@ async function openResult(result: LibrarySearchResult): Promise<void> {
 }
 
 export async function findEventInAllVideos(client: LanguageClient): Promise<void> {
+  const placeholder = 'Describe the event (searches the events and scenes of every .vscan in the workspace)';
   const pick = vscode.window.createQuickPick<ResultItem>();
   pick.title = 'Find Event in All Videos';
-  pick.placeholder = 'Describe the event (searches the events and scenes of every .vscan in the workspace)';
+  pick.placeholder = placeholder;
   pick.matchOnDescription = false;
   pick.matchOnDetail = false;
   const groundButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('sparkle'), tooltip: `Check the best ${GROUND_TOP} with the model` };
@@ -68,19 +69,18 @@ export async function findEventInAllVideos(client: LanguageClient): Promise<void
   let timer: NodeJS.Timeout | undefined;
   const thumbnails = new Map<string, vscode.Uri | null>();
 
-  const show = (results: LibrarySearchResult[], query: string) => {
+  const show = (results: LibrarySearchResult[]) => {
     pick.items = results.map((r) => itemFor(r, r.video ? thumbnails.get(`${r.video}@${r.start}`) ?? undefined : undefined));
-    if (!results.length && query.trim()) pick.items = [];
   };
 
   /** Stills are made by the server with ffmpeg, only in trusted workspaces: text only otherwise. */
-  const fetchThumbnails = async (results: LibrarySearchResult[], query: string, asked: number) => {
+  const fetchThumbnails = async (results: LibrarySearchResult[], asked: number) => {
     if (!vscode.workspace.isTrusted) return;
     await Promise.all(results.slice(0, THUMBNAILS).filter((r) => r.video && !thumbnails.has(`${r.video}@${r.start}`)).map(async (r) => {
       const answer = await client.sendRequest(ThumbnailRequest.type, { video: r.video!, time: r.start }).catch(() => null);
       thumbnails.set(`${r.video}@${r.start}`, answer ? vscode.Uri.parse(answer.file) : null);
     }));
-    if (asked === generation) show(results, query);
+    if (asked === generation) show(results);
   };
 
   const search = async (query: string, ground = 0) => {
@@ -95,9 +95,9 @@ export async function findEventInAllVideos(client: LanguageClient): Promise<void
         ? await withServerProgress(client, 'Checking results with the model', (token, workDoneToken) => client.sendRequest(SearchLibraryRequest.type, { query, limit: 50, ground, workDoneToken }, token))
         : await client.sendRequest(SearchLibraryRequest.type, { query, limit: 50 });
       if (asked !== generation) return; // a newer query is on its way
-      show(answer.results, query);
-      if (!answer.results.length) pick.placeholder = `No event matches in ${answer.indexed.files} .vscan files`;
-      void fetchThumbnails(answer.results, query, asked);
+      show(answer.results);
+      pick.placeholder = answer.results.length ? placeholder : `No event matches in ${answer.indexed.files} .vscan files`;
+      void fetchThumbnails(answer.results, asked);
     } catch (error) {
       if (!wasCancelled(error)) void vscode.window.showErrorMessage(`Find Event in All Videos: ${messageOf(error)}`);
     } finally {
