@@ -10,6 +10,8 @@ import { LanguageClient, type LanguageClientOptions, type ServerOptions, Transpo
 import { type InitializationOptions, PartialTextNotification, StatusNotification, type StatusParams, WorkspaceTrustNotification } from '../../server/src/lsp/protocol';
 import { checkGpu } from './checkGpu';
 import { captionOne, registerCommands } from './commands';
+import { registerLibraryCommands } from './library';
+import type { LibraryInitializationOptions } from '../../server/src/lsp/libraryProtocol';
 import { registerInstallCuda, runtimeRoot } from './installCuda';
 import { migrateModelPath } from './migrateSettings';
 import { ModelAccess } from './modelAccess';
@@ -32,10 +34,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const output = vscode.window.createOutputChannel('video-scan', { log: true });
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ language: 'vscan' }],
-    synchronize: { configurationSection: 'videoScan' },
     outputChannel: output,
     // Untrusted (Restricted Mode), the server probes nothing until trust is granted.
-    initializationOptions: { trusted: vscode.workspace.isTrusted } satisfies InitializationOptions,
+    // The library's index and thumbnails live in this workspace's storage (docs/library.md).
+    initializationOptions: { trusted: vscode.workspace.isTrusted, libraryStorage: (context.storageUri ?? context.globalStorageUri).fsPath } satisfies InitializationOptions & LibraryInitializationOptions,
+    synchronize: { configurationSection: 'videoScan', fileEvents: vscode.workspace.createFileSystemWatcher('**/*.vscan') },
   };
   // Before the server starts, so that its first configuration already has the new key; and
   // again whenever the old key appears (a settings file synced or edited later; in remote
@@ -57,10 +60,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (!previews.seek(target, seconds)) {
       // Clicking a time with no preview open opens it, then seeks.
       await previews.open(await vscode.workspace.openTextDocument(target), true);
-      setTimeout(() => previews.seek(target, seconds), 500);
+      previews.seek(target, seconds); // sent once the new webview says it is ready (a fixed delay lost it under load)
     }
   });
   registerCommands(context, lsp, previews, models);
+  registerLibraryCommands(context, lsp);
   registerInstallCuda(context);
   register('videoScan.selectModel', () => selectModel(models));
   register('videoScan.downloadModel', () => models.download());

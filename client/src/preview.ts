@@ -23,8 +23,17 @@ class Preview {
   currentTime = 0;
   private lastSeek = 0;
   private pendingSeek: NodeJS.Timeout | undefined;
+  /** Whether the webview has said it is ready: a message posted before that may be lost. */
+  private ready = false;
+  /** A seek asked for before the webview was ready (a preview opened to show a time), sent when it is. */
+  private seekWhenReady: number | undefined;
 
   constructor(readonly document: vscode.TextDocument, readonly panel: vscode.WebviewPanel, private readonly manager: PreviewManager) {}
+
+  seekTo(seconds: number): void {
+    if (this.ready) this.post({ type: 'seek', seconds, version: this.document.version });
+    else this.seekWhenReady = seconds;
+  }
 
   post(message: ToWebview): void {
     void this.panel.webview.postMessage(message);
@@ -59,7 +68,10 @@ class Preview {
   onMessage(message: FromWebview): void {
     switch (message.type) {
       case 'ready':
+        this.ready = true;
         this.sendEvents();
+        if (this.seekWhenReady !== undefined) this.seekTo(this.seekWhenReady);
+        this.seekWhenReady = undefined;
         break;
       case 'time':
         this.currentTime = message.seconds;
@@ -232,7 +244,7 @@ export class PreviewManager implements vscode.Disposable {
   /** Seeks a document's preview (document links and code lenses call videoScan.seek). */
   seek(uri: vscode.Uri, seconds: number): boolean {
     const preview = this.previews.get(uri.toString());
-    preview?.post({ type: 'seek', seconds, version: preview.document.version });
+    preview?.seekTo(seconds);
     return preview !== undefined;
   }
 

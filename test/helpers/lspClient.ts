@@ -3,7 +3,8 @@
  * JSON-RPC to it. Waits are on events (with a timeout that fails the test), never sleeps.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   ConfigurationRequest,
   createProtocolConnection,
@@ -60,17 +61,21 @@ export class TestClient {
    * `more.initialization`: initializationOptions beside the settings (e.g. `{ trusted: false }`).
    * `more.configuration`: declare workspace/configuration and answer it with this `videoScan`
    * section, as VS Code does (the server then pulls its settings).
+   * `more.workspaceFolders`: folder paths sent as the workspace's folders.
    */
-  static async start(settings?: unknown, transport: Transport = 'stdio', more: { initialization?: Record<string, unknown>; configuration?: unknown } = {}): Promise<TestClient> {
+  static async start(settings?: unknown, transport: Transport = 'stdio', more: { initialization?: Record<string, unknown>; configuration?: unknown; workspaceFolders?: string[] } = {}): Promise<TestClient> {
     const client = new TestClient(transport);
     const options = { ...(settings === undefined ? {} : { settings }), ...more.initialization };
     if (more.configuration !== undefined) {
       client.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => more.configuration));
     }
+    // A client with workspace folders says it can report their changes, as VS Code does, and accepts the server's registration for them.
+    if (more.workspaceFolders) client.connection.onRequest('client/registerCapability', () => null);
     await client.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: null,
-      capabilities: more.configuration !== undefined ? { workspace: { configuration: true } } : {},
+      workspaceFolders: more.workspaceFolders?.map((path) => ({ uri: pathToFileURL(path).href, name: basename(path) })) ?? null,
+      capabilities: { workspace: { ...(more.configuration !== undefined ? { configuration: true } : {}), ...(more.workspaceFolders ? { workspaceFolders: true } : {}) } },
       initializationOptions: Object.keys(options).length ? options : undefined,
     });
     await client.connection.sendNotification(InitializedNotification.type, {});

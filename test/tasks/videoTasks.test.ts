@@ -99,9 +99,9 @@ test('vscan caption writes clip.vscan beside the video, then clip.2.vscan; --dum
   await mkdir(folder, { recursive: true });
   await copyFile(video, join(folder, 'clip.mkv'));
   await writeFile(join(folder, 'clip.vscan'), text);
-  assert.deepEqual(JSON.parse(vscan(['caption', folder, '--model', tiny, '--json', '--ep', 'cpu']).stdout), [{ video: join(folder, 'clip.mkv'), skipped: true }]);
+  assert.deepEqual(JSON.parse(vscan(['caption', folder, '--model', tiny, '--json', '--ep', 'cpu']).stdout), { videos: 1, jobs: 1, done: [], skipped: [{ video: join(folder, 'clip.mkv'), reason: 'clip.vscan exists' }], failed: [] });
   const forced = JSON.parse(vscan(['caption', folder, '--model', tiny, '--max-new-tokens', '4', '--json', '--ep', 'cpu', '--force']).stdout);
-  assert.equal(forced[0].file, join(folder, 'clip.2.vscan'));
+  assert.equal(forced.done[0].file, join(folder, 'clip.2.vscan'));
 
   const ids = decodeNpy(await readFile(join(dir, 'dump', 'input_ids.npy')));
   const positions = decodeNpy(await readFile(join(dir, 'dump', 'position_ids.npy')));

@@ -21,6 +21,7 @@ import { RUNTIME_HELP, runRuntimeCommand } from './runtime';
 import { FeedError } from '../model/acquire/nugetFeed';
 import { RuntimeInstallError } from '../model/acquire/runtimeLibraries';
 import { CACHE_HELP, runCacheCommand } from './cache';
+import { LIBRARY_HELP, runLibraryCommand } from './library';
 import { CheckpointError } from '../model/checkpoint/safetensors';
 import { DownloadCancelledError, HubError } from '../model/acquire/hubClient';
 import { ModelNotDownloadedError } from '../model/acquire/resolveModel';
@@ -34,6 +35,7 @@ Usage:
 ${VIDEO_HELP}
 ${MODEL_HELP}
 ${TASK_HELP}
+${LIBRARY_HELP}
 ${RUNTIME_HELP}
 ${CACHE_HELP}
   vscan help | --help
@@ -83,6 +85,7 @@ async function run(argv: string[]): Promise<number> {
   if (command === 'runtime') return runRuntimeCommand(rest);
   if (command === 'cache') return runCacheCommand(rest);
   if (command === 'caption' || command === 'find') return runTaskCommand(command, rest);
+  if (command === 'search' || command === 'export' || command === 'import') return runLibraryCommand(command, rest);
   // `generate <video> …` is the video task; `generate --model … --prompt …` plain text.
   if (command === 'generate') return rest[0] && !rest[0].startsWith('-') ? runTaskCommand('generate', rest) : runGenerateCommand(rest);
   const { values, positionals } = parseArgs({

@@ -1,6 +1,6 @@
 /** `vscan caption`, `vscan find` and `vscan generate <video>`: the model over videos. */
 import { mkdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeNpy } from '../io/npy';
 import { samplingFromEnv } from '../video/plan';
@@ -10,11 +10,15 @@ import { expandPaths, isVideoName } from './files';
 import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
 import { modelLabel } from '../model/acquire/modelSpec';
+import { parseShard } from '../library/shards';
+import { type BatchSummary, batchVideos, type CaptionOne, engineWorkers, jobsThatFit, runCaptionBatch } from './captionBatch';
 
 export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--threads N] [--max-new-tokens N]
-                [--window S] [--overlap S] [--force] [--dump DIR]
+                [--window S] [--overlap S] [--force] [--dump DIR] [--shard I/N] [--jobs K]
                 (a video named writes clip.vscan, or clip.2.vscan… when that exists; in folders, videos
-                 with a .vscan already are skipped unless --force)
+                 with a .vscan already are skipped unless --force; a folder's --json is a summary
+                 {videos, jobs, done, skipped, failed}; --shard I/N takes this process's share of the
+                 videos, 0 ≤ I < N; --jobs K captions K at once, one engine process each)
   vscan find <video> "<event>" --model MODEL [--json] [--ep …] [--precision …] [--window S] [--overlap S] [--dump DIR]
   vscan generate <video> --model MODEL --prompt TEXT [--json]`;
 
@@ -22,6 +26,7 @@ const OPTIONS = {
   model: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ...RUNTIME_FLAGS,
   'max-new-tokens': { type: 'string' }, dump: { type: 'string' }, prompt: { type: 'string' }, seed: { type: 'string' },
   window: { type: 'string' }, overlap: { type: 'string' }, force: { type: 'boolean' },
+  shard: { type: 'string' }, jobs: { type: 'string' },
 } as const;
 
 async function exists(path: string): Promise<boolean> {
@@ -62,6 +67,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
   }
   if (!values.model) throw new UsageError(`${command} needs --model MODEL (a checkpoint folder or a Hub id owner/name[@revision])`);
   if (command === 'generate' && values.prompt === undefined) throw new UsageError('generate needs --prompt TEXT');
+  if (command === 'caption' && (values.shard !== undefined || values.jobs !== undefined || (await anyFolder(positionals)))) return runBatchCommand(positionals, values);
   const videos = await expandPaths(command === 'caption' ? positionals : [positionals[0]], isVideoName);
   if (values.out && videos.length > 1) throw new UsageError('--out names one file: caption one video with it');
   const runtime = runtimeFlags(values);
@@ -119,5 +125,49 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
 
 async function isFolder(path: string): Promise<boolean> {
   return (await stat(path)).isDirectory();
+}
+
+async function anyFolder(paths: readonly string[]): Promise<boolean> {
+  for (const path of paths) if (await isFolder(path).catch(() => false)) return true;
+  return false;
+}
+
+/** Folders (or --shard / --jobs): a batch with a summary; see captionBatch.ts. */
+async function runBatchCommand(positionals: string[], values: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>>['values']): Promise<number> {
+  if (values.out) throw new UsageError('--out names one file: caption one video with it, not a folder or a shard');
+  if (values.dump) throw new UsageError('--dump goes with one video, not a folder or a shard');
+  let shard;
+  try {
+    shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const requestedJobs = numberFlag('jobs', values.jobs, { integer: true }) ?? 1;
+  const runtime = runtimeFlags(values);
+  const maxNewTokens = numberFlag('max-new-tokens', values['max-new-tokens'], { integer: true });
+  const long = { window: numberFlag('window', values.window), overlap: numberFlag('overlap', values.overlap, { allowZero: true }) };
+  const videos = await batchVideos(positionals, shard);
+  for (const folder of new Set(videos.map((v) => dirname(v)))) await checkWritableTarget([join(folder, 'x.vscan')]).catch((error: Error) => { throw new UsageError(error.message); });
+  const modelDir = await resolveModelDir(values.model!);
+  const log = values.json ? undefined : (line: string) => console.log(line);
+  const jobs = Math.min(await jobsThatFit(requestedJobs, modelDir, (line) => console.error(line)), Math.max(1, videos.length));
+  const sampling = samplingFromEnv();
+  let workers: { captionOne: CaptionOne; dispose(): void }[];
+  if (jobs === 1) {
+    const model = await VideoModel.load(modelDir, runtime);
+    if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
+    workers = [{ captionOne: (video) => model.captionLong(video, { sampling, maxNewTokens, ...long }), dispose: () => undefined }];
+  } else {
+    workers = engineWorkers(jobs, modelDir, runtime, { sampling, maxNewTokens, ...long });
+  }
+  try {
+    const summary = await runCaptionBatch(videos, workers.map((w) => w.captionOne), { force: values.force === true, modelLabel: modelLabel(values.model!), log });
+    const full: BatchSummary = { ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}), ...summary, jobs };
+    if (values.json) console.log(JSON.stringify(full));
+    else console.log(`${full.shard ? `shard ${full.shard}: ` : ''}${summary.videos} videos: ${summary.done.length} captioned, ${summary.skipped.length} skipped, ${summary.failed.length} failed`);
+    return summary.failed.length ? 1 : 0;
+  } finally {
+    for (const worker of workers) worker.dispose();
+  }
 }
 

@@ -33,6 +33,7 @@ import {
 } from './protocol';
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
 import { registerModelRequests } from './modelRequests';
+import { registerLibrary } from './library';
 import { modelLabel } from '../model/acquire/modelSpec';
 import { ModelNotDownloadedError } from '../model/acquire/resolveModel';
 
@@ -237,7 +238,21 @@ export function startServer(connection: Connection): void {
 
   registerModelRequests(connection, () => settings.model);
 
-  connection.onShutdown(() => {
+  const library = registerLibrary({
+    connection, documents, parsed, log,
+    trusted: () => trusted,
+    ffmpegPath: () => settings.ffmpegPath,
+    ffprobePath: () => settings.ffprobePath,
+    progress: progressFor,
+    findWithin: async (video, query, within, signal) => {
+      if (!trusted) throw new ResponseError(ErrorCodes.InvalidRequest, 'this workspace is not trusted');
+      const result = await jobs.run({ task: 'find', video, query, within, sampling: { ...samplingFromEnv(), ...settings.sampling }, ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath }, { signal });
+      return result.task === 'find' ? { span: result.span, format_ok: result.format_ok } : { span: null, format_ok: false };
+    },
+  });
+
+  connection.onShutdown(async () => {
+    await library.flush();
     jobs.dispose();
     killAllTools();
   });
@@ -247,6 +262,7 @@ export function startServer(connection: Connection): void {
     const options = params.initializationOptions as InitializationOptions | undefined;
     if (options?.settings !== undefined) applySettings(readServerSettings(options.settings));
     trusted = options?.trusted !== false;
+    library.initialize(params);
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -257,12 +273,14 @@ export function startServer(connection: Connection): void {
         hoverProvider: true,
         completionProvider: { triggerCharacters: ['<'] },
         documentLinkProvider: { resolveProvider: false },
+        workspaceSymbolProvider: true,
       },
       serverInfo: { name: 'video-scan', version: '0.1.0' },
     };
   });
 
   connection.onInitialized(() => {
+    library.start();
     if (pullConfiguration) {
       void connection.client.register(DidChangeConfigurationNotification.type, { section: 'videoScan' });
       settingsLoaded = reloadSettings().catch((error: unknown) => connection.console.error(`configuration failed: ${String(error)}`));

@@ -263,6 +263,14 @@ export class VideoModel {
     return { raw: final.raw, span: span ?? candidates[bestIndex!].span, format_ok: final.format_ok, candidates: [...candidates, { window: focus, span, format_ok: final.format_ok }] };
   }
 
+  /** Finds an event within one stretch of a video (a library search's candidate): the span in the video's own time. */
+  async findWithin(videoFile: string, query: string, within: TimeWindow, options: VideoTaskOptions & { prompt?: string }): Promise<LongFind> {
+    const result = await this.find(videoFile, query, inWindow(options, within));
+    const toSource = sourceTimes(result.run, within.start);
+    const span: [number, number] | null = result.span && [toSource(result.span[0]), toSource(result.span[1])];
+    return { raw: result.raw, span, format_ok: result.format_ok, candidates: [{ window: within, span, format_ok: result.format_ok }] };
+  }
+
   /** The video's windows, and its probe (made once here and shared by every window's run). */
   private async windowsFor(videoFile: string, options: VideoTaskOptions & LongVideoOptions): Promise<{ windows: TimeWindow[]; probe: VideoProbe }> {
     const probe = options.probe ?? (await probeVideo(videoFile, { ffprobePath: options.ffprobePath, signal: options.signal }));

@@ -49,7 +49,9 @@ async function handle(message: ToEngine): Promise<void> {
           const { windows, merged, format_ok, raw } = await model.captionLong(request.video, { ...options, ...long });
           send({ type: 'taskDone', id: message.id, result: { task: 'caption', windows, merged, format_ok, raw } });
         } else {
-          const result = await model.findLong(request.video, request.query ?? '', { ...options, ...long });
+          const result = request.within
+            ? await model.findWithin(request.video, request.query ?? '', request.within, options)
+            : await model.findLong(request.video, request.query ?? '', { ...options, ...long });
           send({ type: 'taskDone', id: message.id, result: { task: 'find', ...result } });
         }
       } finally {

@@ -23,6 +23,8 @@ export interface VideoTaskRequest {
   /** Long videos: window length and overlap in seconds (defaults: FPS_MAX_FRAMES / FPS, 10). */
   window?: number;
   overlap?: number;
+  /** Find only: look in this stretch of the video (seconds), not the whole of it (a library search grounding a candidate). */
+  within?: { start: number; end: number };
 }
 
 /** Caption: the windows (one for a short video), each with its scene and source-time events. */

@@ -8,12 +8,13 @@
  * is impossible (another file system), the weight files are handed to ONNX Runtime from
  * memory instead.
  */
-import { createHash } from 'node:crypto';
-import { link, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { defaultGraphCacheDir, writeGraphCacheSource } from './graphCache';
+import { writeFileAtomic } from '../../workspace/atomicWrite';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
 import { cudaProblem } from './providerLibraries';
@@ -119,12 +120,16 @@ export async function createSession(
       for (const file of checkpoint.files) {
         const target = join(folder, linkName(file.path));
         if (!(await sameFile(file.path, target))) {
-          await rm(target, { force: true });
+          // Linked under a temporary name and renamed into place: several processes (shards of
+          // one batch) may build the same entry at once, and none may see a link missing.
+          const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
           // link() would hard-link a symlink itself (linkat without AT_SYMLINK_FOLLOW).
-          await link(await realpath(file.path), target);
+          await link(await realpath(file.path), temp);
+          await rename(temp, target).catch(async (error: unknown) => { await rm(temp, { force: true }); throw error; });
         }
       }
-      await writeFile(modelFile, bytes);
+      // Atomically: another process may be loading this very file.
+      await writeFileAtomic(modelFile, bytes);
       // What the links are links of, so that `vscan cache list|clean` can find entries whose checkpoint is gone.
       await writeGraphCacheSource(folder, { checkpoint: resolve(checkpoint.dir), links: Object.fromEntries(checkpoint.files.map((f) => [linkName(f.path), resolve(f.path)])) });
       return { bytes, modelFile };
