@@ -48,6 +48,19 @@ const targets = [
     external: nodeExternals,
   },
   {
+    // The media worker (server/src/video/media/): node-av's JavaScript is bundled in, so the
+    // package ships only the platform's native addon (@seydx/node-av-<platform>). node-av is
+    // ES modules: its loader finds that addon from import.meta.url, given here as the bundle's
+    // own URL (dist/ sits beside node_modules/, where the addon's package is).
+    ...common,
+    entryPoints: { media: 'server/src/video/media/mediaWorker.ts' },
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  },
+  {
     // The client suite for @vscode/test-electron (npm run test:vscode): out/, not packaged.
     ...common,
     outdir: 'out',
