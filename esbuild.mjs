@@ -20,7 +20,7 @@ const common = {
 
 // Native and binary-shipping packages stay outside the bundle and are shipped beside it:
 // they locate their own files relative to their package folder.
-const nodeExternals = ['@ffmpeg-installer/ffmpeg', 'ffprobe-static', 'onnxruntime-node', 'webgpu'];
+const nodeExternals = ['@ffmpeg-installer/ffmpeg', 'onnxruntime-node', 'webgpu'];
 
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
