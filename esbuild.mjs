@@ -20,7 +20,7 @@ const common = {
 
 // Native and binary-shipping packages stay outside the bundle and are shipped beside it:
 // they locate their own files relative to their package folder.
-const nodeExternals = ['@ffmpeg-installer/ffmpeg', 'onnxruntime-node', 'webgpu'];
+const nodeExternals = ['onnxruntime-node', 'webgpu'];
 
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
@@ -30,7 +30,7 @@ const targets = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // The client probes videos and makes preview proxies with the packaged ffmpeg too.
+    // The client probes videos and makes preview proxies too (through the media worker).
     external: ['vscode', ...nodeExternals],
   },
   {

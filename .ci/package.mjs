@@ -5,8 +5,9 @@
 //
 // Lives in .ci/ because it is release tooling, not part of the extension or its tests, and
 // the top level is fixed. Each target is staged in a temp folder holding only what ships
-// for it: the production bundles (built once), and that platform's ffmpeg, node-av addon
-// and ONNX Runtime binaries. npm installs only the host's ffmpeg and addon, so the others are fetched from
+// for it: the production bundles (built once), and that platform's node-av addon (FFmpeg's
+// libraries, for the media worker) and ONNX Runtime binaries. npm installs only the host's
+// addon, so the others are fetched from
 // the npm registry with `npm pack` at the versions (and integrity) pinned in
 // package-lock.json. `vsce package --target` then packs the stage; vsce finds the staged
 // node_modules through `npm list`, so the staged package.json declares exactly the shipped
@@ -25,8 +26,9 @@ const modules = join(root, 'node_modules');
  * What each target ships. `av`: the platform's node-av native package (FFmpeg 8 libraries,
  * one N-API addon) that dist/media.js loads — probing and decoding; node-av's JavaScript is
  * bundled into dist/media.js, so only this package ships (Windows: the MSVC build, which is
- * what VS Code's Node is). onnxruntime-node 1.30 publishes no darwin/x64 binaries
- * (docs/engine.md): darwin-x64 ships the language features and ffmpeg, no engine.
+ * what VS Code's Node is); no ffmpeg or ffprobe binary ships. onnxruntime-node 1.30 publishes
+ * no darwin/x64 binaries (docs/engine.md): darwin-x64 ships the language features and the
+ * media worker, no engine.
  * macOS needs only libonnxruntime.1.dylib (the binding's @rpath dependency; the
  * libonnxruntime.1.30.0.dylib beside it is an identical copy). `dawn`: the folder of Dawn's Node
  * binding (the `webgpu` package) for targets whose ONNX Runtime has the WebGPU provider — the
@@ -54,7 +56,7 @@ function fetchPackage(spec, integrity, work, dest) {
   run('tar', ['-xzf', join(work, packed.filename), '-C', dest, '--strip-components=1']);
 }
 
-/** The version and integrity package-lock.json pins for a package (a platform's ffmpeg or node-av addon). */
+/** The version and integrity package-lock.json pins for a package (a platform's node-av addon). */
 function lockedPackage(name) {
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
   const entry = lock.packages[`node_modules/${name}`];
@@ -75,15 +77,6 @@ function stageTarget(target, work) {
   cpSync(join(root, 'client', 'media'), join(stage, 'client', 'media'), { recursive: true });
   mkdirSync(join(stage, 'dist'));
   for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))) cpSync(join(root, 'dist', file), join(stage, 'dist', file));
-
-  // ffmpeg: the resolver package and this platform's binary package.
-  copy('@ffmpeg-installer/ffmpeg', stage);
-  const ffmpegPackage = `@ffmpeg-installer/${target}`;
-  if (existsSync(join(modules, ffmpegPackage, 'package.json'))) copy(ffmpegPackage, stage);
-  else {
-    const locked = lockedPackage(ffmpegPackage);
-    fetchPackage(`${ffmpegPackage}@${locked.version}`, locked.integrity, work, join(stage, 'node_modules', ffmpegPackage));
-  }
 
   // The media worker's FFmpeg: this platform's node-av addon package, from node_modules when
   // npm installed it for this host, else from the registry at the version package-lock.json pins.
@@ -123,7 +116,7 @@ function stageTarget(target, work) {
   delete manifest.scripts;
   delete manifest.devDependencies;
   const version = (name) => JSON.parse(readFileSync(join(stage, 'node_modules', name, 'package.json'), 'utf8')).version;
-  const shipped = ['@ffmpeg-installer/ffmpeg', spec.av, 'onnxruntime-node', ...(spec.dawn ? ['webgpu'] : [])];
+  const shipped = [spec.av, 'onnxruntime-node', ...(spec.dawn ? ['webgpu'] : [])];
   manifest.dependencies = Object.fromEntries(shipped.map((name) => [name, version(name)]));
   writeFileSync(join(stage, 'package.json'), JSON.stringify(manifest, null, 2));
   return stage;

@@ -48,6 +48,7 @@ function displayRotation(matrix: Buffer | null): number | undefined {
   return Object.is(degrees, -0) ? 0 : degrees;
 }
 
+/** The angle ffprobe would report for a stream: its display matrix, else its `rotate` tag. */
 function streamRotation(stream: Stream): number {
   return displayRotation(stream.codecpar.getCodedSideData(AV_PKT_DATA_DISPLAYMATRIX)) ?? -Number(stream.metadata?.get('rotate') ?? 0);
 }

@@ -6,10 +6,17 @@
  *   media.js packets FILE                     `pts_time,flags` lines of the video stream
  *   media.js decode FILE INDICES [SEEK] [THREADS]
  *                                             PPM frames of the decoded indices (comma-separated)
+ *   media.js proxy FILE TARGET                an H.264 + Opus MP4 the preview can play
+ *   media.js testpattern TARGET SECONDS       the walkthrough's sample video
+ *   media.js version                          FFmpeg's version, configuration, hardware back ends
  *
  * A failure is one line on stderr and exit status 1, as ffmpeg does; the parent's timeout,
  * cancellation and kill-on-exit apply to this process as to ffmpeg's.
  */
+import { HardwareContext } from 'node-av/api';
+import { AV_LOG_ERROR } from 'node-av/constants';
+import { getFFmpegInfo, Log } from 'node-av/lib';
+import { proxy, testPattern } from './avEncode';
 import { decode, MediaFailure, packets, probe } from './avOperations';
 
 // node-av's high-level packet iterator calls Promise.withResolvers (Node 22); the low-level
@@ -40,7 +47,14 @@ function parseIndices(text: string | undefined): number[] {
 
 async function main(argv: string[]): Promise<void> {
   const [operation, file, ...rest] = argv;
-  if (!file) throw new MediaFailure('usage: media.js probe|packets|decode FILE …');
+  // FFmpeg's own messages: errors only, so the last line on stderr is the reason for a failure.
+  Log.setLevel(AV_LOG_ERROR);
+  if (operation === 'version') {
+    const info = getFFmpegInfo();
+    await writeOut(JSON.stringify({ ffmpeg: info.version, libraries: info.libraries, configuration: info.configuration, hardware: HardwareContext.listAvailable() }));
+    return;
+  }
+  if (!file) throw new MediaFailure('usage: media.js probe|packets|decode|proxy|testpattern FILE …');
   switch (operation) {
     case 'probe':
       await writeOut(JSON.stringify(await probe(file)));
@@ -57,6 +71,16 @@ async function main(argv: string[]): Promise<void> {
       if (seekSec !== undefined && !Number.isFinite(seekSec)) throw new MediaFailure(`bad seek time ${rest[1]}`);
       const threads = Math.max(1, Math.min(64, Number(rest[2]) || 1));
       await decode(file, { indices: parseIndices(rest[0]), seekSec, threads }, writeOut);
+      return;
+    }
+    case 'proxy':
+      if (!rest[0]) throw new MediaFailure('usage: media.js proxy FILE TARGET');
+      await proxy(file, rest[0]);
+      return;
+    case 'testpattern': {
+      const seconds = Number(rest[0]);
+      if (!(seconds > 0 && seconds <= 3600)) throw new MediaFailure(`bad length ${rest[0]} (seconds, at most 3600)`);
+      await testPattern(file, seconds);
       return;
     }
     default:
