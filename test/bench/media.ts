@@ -5,12 +5,15 @@
  * Same clip, same work, same threads: every frame of a 10 s 1920×1080 H.264 clip decoded to
  * RGB and written as PPM to a pipe (read and dropped here), and one frame by seeking (the
  * per-frame path, where starting a process counts). Peak memory is each process's own:
- * ffmpeg's `-benchmark` maxrss, and the worker's, reported by a preloaded script (maxRss.cjs).
+ * ffmpeg's `-benchmark` maxrss (printed at its info level, so ffmpeg runs without `-v error`), and the worker's, reported by a preloaded script (maxRss.cjs).
  */
 import { join } from 'node:path';
 import { mediaWorker, resolveTool, spawnTool } from '../../server/src/video/tools';
 import { benchClip } from './video';
 import { median, type Table } from './stats';
+
+/** Runs of each, alternating: the machine is shared, so more than the usual 3. */
+const RUNS = 5;
 
 interface Run {
   ms: number;
@@ -50,11 +53,11 @@ export async function benchMedia(tables: Table[]): Promise<void> {
   const cli = { all: [] as Run[], one: [] as Run[] };
   const ours = { all: [] as Run[], one: [] as Run[] };
   // Alternating runs, so both see the same machine state.
-  for (let run = 0; run < 3; run++) {
-    cli.all.push(await measure(ffmpeg, ['-nostdin', '-v', 'error', '-benchmark', '-threads', threads, '-i', clip, '-map', '0:v:0', '-an',
+  for (let run = 0; run < RUNS; run++) {
+    cli.all.push(await measure(ffmpeg, ['-nostdin', '-hide_banner', '-nostats', '-benchmark', '-threads', threads, '-i', clip, '-map', '0:v:0', '-an',
       '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1']));
     ours.all.push(await measure(worker.path, workerArgs('decode', clip, all, '', threads), worker.env));
-    cli.one.push(await measure(ffmpeg, ['-nostdin', '-v', 'error', '-benchmark', '-threads', '1', '-seek_timestamp', '1', '-ss', seekSec, '-i', clip,
+    cli.one.push(await measure(ffmpeg, ['-nostdin', '-hide_banner', '-nostats', '-benchmark', '-threads', '1', '-seek_timestamp', '1', '-ss', seekSec, '-i', clip,
       '-map', '0:v:0', '-an', '-frames:v', '1', '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1']));
     ours.one.push(await measure(worker.path, workerArgs('decode', clip, '0', seekSec, '1'), worker.env));
   }
@@ -65,7 +68,7 @@ export async function benchMedia(tables: Table[]): Promise<void> {
     throw new Error(`expected ${frames} frames from both, got ${cli.all[0].bytes / frameBytes} and ${ours.all[0].bytes / frameBytes}`);
   }
   tables.push({
-    title: `FFmpeg 4.1 command line vs the media worker (FFmpeg 8.1 libraries): 10 s 1920×1080 H.264 clip (median of 3)`,
+    title: `FFmpeg 4.1 command line vs the media worker (FFmpeg 8.1 libraries): 10 s 1920×1080 H.264 clip (median of ${RUNS})`,
     head: ['work', 'ffmpeg 4.1 CLI (baseline)', 'media worker', 'ratio', 'peak RSS CLI', 'peak RSS worker'],
     rows: [
       [`decode all ${frames} frames to RGB, ${threads} threads (ms)`, ms(cli.all).toFixed(0), ms(ours.all).toFixed(0), `${(ms(ours.all) / ms(cli.all)).toFixed(2)}×`, `${rss(cli.all).toFixed(0)} MiB`, `${rss(ours.all).toFixed(0)} MiB`],
