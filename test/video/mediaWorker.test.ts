@@ -44,17 +44,17 @@ test('the worker decodes the same frames as the ffmpeg command line (H.264, by i
   assert.equal(ours.length, indices.length);
   for (const [i, frame] of ours.entries()) {
     assert.deepEqual([frame.width, frame.height], [theirs[i].width, theirs[i].height]);
-    // Two FFmpeg versions convert YUV to RGB with slightly different rounding; a wrong frame
-    // (the test pattern moves every frame) differs by far more.
+    // Byte-identical on x86-64 (FFmpeg 4.1's and 8.1's swscale round YUV → RGB alike); one
+    // level is allowed for other SIMD paths. A wrong frame (the pattern moves) differs by far more.
     let worst = 0;
     for (let p = 0; p < frame.rgb.length; p++) worst = Math.max(worst, Math.abs(frame.rgb[p] - theirs[i].rgb[p]));
-    assert.ok(worst <= 8, `frame ${indices[i]}: max difference ${worst}`);
+    assert.ok(worst <= 1, `frame ${indices[i]}: max difference ${worst}`);
   }
   // And a neighbouring frame is told apart by that bound.
   const [neighbour] = await decodeWith(undefined, [8]);
   let worst = 0;
   for (let p = 0; p < neighbour.rgb.length; p++) worst = Math.max(worst, Math.abs(neighbour.rgb[p] - ours[1].rgb[p]));
-  assert.ok(worst > 8, `frames 7 and 8 differ by ${worst}`);
+  assert.ok(worst > 1, `frames 7 and 8 differ by ${worst}`);
 });
 
 test('the packet table lists one packet per frame with presentation times', async () => {
