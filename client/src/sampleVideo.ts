@@ -21,7 +21,7 @@ export async function makeSampleVideo(folder: string, ffmpegPath?: string): Prom
   // Written under a temporary name and renamed, so a half-made file never looks like the sample.
   const partial = join(folder, `.${SAMPLE_NAME}.${process.pid}.partial.mp4`);
   try {
-    const args = command.args.length ? [partial, String(SAMPLE_SECONDS)] : ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-t', String(SAMPLE_SECONDS),
+    const args = command.kind === 'worker' ? [partial, String(SAMPLE_SECONDS)] : ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-t', String(SAMPLE_SECONDS),
       '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', partial];
     const result = await runTool(command.path, [...command.args, ...args], { timeoutMs: 120_000, env: command.env });
     if (result.exitCode !== 0) throw new Error(`ffmpeg could not make the sample video ${file}: ${result.stderr.trim() ? lastLine(result.stderr) : `exit ${result.exitCode}`}`);

@@ -125,7 +125,7 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
   const threads = Math.max(1, options.threads ?? cpus().length);
   const start = options.startAt;
   const relative = indices.map((i) => i - (start?.frame ?? 0));
-  const args = command.args.length
+  const args = command.kind === 'worker'
     ? [...command.args, mediaInput(file), [...new Set(relative)].sort((a, b) => a - b).join(','), start ? start.time.toFixed(6) : '', String(threads)]
     : [
       '-nostdin', '-v', 'error', '-threads', String(threads),
@@ -137,7 +137,7 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
     ];
   const dispatcher = new FrameDispatcher(indices, onFrame);
   const order = dispatcher.order;
-  const decoder = command.args.length ? 'the decoder' : 'ffmpeg';
+  const decoder = command.kind === 'worker' ? 'the decoder' : 'ffmpeg';
   const stallMs = options.stallTimeoutMs ?? 60_000;
 
   return new Promise((resolve, reject) => {

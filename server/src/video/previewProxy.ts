@@ -44,7 +44,7 @@ export async function previewProxy(file: string, durationSec: number, cacheDir: 
   await mkdir(cacheDir, { recursive: true });
   const partial = `${target}.partial.mp4`;
   const command = toolCommand('ffmpeg', options.ffmpegPath, 'proxy');
-  const args = command.args.length ? [mediaInput(file), partial] : ['-nostdin', '-v', 'error', '-y', '-i', mediaInput(file),
+  const args = command.kind === 'worker' ? [mediaInput(file), partial] : ['-nostdin', '-v', 'error', '-y', '-i', mediaInput(file),
     '-map', '0:v:0', '-map', '0:a:0?', '-vf', "scale='-2:min(720,ih)'", '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p',
     // Opus in MP4 is marked experimental by ffmpeg before 5; browsers play it.
     '-c:a', 'libopus', '-b:a', '96k', '-strict', '-2', '-movflags', '+faststart', partial];

@@ -106,7 +106,7 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
   let ffprobe: string | undefined;
   try {
     const command = toolCommand('ffprobe', options.ffprobePath, 'probe');
-    ffprobe = command.args.length ? undefined : command.path;
+    ffprobe = command.kind === 'binary' ? command.path : undefined;
     await assertRegularFile(file);
     const args = ffprobe ? ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', mediaInput(file)] : [mediaInput(file)];
     result = await runTool(command.path, [...command.args, ...args], {

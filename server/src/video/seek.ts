@@ -20,11 +20,13 @@ export interface PacketTable {
 }
 
 /**
- * Start-up cost of one ffmpeg run and decode cost of one frame, measured on the benchmark
- * clips (docs/benchmarks.md): a run costs ~60 ms; a 1080p H.264 frame ~3 ms, scaling with
- * its pixels. So a run is worth ~20 1080p frames but ~180 360p frames.
+ * Start-up cost of one decoder run and decode cost of one frame, measured on the benchmark
+ * clips (docs/benchmarks.md): an ffmpeg run cost ~60 ms, and a media worker run (Node and the
+ * FFmpeg addon) costs ~1.85× that (245 against 133 ms for open + first frame, same load);
+ * a 1080p H.264 frame ~3 ms, scaling with its pixels. So a run is worth ~40 1080p frames but
+ * ~350 360p frames.
  */
-const RUN_COST_MS = 60;
+const RUN_COST_MS = 120;
 const DECODE_MS_PER_MEGAPIXEL = 1.5;
 /** Seek only when it is estimated to decode less than half of what one pass decodes. */
 const SEEK_ADVANTAGE = 0.5;
@@ -33,7 +35,7 @@ export async function readPacketTable(file: string, options: { ffprobePath?: str
   let result;
   try {
     const command = toolCommand('ffprobe', options.ffprobePath, 'packets');
-    const args = command.args.length ? [mediaInput(file)]
+    const args = command.kind === 'worker' ? [mediaInput(file)]
       : ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', '--', mediaInput(file)];
     result = await runTool(command.path, [...command.args, ...args], { timeoutMs: 120_000, signal: options.signal, maxStdoutBytes: 256 * 1024 * 1024, env: command.env });
   } catch (error) {
@@ -89,7 +91,7 @@ export async function decodeFramesBySeeking(file: string, indices: readonly numb
       // Halfway between this frame's time and the previous one: the first frame at or after
       // it is this frame, whatever rounding the printed times carry.
       const target = index === 0 ? table.times[0] - 1 : (table.times[index - 1] + table.times[index]) / 2;
-      const args = command.args.length ? [mediaInput(file), '0', target.toFixed(6), '1']
+      const args = command.kind === 'worker' ? [mediaInput(file), '0', target.toFixed(6), '1']
         : ['-nostdin', '-v', 'error', '-threads', '1', '-seek_timestamp', '1', '-ss', target.toFixed(6), '-i', mediaInput(file),
           '-map', '0:v:0', '-an', '-sn', '-dn', '-frames:v', '1', '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1'];
       const result = await runTool(command.path, [...command.args, ...args],

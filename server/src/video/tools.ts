@@ -57,6 +57,8 @@ export function resolveTool(tool: ToolName, override?: string): string {
 
 /** A program and the arguments that come before the call's own. */
 export interface ToolCommand {
+  /** `worker`: the media worker, which takes its own short arguments; `binary`: ffmpeg/ffprobe's command line. */
+  kind: 'worker' | 'binary';
   path: string;
   args: readonly string[];
   env?: NodeJS.ProcessEnv;
@@ -72,12 +74,14 @@ export function mediaWorker(): ToolCommand {
   const beside = join(__dirname, 'media.js');
   const script = process.env.VSCAN_MEDIA_WORKER || (existsSync(beside) ? beside : resolve(__dirname, '..', '..', '..', 'dist', 'media.js'));
   if (!existsSync(script)) throw new ToolError(`The media worker ${script} is missing (run npm run build)`);
-  return { path: process.execPath, args: [script], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
+  return { kind: 'worker', path: process.execPath, args: [script], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
 }
 
 /** The command for a tool: the binary an override names, else the media worker's operation. */
 export function toolCommand(tool: ToolName, override: string | undefined, workerOperation: string): ToolCommand {
-  return toolOverride(tool, override) ? { path: resolveTool(tool, override), args: [] } : { ...mediaWorker(), args: [...mediaWorker().args, workerOperation] };
+  if (toolOverride(tool, override)) return { kind: 'binary', path: resolveTool(tool, override), args: [] };
+  const worker = mediaWorker();
+  return { ...worker, args: [...worker.args, workerOperation] };
 }
 
 export interface RunOptions {
