@@ -20,7 +20,7 @@ const common = {
 
 // Native and binary-shipping packages stay outside the bundle and are shipped beside it:
 // they locate their own files relative to their package folder.
-const nodeExternals = ['@ffmpeg-installer/ffmpeg', 'ffprobe-static', 'onnxruntime-node', 'webgpu'];
+const nodeExternals = ['onnxruntime-node', 'webgpu'];
 
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
@@ -30,7 +30,7 @@ const targets = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // The client probes videos and makes preview proxies with the packaged ffmpeg too.
+    // The client probes videos and makes preview proxies too (through the media worker).
     external: ['vscode', ...nodeExternals],
   },
   {
@@ -46,6 +46,19 @@ const targets = [
     format: 'cjs',
     target: 'node20',
     external: nodeExternals,
+  },
+  {
+    // The media worker (server/src/video/media/): node-av's JavaScript is bundled in, so the
+    // package ships only the platform's native addon (@seydx/node-av-<platform>). node-av is
+    // ES modules: its loader finds that addon from import.meta.url, given here as the bundle's
+    // own URL (dist/ sits beside node_modules/, where the addon's package is).
+    ...common,
+    entryPoints: { media: 'server/src/video/media/mediaWorker.ts' },
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   },
   {
     // The client suite for @vscode/test-electron (npm run test:vscode): out/, not packaged.

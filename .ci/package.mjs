@@ -5,8 +5,9 @@
 //
 // Lives in .ci/ because it is release tooling, not part of the extension or its tests, and
 // the top level is fixed. Each target is staged in a temp folder holding only what ships
-// for it: the production bundles (built once), and that platform's ffmpeg, ffprobe and
-// ONNX Runtime binaries. npm installs only the host's ffmpeg, so the others are fetched from
+// for it: the production bundles (built once), and that platform's node-av addon (FFmpeg's
+// libraries, for the media worker) and ONNX Runtime binaries. npm installs only the host's
+// addon, so the others are fetched from
 // the npm registry with `npm pack` at the versions (and integrity) pinned in
 // package-lock.json. `vsce package --target` then packs the stage; vsce finds the staged
 // node_modules through `npm list`, so the staged package.json declares exactly the shipped
@@ -22,22 +23,23 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const modules = join(root, 'node_modules');
 
 /**
- * What each target ships. ffprobe-static has no linux/arm64 build, and its darwin/arm64
- * ffprobe is an x86_64 binary (Rosetta only; the package test reads its header), so those
- * targets carry @ffprobe-installer's native ffprobe at the path ffprobe-static's layout
- * gives it (server/src/video/tools.ts looks there). onnxruntime-node 1.30 publishes no darwin/x64
- * binaries (docs/engine.md): darwin-x64 ships the language features and ffmpeg, no engine.
+ * What each target ships. `av`: the platform's node-av native package (FFmpeg 8 libraries,
+ * one N-API addon) that dist/media.js loads — probing and decoding; node-av's JavaScript is
+ * bundled into dist/media.js, so only this package ships (Windows: the MSVC build, which is
+ * what VS Code's Node is); no ffmpeg or ffprobe binary ships. onnxruntime-node 1.30 publishes
+ * no darwin/x64 binaries (docs/engine.md): darwin-x64 ships the language features and the
+ * media worker, no engine.
  * macOS needs only libonnxruntime.1.dylib (the binding's @rpath dependency; the
  * libonnxruntime.1.30.0.dylib beside it is an identical copy). `dawn`: the folder of Dawn's Node
  * binding (the `webgpu` package) for targets whose ONNX Runtime has the WebGPU provider — the
  * engine asks it which adapter that provider gets (linux-arm64's ONNX Runtime has no WebGPU).
  */
 export const TARGETS = {
-  'linux-x64': { ort: ['libonnxruntime.so.1', 'onnxruntime_binding.node'], dawn: 'linux-x64' },
-  'linux-arm64': { ort: ['libonnxruntime.so.1', 'onnxruntime_binding.node'], ffprobe: { package: '@ffprobe-installer/linux-arm64', version: '5.2.0', integrity: 'sha512-X1VvWtlLs6ScP73biVLuHD5ohKJKsMTa0vafCESOen4mOoNeLAYbxOVxDWAdFz9cpZgRiloFj5QD6nDj8E28yQ==', file: 'ffprobe' } },
-  'win32-x64': { ort: ['onnxruntime.dll', 'onnxruntime_binding.node', 'DirectML.dll', 'dxcompiler.dll', 'dxil.dll'], dawn: 'win32-x64' },
-  'darwin-x64': { ort: [] },
-  'darwin-arm64': { ort: ['libonnxruntime.1.dylib', 'onnxruntime_binding.node'], dawn: 'darwin-universal', ffprobe: { package: '@ffprobe-installer/darwin-arm64', version: '5.0.1', integrity: 'sha512-vwNCNjokH8hfkbl6m95zICHwkSzhEvDC3GVBcUp5HX8+4wsX10SP3B+bGur7XUzTIZ4cQpgJmEIAx6TUwRepMg==', file: 'ffprobe' } },
+  'linux-x64': { ort: ['libonnxruntime.so.1', 'onnxruntime_binding.node'], dawn: 'linux-x64', av: '@seydx/node-av-linux-x64' },
+  'linux-arm64': { ort: ['libonnxruntime.so.1', 'onnxruntime_binding.node'], av: '@seydx/node-av-linux-arm64' },
+  'win32-x64': { ort: ['onnxruntime.dll', 'onnxruntime_binding.node', 'DirectML.dll', 'dxcompiler.dll', 'dxil.dll'], dawn: 'win32-x64', av: '@seydx/node-av-win32-x64-msvc' },
+  'darwin-x64': { ort: [], av: '@seydx/node-av-darwin-x64' },
+  'darwin-arm64': { ort: ['libonnxruntime.1.dylib', 'onnxruntime_binding.node'], dawn: 'darwin-universal', av: '@seydx/node-av-darwin-arm64' },
 };
 
 /** The .vsix file name for a target (the e2e suite installs video-scan-linux-x64.vsix). */
@@ -54,7 +56,7 @@ function fetchPackage(spec, integrity, work, dest) {
   run('tar', ['-xzf', join(work, packed.filename), '-C', dest, '--strip-components=1']);
 }
 
-/** The @ffmpeg-installer/<target> version and integrity package-lock.json pins. */
+/** The version and integrity package-lock.json pins for a package (a platform's node-av addon). */
 function lockedPackage(name) {
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
   const entry = lock.packages[`node_modules/${name}`];
@@ -76,28 +78,13 @@ function stageTarget(target, work) {
   mkdirSync(join(stage, 'dist'));
   for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))) cpSync(join(root, 'dist', file), join(stage, 'dist', file));
 
-  // ffmpeg: the resolver package and this platform's binary package.
-  copy('@ffmpeg-installer/ffmpeg', stage);
-  const ffmpegPackage = `@ffmpeg-installer/${target}`;
-  if (existsSync(join(modules, ffmpegPackage, 'package.json'))) copy(ffmpegPackage, stage);
+  // The media worker's FFmpeg: this platform's node-av addon package, from node_modules when
+  // npm installed it for this host, else from the registry at the version package-lock.json pins.
+  const avDir = join(stage, 'node_modules', spec.av);
+  if (existsSync(join(modules, spec.av, 'package.json'))) copy(spec.av, stage);
   else {
-    const locked = lockedPackage(ffmpegPackage);
-    fetchPackage(`${ffmpegPackage}@${locked.version}`, locked.integrity, work, join(stage, 'node_modules', ffmpegPackage));
-  }
-
-  // ffprobe: ffprobe-static's files for this platform only.
-  const probeDir = join(stage, 'node_modules', 'ffprobe-static');
-  for (const file of ['package.json', 'index.js', 'LICENSE']) if (existsSync(join(modules, 'ffprobe-static', file))) cpSync(join(modules, 'ffprobe-static', file), join(probeDir, file));
-  const probeBin = join(probeDir, 'bin', platform, arch);
-  if (spec.ffprobe) {
-    const unpacked = join(work, `ffprobe-${target}`);
-    fetchPackage(`${spec.ffprobe.package}@${spec.ffprobe.version}`, spec.ffprobe.integrity, work, unpacked);
-    mkdirSync(probeBin, { recursive: true });
-    cpSync(join(unpacked, spec.ffprobe.file), join(probeBin, spec.ffprobe.file));
-    // The tarball stores it without the executable bit (its postinstall script sets it).
-    chmodSync(join(probeBin, spec.ffprobe.file), 0o755);
-  } else {
-    cpSync(join(modules, 'ffprobe-static', 'bin', platform, arch), probeBin, { recursive: true });
+    const locked = lockedPackage(spec.av);
+    fetchPackage(`${spec.av}@${locked.version}`, locked.integrity, work, avDir);
   }
 
   // ONNX Runtime: the package's JavaScript, and this platform's binaries when it has any.
@@ -129,7 +116,7 @@ function stageTarget(target, work) {
   delete manifest.scripts;
   delete manifest.devDependencies;
   const version = (name) => JSON.parse(readFileSync(join(stage, 'node_modules', name, 'package.json'), 'utf8')).version;
-  const shipped = ['@ffmpeg-installer/ffmpeg', 'ffprobe-static', 'onnxruntime-node', ...(spec.dawn ? ['webgpu'] : [])];
+  const shipped = [spec.av, 'onnxruntime-node', ...(spec.dawn ? ['webgpu'] : [])];
   manifest.dependencies = Object.fromEntries(shipped.map((name) => [name, version(name)]));
   writeFileSync(join(stage, 'package.json'), JSON.stringify(manifest, null, 2));
   return stage;

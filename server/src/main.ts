@@ -13,6 +13,6 @@ const connection = createConnection(ProposedFeatures.all);
 process.on('uncaughtException', (error) => connection.console.error(`Uncaught: ${error.stack ?? error.message}`));
 process.on('unhandledRejection', (reason) => connection.console.error(`Unhandled rejection: ${String(reason)}`));
 
-// However the server is stopped, no ffprobe/ffmpeg it started outlives it.
+// However the server is stopped, no media worker (or ffprobe/ffmpeg) it started outlives it.
 endToolsOnTermination();
 startServer(connection);

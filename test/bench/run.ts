@@ -5,6 +5,7 @@
 import { cpus, totalmem } from 'node:os';
 import { benchLanguage } from './language';
 import { benchVideo } from './video';
+import { benchMedia } from './media';
 import { benchEngine, benchEngineMemory, benchTemplateRender } from './engine';
 import { benchTasks } from './tasks';
 import { benchHub } from './hub';
@@ -15,11 +16,12 @@ import { renderTable, type Table } from './stats';
 
 async function main(): Promise<void> {
   const tables: Table[] = [];
-  // `npm run bench -- language video engine tasks hub runtime webgpu library` runs a subset.
+  // `npm run bench -- language video media engine tasks hub runtime webgpu library` runs a subset.
   const only = process.argv.slice(2);
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   if (wanted('language')) await benchLanguage(tables);
   if (wanted('video')) await benchVideo(tables);
+  if (wanted('media')) await benchMedia(tables);
   if (wanted('engine')) {
     await benchEngine(tables);
     await benchEngineMemory(tables);

@@ -2,9 +2,10 @@
  * Restricted Mode end to end: code-server with workspace trust on and the sample folder
  * not trusted. Opening annotations and their previews must start no ffprobe/ffmpeg: a
  * sampler reads the process table (/proc) throughout and records every process whose
- * command line names ffprobe or ffmpeg under this test's data folder (the installed
- * extension's binaries, and an ffprobe wrapper set in the user settings that lingers a
- * second before running the packaged one, so no probe is too quick to be seen). Granting
+ * command line names ffprobe, ffmpeg or the media worker (dist/media.js) under this test's
+ * data folder (the installed extension's worker, and an ffprobe wrapper set in the user
+ * settings that lingers a second before probing with the packaged worker, so no probe is too
+ * quick to be seen). Granting
  * trust then probes, and the same sampler sees it.
  */
 import assert from 'node:assert/strict';
@@ -24,7 +25,7 @@ let browser: Browser;
 let page: Page;
 let data: string;
 
-/** Command lines of running processes that start a binary from `folder` and name ffprobe or ffmpeg. */
+/** Command lines of running processes that start a program from `folder` and name ffprobe, ffmpeg or the media worker. */
 function mediaProcesses(folder: string): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc')) {
@@ -35,7 +36,7 @@ function mediaProcesses(folder: string): string[] {
     } catch {
       continue; // it ended meanwhile
     }
-    if (cmdline.includes(folder) && /ff(probe|mpeg)/.test(cmdline)) found.push(`${pid}: ${cmdline.slice(0, 200)}`);
+    if (cmdline.includes(folder) && /ff(probe|mpeg)|media\.js/.test(cmdline)) found.push(`${pid}: ${cmdline.slice(0, 200)}`);
   }
   return found;
 }
@@ -105,10 +106,12 @@ before(async () => {
   const extensions = join(data, 'extensions');
   const env = { ...process.env, PATH: `${join(node24, '..')}:${process.env.PATH}` };
   await runCodeServer(['--user-data-dir', data, '--extensions-dir', extensions, '--install-extension', vsix, '--force'], env);
-  const packaged = readdirSync(extensions, { recursive: true, encoding: 'utf8' }).find((p) => p.endsWith(join('ffprobe-static', 'bin', 'linux', 'x64', 'ffprobe')));
-  assert.ok(packaged, 'the extension ships ffprobe');
+  const packaged = readdirSync(extensions, { recursive: true, encoding: 'utf8' }).find((p) => p.endsWith(join('dist', 'media.js')));
+  assert.ok(packaged, 'the extension ships the media worker');
+  // An "ffprobe" that waits a second, then probes the file (its last argument) with the
+  // packaged media worker.
   const slowFfprobe = join(data, 'slow-ffprobe');
-  writeFileSync(slowFfprobe, `#!/bin/sh\nsleep 1\nexec "${join(extensions, packaged)}" "$@"\n`, { mode: 0o755 });
+  writeFileSync(slowFfprobe, `#!/bin/sh\nsleep 1\nfor last; do :; done\nexec "${process.execPath}" "${join(extensions, packaged)}" probe "$last"\n`, { mode: 0o755 });
   // videoScan.ffprobe.path is machine-scoped: in code-server's remote window it applies from
   // the remote's Machine settings, not from User settings.
   mkdirSync(join(data, 'Machine'), { recursive: true });

@@ -2,7 +2,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveTool, runTool } from '../../server/src/video/tools';
+import { mediaWorker, resolveTool, runTool } from '../../server/src/video/tools';
 
 export async function tempDir(prefix = 'vscan-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -37,4 +37,15 @@ export async function makeIndexVideo(path: string, frames: number, size = '32x24
     ...(timing ? ['-vsync', 'vfr'] : []), '-c:v', 'ffv1', '-pix_fmt', 'bgr0', path], { timeoutMs: 60_000 });
   if (result.exitCode !== 0) throw new Error(`ffmpeg failed: ${result.stderr}`);
   return path;
+}
+
+/**
+ * Shell lines that answer an ffprobe probe (`… -show_streams -- FILE`) through the media
+ * worker: no ffprobe binary ships any more, and the tests that wrap "the configured ffprobe"
+ * (to log, slow down or count probes) wrap these instead.
+ */
+export function probeThroughWorker(): string {
+  const worker = mediaWorker();
+  const quoted = [worker.path, ...worker.args].map((a) => `"${a}"`).join(' ');
+  return `for last; do :; done\n${quoted} probe "$last"`;
 }

@@ -1,9 +1,10 @@
 /**
  * `npm run test:package`: builds every platform's .vsix once into a temp folder with
- * .ci/package.mjs (fetching the other platforms' ffmpeg from the npm registry), opens each
+ * .ci/package.mjs (fetching the other platforms' node-av addons from the npm registry), opens each
  * as the zip it is, and checks every binary inside by its header: all of them for the
- * package's platform, the expected ffmpeg / ffprobe / ONNX Runtime present, nothing of
- * another platform. On a linux-x64 host the linux-x64 package is also unpacked and run.
+ * package's platform, the expected node-av addon (the media worker's FFmpeg) and ONNX Runtime
+ * present, no ffmpeg/ffprobe program, nothing of another platform.
+ * On a linux-x64 host the linux-x64 package is also unpacked and run.
  * Not part of `npm test` (a minute of packaging and network access to the registry).
  */
 import assert from 'node:assert/strict';
@@ -21,12 +22,12 @@ const out = mkdtempSync(join(tmpdir(), 'vscan-vsix-'));
 
 /** What each target's binaries must be, and which it must carry (paths inside extension/node_modules/). */
 const EXPECTED: Record<string, { format: string; binaries: string[] }> = {
-  'linux-x64': { format: 'ELF x86-64', binaries: ['@ffmpeg-installer/linux-x64/ffmpeg', 'ffprobe-static/bin/linux/x64/ffprobe', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1', 'webgpu/dist/linux-x64/dawn.node'] },
-  'linux-arm64': { format: 'ELF aarch64', binaries: ['@ffmpeg-installer/linux-arm64/ffmpeg', 'ffprobe-static/bin/linux/arm64/ffprobe', 'onnxruntime-node/bin/napi-v6/linux/arm64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/linux/arm64/libonnxruntime.so.1'] },
-  'win32-x64': { format: 'PE x86-64', binaries: ['@ffmpeg-installer/win32-x64/ffmpeg.exe', 'ffprobe-static/bin/win32/x64/ffprobe.exe', 'onnxruntime-node/bin/napi-v6/win32/x64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/win32/x64/onnxruntime.dll', 'onnxruntime-node/bin/napi-v6/win32/x64/DirectML.dll', 'webgpu/dist/win32-x64/dawn.node'] },
-  // onnxruntime-node 1.30 publishes no darwin/x64 binaries: ffmpeg and ffprobe only.
-  'darwin-x64': { format: 'Mach-O x86_64', binaries: ['@ffmpeg-installer/darwin-x64/ffmpeg', 'ffprobe-static/bin/darwin/x64/ffprobe'] },
-  'darwin-arm64': { format: 'Mach-O arm64', binaries: ['@ffmpeg-installer/darwin-arm64/ffmpeg', 'ffprobe-static/bin/darwin/arm64/ffprobe', 'onnxruntime-node/bin/napi-v6/darwin/arm64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/darwin/arm64/libonnxruntime.1.dylib', 'webgpu/dist/darwin-universal/dawn.node'] },
+  'linux-x64': { format: 'ELF x86-64', binaries: ['@seydx/node-av-linux-x64/node-av.node', 'onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1', 'webgpu/dist/linux-x64/dawn.node'] },
+  'linux-arm64': { format: 'ELF aarch64', binaries: ['@seydx/node-av-linux-arm64/node-av.node', 'onnxruntime-node/bin/napi-v6/linux/arm64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/linux/arm64/libonnxruntime.so.1'] },
+  'win32-x64': { format: 'PE x86-64', binaries: ['@seydx/node-av-win32-x64-msvc/node-av.node', 'onnxruntime-node/bin/napi-v6/win32/x64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/win32/x64/onnxruntime.dll', 'onnxruntime-node/bin/napi-v6/win32/x64/DirectML.dll', 'webgpu/dist/win32-x64/dawn.node'] },
+  // onnxruntime-node 1.30 publishes no darwin/x64 binaries: the media worker's FFmpeg libraries only.
+  'darwin-x64': { format: 'Mach-O x86_64', binaries: ['@seydx/node-av-darwin-x64/node-av.node'] },
+  'darwin-arm64': { format: 'Mach-O arm64', binaries: ['@seydx/node-av-darwin-arm64/node-av.node', 'onnxruntime-node/bin/napi-v6/darwin/arm64/onnxruntime_binding.node', 'onnxruntime-node/bin/napi-v6/darwin/arm64/libonnxruntime.1.dylib', 'webgpu/dist/darwin-universal/dawn.node'] },
 };
 
 interface Entry { name: string; header: Buffer; mode: number }
@@ -64,7 +65,7 @@ before(() => {
 after(() => rmSync(out, { recursive: true, force: true }));
 
 for (const [target, expected] of Object.entries(EXPECTED)) {
-  test(`video-scan-${target}.vsix: ${expected.format} binaries only, with its ffmpeg, ffprobe${expected.binaries.length > 2 ? ' and ONNX Runtime' : ' (no ONNX Runtime build exists)'}`, async () => {
+  test(`video-scan-${target}.vsix: ${expected.format} binaries only, with its FFmpeg libraries${expected.binaries.length > 1 ? ' and ONNX Runtime' : ' (no ONNX Runtime build exists)'}`, async () => {
     const { entries, text } = await readVsix(join(out, `video-scan-${target}.vsix`));
     assert.match(await text('extension.vsixmanifest'), new RegExp(`TargetPlatform="${target}"`));
 
@@ -73,24 +74,20 @@ for (const [target, expected] of Object.entries(EXPECTED)) {
     const fits = (format: string) => format === expected.format || (format.startsWith('Mach-O universal ') && format.slice(16).split('+').includes(expected.format.slice(7)));
     const foreign = binaries.filter((b) => !fits(b.format!)).map((b) => `${b.name}: ${b.format}`);
     assert.deepEqual(foreign, [], 'no binary of another platform');
+    // FFmpeg ships once, as the media worker's libraries: no ffmpeg or ffprobe program.
+    assert.deepEqual(entries.filter((e) => /\/(ffmpeg|ffprobe)(\.exe)?$|@ffmpeg-installer|ffprobe-static/.test(e.name)).map((e) => e.name), [], 'no ffmpeg or ffprobe binary');
     const names = new Set(binaries.map((b) => b.name.replace(/^extension\/node_modules\//, '')));
     for (const binary of expected.binaries) assert.ok(names.has(binary), `${binary} is in the package as a ${expected.format} binary`);
-    if (!target.startsWith('win32')) {
-      for (const tool of expected.binaries.slice(0, 2)) {
-        const entry = entries.find((e) => e.name === `extension/node_modules/${tool}`)!;
-        assert.ok(entry.mode & 0o100, `${tool} is executable in the archive (mode ${entry.mode.toString(8)})`);
-      }
-    }
     if (target === 'darwin-x64') assert.ok(!entries.some((e) => e.name.includes('/bin/napi-v6/')), 'no ONNX Runtime binaries');
 
     // No folder of another platform, even without a binary in it.
     for (const other of Object.keys(EXPECTED).filter((t) => t !== target)) {
       const [platform, arch] = other.split('-');
-      const theirs = entries.filter((e) => e.name.includes(`/@ffmpeg-installer/${other}/`) || e.name.includes(`/bin/${platform}/${arch}/`) || e.name.includes(`/napi-v6/${platform}/${arch}/`) || e.name.includes(`/webgpu/dist/${other}/`));
+      const theirs = entries.filter((e) => e.name.includes(`/@seydx/node-av-${other}`) || e.name.includes(`/bin/${platform}/${arch}/`) || e.name.includes(`/napi-v6/${platform}/${arch}/`) || e.name.includes(`/webgpu/dist/${other}/`));
       assert.deepEqual(theirs.map((e) => e.name), [], `nothing of ${other}`);
     }
     // The bundles and what the editor needs are there.
-    for (const file of ['extension/client/media/walkthrough/model.md', 'extension/dist/client.js', 'extension/dist/server.js', 'extension/dist/engine.js', 'extension/package.json', 'extension/syntaxes/vscan.tmLanguage.json']) {
+    for (const file of ['extension/client/media/walkthrough/model.md', 'extension/dist/client.js', 'extension/dist/server.js', 'extension/dist/engine.js', 'extension/dist/media.js', 'extension/package.json', 'extension/syntaxes/vscan.tmLanguage.json']) {
       assert.ok(entries.some((e) => e.name === file), file);
     }
     const manifest = JSON.parse(await text('extension/package.json')) as { contributes: { commands: { command: string }[] } };
@@ -99,7 +96,7 @@ for (const [target, expected] of Object.entries(EXPECTED)) {
 }
 
 const host = `${process.platform}-${process.arch}`;
-test(`the host's package (${host}), unpacked, runs its own ffmpeg, ffprobe and ONNX Runtime`, async () => {
+test(`the host's package (${host}), unpacked, runs its own ffmpeg, media worker and ONNX Runtime`, async () => {
   const expected = EXPECTED[host];
   assert.ok(expected, `${host} is a packaged target`);
   const dir = mkdtempSync(join(tmpdir(), 'vscan-vsix-unpacked-'));
@@ -116,8 +113,15 @@ test(`the host's package (${host}), unpacked, runs its own ffmpeg, ffprobe and O
     }
     const modules = join(dir, 'extension', 'node_modules');
     const run = (file: string, args: string[]) => promisify(execFile)(file, args, { timeout: 60_000, env: { ...process.env, VSCAN_RUNTIME_DIR: join(dir, 'none'), XDG_CACHE_HOME: join(dir, 'cache') } });
-    assert.match((await run(join(modules, expected.binaries[0]), ['-version'])).stdout, /^ffmpeg version/);
-    assert.match((await run(join(modules, expected.binaries[1]), ['-version'])).stdout, /^ffprobe version/);
+    // The media worker, with the package's own addon: FFmpeg 8, and it encodes, probes and decodes.
+    const worker = join(dir, 'extension', 'dist', 'media.js');
+    assert.match((JSON.parse((await run(process.execPath, [worker, 'version'])).stdout) as { ffmpeg: string }).ffmpeg, /^8\./);
+    const clip = join(dir, 'clip.mp4');
+    await run(process.execPath, [worker, 'testpattern', clip, '1']);
+    const probed = JSON.parse((await run(process.execPath, [worker, 'probe', clip])).stdout) as { streams: { codec_name: string; width: number; nb_frames: string }[] };
+    assert.deepEqual([probed.streams[0].codec_name, probed.streams[0].width, probed.streams[0].nb_frames], ['h264', 640, '25']);
+    const frame = await promisify(execFile)(process.execPath, [worker, 'decode', clip, '24'], { encoding: 'buffer', timeout: 60_000, maxBuffer: 4 << 20 });
+    assert.equal(frame.stdout.length, 'P6\n640 360\n255\n'.length + 640 * 360 * 3);
     const status = JSON.parse((await run(process.execPath, [join(dir, 'extension', 'dist', 'cli.js'), 'runtime', 'status', '--json'])).stdout) as { runtimeFolder: string; library?: string; backends: { name: string }[] };
     assert.equal(status.runtimeFolder, join(modules, 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch));
     // Linux tells which libonnxruntime is mapped: the package's own.

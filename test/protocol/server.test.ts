@@ -13,8 +13,7 @@ import {
   HoverRequest,
 } from 'vscode-languageserver-protocol/node';
 import { TestClient } from '../helpers/lspClient';
-import { makeVideo, tempDir } from '../helpers/videos';
-import { resolveTool } from '../../server/src/video/tools';
+import { makeVideo, probeThroughWorker, tempDir } from '../helpers/videos';
 
 let client: TestClient;
 let dir: string;
@@ -116,9 +115,9 @@ test('the same server over node IPC, as the VS Code client starts it', async () 
 });
 
 test('a slow probe does not hold diagnostics back; they are refreshed when it lands', async () => {
-  // An ffprobe that takes a second: a wrapper script around the real one.
+  // An ffprobe that takes a second: a wrapper script around the media worker's probe.
   const slow = join(dir, 'slow-ffprobe');
-  await writeFile(slow, `#!/bin/sh\nsleep 1\nexec "${resolveTool('ffprobe')}" "$@"\n`);
+  await writeFile(slow, `#!/bin/sh\nsleep 1\n${probeThroughWorker()}\n`);
   await chmod(slow, 0o755);
   const other = await TestClient.start({ ffprobe: { path: slow } });
   try {

@@ -13,10 +13,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { ResponseError } from 'vscode-languageserver-protocol/node';
 import { TestClient } from '../helpers/lspClient';
-import { makeVideo, tempDir } from '../helpers/videos';
+import { makeVideo, probeThroughWorker, tempDir } from '../helpers/videos';
 import { CaptionRequest, WorkspaceTrustNotification } from '../../server/src/lsp/protocol';
 import { PROBES_AT_ONCE } from '../../server/src/video/probe';
-import { resolveTool } from '../../server/src/video/tools';
 
 let dir: string;
 
@@ -25,11 +24,11 @@ before(async () => {
   await makeVideo(join(dir, 'clip.mp4'), 3);
 });
 
-/** A wrapper around the real ffprobe that logs `start` and `end` lines to `log`. */
+/** A configured ffprobe (a wrapper around the media worker's probe) that logs `start` and `end` lines to `log`. */
 async function loggingFfprobe(name: string): Promise<{ path: string; log: string }> {
   const path = join(dir, name);
   const log = `${path}.log`;
-  await writeFile(path, `#!/bin/sh\necho start >> "${log}"\n"${resolveTool('ffprobe')}" "$@"\nrc=$?\necho end >> "${log}"\nexit $rc\n`);
+  await writeFile(path, `#!/bin/sh\necho start >> "${log}"\n${probeThroughWorker()}\nrc=$?\necho end >> "${log}"\nexit $rc\n`);
   await chmod(path, 0o755);
   return { path, log };
 }

@@ -181,7 +181,7 @@ test('seeking returns the same frames as the sequential pass (H.264 with B-frame
 test('auto estimates both methods for a sparse plan; seeking by index finds the right frames', async () => {
   const file = await makeIndexVideo(join(dir, 'long.mkv'), 3000, '16x16', 25); // FFV1: every frame a keyframe
   const sparse = await prepareVideo(file, { sampling: { ...TRAINING_DEFAULTS, fps: 0.1 } });
-  // 16×16 frames decode in microseconds: starting ffmpeg per frame would cost more.
+  // 16×16 frames decode in microseconds: starting a decoder per frame would cost more.
   assert.equal(sparse.decode.method, 'sequential');
   assert.ok(sparse.decode.seekFrames > sparse.decode.sequentialFrames);
   const forced = await prepareVideo(file, { sampling: { ...TRAINING_DEFAULTS, fps: 0.1 }, decodeMethod: 'seek' });
@@ -200,7 +200,7 @@ test('the cost estimate', async () => {
   assert.equal(chooseDecodeMethod([0, 500, 999], oneKey, 1000, hd).method, 'sequential');
   assert.equal(chooseDecodeMethod([0, 500, 999], undefined, 1000, hd).method, 'sequential');
   assert.equal(chooseDecodeMethod([0, 500, 999], everyKey, 1001, hd).method, 'sequential', 'a packet table that disagrees with the frame count is not trusted');
-  // Small frames decode so fast that starting ffmpeg per frame costs more than the pass.
+  // Small frames decode so fast that starting a decoder per frame costs more than the pass.
   const keyEvery60 = { times: Array.from({ length: 36_000 }, (_, i) => i / 30), keyframe: Array.from({ length: 36_000 }, (_, i) => i % 60 === 0) };
   const sparse = Array.from({ length: 240 }, (_, i) => Math.round((i * 35_999) / 239));
   assert.equal(chooseDecodeMethod(sparse, keyEvery60, 36_000, 640 * 360).method, 'sequential');

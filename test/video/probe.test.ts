@@ -3,7 +3,7 @@ import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { ProbeCache, probeVideo, VideoError } from '../../server/src/video/probe';
-import { resolveTool, runTool, ToolError } from '../../server/src/video/tools';
+import { mediaWorker, resolveTool, runTool, ToolError } from '../../server/src/video/tools';
 import { makeVideo, tempDir } from '../helpers/videos';
 
 let dir: string;
@@ -71,14 +71,15 @@ test('tools: clear errors for a missing binary, timeouts and cancellation kill t
   await assert.rejects(running, /Cancelled/);
 });
 
-test('a FIFO is refused before ffprobe opens it; an ffprobe stuck on one anyway is killed by its timeout', async () => {
+test('a FIFO is refused before the media worker opens it; a worker stuck on one anyway is killed by its timeout', async () => {
   const { execFileSync } = await import('node:child_process');
   const fifo = join(dir, 'stuck.mp4');
   execFileSync('mkfifo', [fifo]);
   await assert.rejects(probeVideo(fifo), (error: unknown) => error instanceof VideoError && /stuck\.mp4: not a regular file/.test(error.message));
   await assert.rejects(new ProbeCache().get(fifo), /not a regular file/);
-  // Nobody writes to the FIFO: ffprobe blocks opening it until the timeout kills it.
-  await assert.rejects(runTool(resolveTool('ffprobe'), ['-v', 'error', '-show_format', '--', fifo], { timeoutMs: 500 }), (error: unknown) => error instanceof ToolError && /timed out after 500 ms/.test(error.message));
+  // Nobody writes to the FIFO: the worker blocks opening it until the timeout kills it.
+  const worker = mediaWorker();
+  await assert.rejects(runTool(worker.path, [...worker.args, 'probe', fifo], { timeoutMs: 500, env: worker.env }), (error: unknown) => error instanceof ToolError && /timed out after 500 ms/.test(error.message));
 });
 
 test('a task pool runs at most its size at once, hands a freed slot to the next in order, and survives failures', async () => {

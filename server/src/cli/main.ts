@@ -46,7 +46,7 @@ Options for check:
   --severity CODE=LEVEL      override a code's severity (error|warning|information|hint|off); repeatable
   --range-tolerance S        seconds past the video's end before out-of-range (default 0.1)
   --overlap-tolerance S      seconds two events may overlap (default 0)
-  --ffprobe PATH             ffprobe binary to use (default: the one installed from npm)
+  --ffprobe PATH             an ffprobe binary to probe with (default: FFmpeg's libraries from npm, in a process of their own)
 
 Codes: ${DIAGNOSTIC_CODES.join(', ')}`;
 

@@ -125,7 +125,7 @@ function checkVideo(doc: VscanDocument, context: DocumentContext, diagnostics: C
       'No video linked: add a `Video:` header or put a video with the same base name beside this file. Range checks are skipped.');
   } else if (video.untrusted) {
     diagnostics.add('untrusted-workspace', header?.valueRange ?? firstLine,
-      `Range checks are skipped: this workspace is not trusted, so ${video.path} is not probed (no ffprobe runs). Trust the workspace to check times against the video.`);
+      `Range checks are skipped: this workspace is not trusted, so ${video.path} is not probed (no FFmpeg runs). Trust the workspace to check times against the video.`);
   } else if (video.probeError) {
     diagnostics.add('unreadable-video', header?.valueRange ?? firstLine,
       `Cannot read the duration of ${video.path}: ${video.probeError}. Range checks are skipped.`);

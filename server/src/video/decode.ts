@@ -1,11 +1,12 @@
 /**
- * Decoding exactly the planned frames: one ffmpeg pass that selects frames by decoded
- * index (`select=eq(n,…)`, correct for variable frame rate too), writes them as a PPM
+ * Decoding exactly the planned frames: one pass of the media worker (or of an ffmpeg binary a
+ * setting names, with `select=eq(n,…)`) that selects frames by decoded index (correct for
+ * variable frame rate too), writes them as a PPM
  * stream (each frame carries its own size, so nothing is assumed), and hands each frame
  * to the caller as soon as it arrives. Only the frame in flight is held at full size.
  */
 import { cpus } from 'node:os';
-import { lastLine, mediaInput, resolveTool, spawnTool, ToolError } from './tools';
+import { lastLine, mediaInput, spawnTool, toolCommand, ToolError } from './tools';
 import { VideoError } from './probe';
 
 export interface DecodeOptions {
@@ -120,24 +121,28 @@ export class FrameDispatcher {
  * occurrence) and calls `onFrame` for each, in plan order.
  */
 export function decodeFrames(file: string, indices: readonly number[], onFrame: (frame: DecodedFrame) => void, options: DecodeOptions = {}): Promise<void> {
-  const ffmpeg = resolveTool('ffmpeg', options.ffmpegPath);
+  const command = toolCommand('ffmpeg', options.ffmpegPath, 'decode');
   const threads = Math.max(1, options.threads ?? cpus().length);
   const start = options.startAt;
-  const args = [
-    '-nostdin', '-v', 'error', '-threads', String(threads),
-    ...(start ? ['-seek_timestamp', '1', '-ss', start.time.toFixed(6)] : []),
-    '-i', mediaInput(file),
-    '-map', '0:v:0', '-an', '-sn', '-dn',
-    '-vf', `select='${selectExpression(indices.map((i) => i - (start?.frame ?? 0)))}'`,
-    '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1',
-  ];
+  const relative = indices.map((i) => i - (start?.frame ?? 0));
+  const args = command.kind === 'worker'
+    ? [...command.args, mediaInput(file), [...new Set(relative)].sort((a, b) => a - b).join(','), start ? start.time.toFixed(6) : '', String(threads)]
+    : [
+      '-nostdin', '-v', 'error', '-threads', String(threads),
+      ...(start ? ['-seek_timestamp', '1', '-ss', start.time.toFixed(6)] : []),
+      '-i', mediaInput(file),
+      '-map', '0:v:0', '-an', '-sn', '-dn',
+      '-vf', `select='${selectExpression(relative)}'`,
+      '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1',
+    ];
   const dispatcher = new FrameDispatcher(indices, onFrame);
   const order = dispatcher.order;
+  const decoder = command.kind === 'worker' ? 'the decoder' : 'ffmpeg';
   const stallMs = options.stallTimeoutMs ?? 60_000;
 
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new VideoError(file, 'decoding cancelled'));
-    const child = spawnTool(ffmpeg, args);
+    const child = spawnTool(command.path, args, command.env);
     const reader = new PpmReader();
     let received = 0;
     let stderr = '';
@@ -149,7 +154,7 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
     };
     const armStallTimer = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => fail(new VideoError(file, `ffmpeg produced no frame for ${stallMs} ms`)), stallMs);
+      timer = setTimeout(() => fail(new VideoError(file, `${decoder} produced no frame for ${stallMs} ms`)), stallMs);
     };
     const onAbort = () => fail(new VideoError(file, 'decoding cancelled'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -158,7 +163,7 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
       if (failure) return;
       try {
         for (const frame of reader.push(chunk)) {
-          if (received >= order.length) throw new VideoError(file, 'ffmpeg returned more frames than planned');
+          if (received >= order.length) throw new VideoError(file, `${decoder} returned more frames than planned`);
           const index = order[received++];
           dispatcher.deliver(index, frame);
           armStallTimer();
@@ -172,11 +177,11 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
       stderr = (stderr + text).slice(-16_384);
     });
     child.on('error', (error) => fail(new VideoError(file, `cannot run ffmpeg: ${error.message}`)));
-    child.on('close', (code) => {
+    child.on('close', (code, killedBy) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (failure) return reject(failure);
-      if (code !== 0) return reject(new VideoError(file, `ffmpeg failed (${lastLine(stderr, mediaInput(file))})`));
+      if (code !== 0) return reject(new VideoError(file, `${decoder} failed (${code === null && killedBy ? `ended by ${killedBy}` : lastLine(stderr, mediaInput(file))})`));
       if (received < order.length) {
         return reject(new VideoError(file, `decoded ${received} of ${order.length} planned frames (the file may be truncated; last planned index ${order[order.length - 1]})`));
       }

@@ -1,10 +1,10 @@
 /**
- * Probing a video with ffprobe: duration, size, frame rate, codecs. Results are cached by
+ * Probing a video with the media worker (or an ffprobe binary a setting names): duration, size, frame rate, codecs. Results are cached by
  * path + size + mtime, concurrent probes of one file share one process, and a cache runs
  * at most a few ffprobe processes at once (the rest wait their turn).
  */
 import { stat } from 'node:fs/promises';
-import { assertRegularFile, lastLine, mediaInput, resolveTool, runTool, TaskPool, ToolError } from './tools';
+import { assertRegularFile, lastLine, mediaInput, runTool, TaskPool, toolCommand, ToolError } from './tools';
 
 export interface VideoProbe {
   file: string;
@@ -47,6 +47,8 @@ interface FfprobeStream {
   avg_frame_rate?: string;
   r_frame_rate?: string;
   nb_frames?: string;
+  /** Packets counted because the container states no frame count (the media worker's probe). */
+  nb_read_packets?: string;
   duration?: string;
   tags?: { rotate?: string };
   side_data_list?: { rotation?: number }[];
@@ -100,14 +102,18 @@ export function interpretProbe(file: string, output: FfprobeOutput): VideoProbe 
 }
 
 export async function probeVideo(file: string, options: ProbeOptions = {}): Promise<VideoProbe> {
-  const ffprobe = resolveTool('ffprobe', options.ffprobePath);
   let result;
+  let ffprobe: string | undefined;
   try {
+    const command = toolCommand('ffprobe', options.ffprobePath, 'probe');
+    ffprobe = command.kind === 'binary' ? command.path : undefined;
     await assertRegularFile(file);
-    result = await runTool(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', mediaInput(file)], {
+    const args = ffprobe ? ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', mediaInput(file)] : [mediaInput(file)];
+    result = await runTool(command.path, [...command.args, ...args], {
       timeoutMs: options.timeoutMs ?? 20_000,
       signal: options.signal,
       maxStdoutBytes: 4 * 1024 * 1024,
+      env: command.env,
     });
   } catch (error) {
     throw new VideoError(file, error instanceof ToolError ? error.message : String(error));
@@ -121,7 +127,10 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
   }
   const probe = interpretProbe(file, parsed);
   if (!probe.frameCount) {
-    probe.frameCount = await countFrames(ffprobe, file, options);
+    // The media worker counts packets itself when the container states no frame count.
+    const counted = positive(parsed.streams?.find((s) => s.codec_type === 'video')?.nb_read_packets);
+    if (!ffprobe && !counted) throw new VideoError(file, 'cannot count frames (no video packets)');
+    probe.frameCount = ffprobe ? await countFrames(ffprobe, file, options) : counted!;
     probe.frameCountCounted = true;
   }
   return probe;

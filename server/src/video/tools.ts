@@ -1,11 +1,14 @@
 /**
- * The ffmpeg and ffprobe binaries shipped in npm packages (@ffmpeg-installer/<platform>,
- * ffprobe-static), found at run time, overridable by a path (setting or flag) or the
- * VSCAN_FFMPEG / VSCAN_FFPROBE environment variables. Child processes always get an
- * argument array (never a shell string), a timeout and a cancellation signal.
+ * The child processes that read videos. Probing and decoding run in the media worker
+ * (dist/media.js: FFmpeg 8 libraries from node-av, in a Node process of our own — see
+ * media/mediaWorker.ts); encoding (preview proxies, the sample video) runs the ffmpeg binary
+ * shipped in an npm package (@ffmpeg-installer/<platform>). A path (setting or flag) or the
+ * VSCAN_FFMPEG / VSCAN_FFPROBE environment variables choose an ffmpeg / ffprobe binary
+ * instead, for everything that tool does. Child processes always get an argument array
+ * (never a shell string), a timeout and a cancellation signal.
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -18,20 +21,22 @@ export class ToolError extends Error {
 
 const ENV: Record<ToolName, string> = { ffmpeg: 'VSCAN_FFMPEG', ffprobe: 'VSCAN_FFPROBE' };
 
-/** Where the npm packages keep each binary. Resolved by path, not by requiring their
- *  entry points: ffprobe-static's calls process.exit on an unknown platform. */
+/** Where the npm package keeps the ffmpeg binary (no ffprobe binary is shipped: the media worker probes). */
 function packagedPath(tool: ToolName): string {
+  if (tool === 'ffprobe') throw new Error('no ffprobe is packaged');
   const exe = process.platform === 'win32' ? `${tool}.exe` : tool;
-  if (tool === 'ffmpeg') {
-    const pkg = `@ffmpeg-installer/${process.platform}-${process.arch}`;
-    return join(dirname(require.resolve(`${pkg}/package.json`)), exe);
-  }
-  return join(dirname(require.resolve('ffprobe-static/package.json')), 'bin', process.platform, process.arch, exe);
+  const pkg = `@ffmpeg-installer/${process.platform}-${process.arch}`;
+  return join(dirname(require.resolve(`${pkg}/package.json`)), exe);
+}
+
+/** The binary a setting, flag or environment variable names for this tool, if any. */
+export function toolOverride(tool: ToolName, override?: string): string | undefined {
+  return override || process.env[ENV[tool]] || undefined;
 }
 
 /** The path of a tool, checked to exist and be executable; throws a ToolError saying what to do. */
 export function resolveTool(tool: ToolName, override?: string): string {
-  const chosen = override || process.env[ENV[tool]];
+  const chosen = toolOverride(tool, override);
   let path: string;
   if (chosen) {
     path = chosen;
@@ -50,12 +55,43 @@ export function resolveTool(tool: ToolName, override?: string): string {
   return path;
 }
 
+/** A program and the arguments that come before the call's own. */
+export interface ToolCommand {
+  /** `worker`: the media worker, which takes its own short arguments; `binary`: ffmpeg/ffprobe's command line. */
+  kind: 'worker' | 'binary';
+  path: string;
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The media worker's command line: this process's own Node (inside VS Code, the extension
+ * host's, told to act as plain Node) running dist/media.js. From the TypeScript sources
+ * (tests, benchmarks) the built dist/media.js is used, so they test what ships.
+ * VSCAN_MEDIA_WORKER names another script (the tests' crashing and hanging workers).
+ */
+export function mediaWorker(): ToolCommand {
+  const beside = join(__dirname, 'media.js');
+  const script = process.env.VSCAN_MEDIA_WORKER || (existsSync(beside) ? beside : resolve(__dirname, '..', '..', '..', 'dist', 'media.js'));
+  if (!existsSync(script)) throw new ToolError(`The media worker ${script} is missing (run npm run build)`);
+  return { kind: 'worker', path: process.execPath, args: [script], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
+}
+
+/** The command for a tool: the binary an override names, else the media worker's operation. */
+export function toolCommand(tool: ToolName, override: string | undefined, workerOperation: string): ToolCommand {
+  if (toolOverride(tool, override)) return { kind: 'binary', path: resolveTool(tool, override), args: [] };
+  const worker = mediaWorker();
+  return { ...worker, args: [...worker.args, workerOperation] };
+}
+
 export interface RunOptions {
   /** Kill the process after this long (default 30 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Stop collecting stdout beyond this many bytes and kill the process (default 64 MiB). */
   maxStdoutBytes?: number;
+  /** The child's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunResult {
@@ -97,12 +133,12 @@ export function endToolsOnTermination(): void {
  * until it exits. The first call hooks process exit, so a server that exits (or is
  * stopped by its client) takes its ffprobe/ffmpeg children with it.
  */
-export function spawnTool(path: string, args: readonly string[]): ChildProcessByStdio<null, Readable, Readable> {
+export function spawnTool(path: string, args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcessByStdio<null, Readable, Readable> {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', killAllTools);
   }
-  const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, env });
   running.add(child);
   child.once('close', () => running.delete(child));
   child.once('error', () => running.delete(child));
@@ -160,10 +196,10 @@ export class TaskPool {
 
 /** Runs a tool to completion. Rejects with a ToolError on timeout, cancellation or spawn failure. */
 export function runTool(path: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const { timeoutMs = 30_000, signal, maxStdoutBytes = 64 * 1024 * 1024 } = options;
+  const { timeoutMs = 30_000, signal, maxStdoutBytes = 64 * 1024 * 1024, env } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new ToolError('Cancelled'));
-    const child = spawnTool(path, args);
+    const child = spawnTool(path, args, env);
     const chunks: Buffer[] = [];
     let size = 0;
     let stderr = '';
@@ -193,8 +229,10 @@ export function runTool(path: string, args: readonly string[], options: RunOptio
       finish();
       reject(new ToolError(`Cannot run ${path}: ${error.message}`));
     });
-    child.on('close', (code) => {
+    child.on('close', (code, killedBy) => {
       finish();
+      // A crash leaves no line of its own (a media worker's decoder fault, say): name the signal.
+      if (code === null && killedBy) stderr += `\nended by ${killedBy}`;
       if (failure) reject(failure);
       else resolve({ stdout: Buffer.concat(chunks), stderr, exitCode: code ?? -1 });
     });

@@ -1,5 +1,5 @@
 /**
- * Gathers a .vscan document's DocumentContext from the file system and ffprobe: which
+ * Gathers a .vscan document's DocumentContext from the file system and a probe: which
  * video it links, whether that exists, its duration. Shared by the language server and
  * the CLI so both see the same world.
  */
