@@ -21,6 +21,11 @@ export interface DecodeOptions {
    * exact presentation time, from the packet table) and counts frames from there.
    */
   startAt?: { frame: number; time: number };
+  /**
+   * Scale frames to this upright width (aspect kept, even height) while decoding: for stills
+   * and thumbnails, never for the model's frames, whose resize must be exact.
+   */
+  width?: number;
 }
 
 export interface DecodedFrame {
@@ -126,13 +131,13 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
   const start = options.startAt;
   const relative = indices.map((i) => i - (start?.frame ?? 0));
   const args = command.kind === 'worker'
-    ? [...command.args, mediaInput(file), [...new Set(relative)].sort((a, b) => a - b).join(','), start ? start.time.toFixed(6) : '', String(threads)]
+    ? [...command.args, mediaInput(file), [...new Set(relative)].sort((a, b) => a - b).join(','), start ? start.time.toFixed(6) : '', String(threads), ...(options.width ? [String(options.width)] : [])]
     : [
       '-nostdin', '-v', 'error', '-threads', String(threads),
       ...(start ? ['-seek_timestamp', '1', '-ss', start.time.toFixed(6)] : []),
       '-i', mediaInput(file),
       '-map', '0:v:0', '-an', '-sn', '-dn',
-      '-vf', `select='${selectExpression(relative)}'`,
+      '-vf', `select='${selectExpression(relative)}'${options.width ? `,scale='min(${options.width},iw)':-2:flags=area` : ''}`,
       '-vsync', '0', '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1',
     ];
   const dispatcher = new FrameDispatcher(indices, onFrame);

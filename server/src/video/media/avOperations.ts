@@ -9,7 +9,7 @@
  */
 import {
   AV_DISPOSITION_ATTACHED_PIC, AV_NOPTS_VALUE, AV_PIX_FMT_RGB24, AV_PKT_DATA_DISPLAYMATRIX, AV_PKT_FLAG_KEY, AVERROR_EAGAIN, AVERROR_EOF,
-  AVMEDIA_TYPE_AUDIO, AVMEDIA_TYPE_VIDEO, AVSEEK_FLAG_BACKWARD, SWS_BICUBIC,
+  AVMEDIA_TYPE_AUDIO, AVMEDIA_TYPE_VIDEO, AVSEEK_FLAG_BACKWARD, SWS_AREA, SWS_BICUBIC,
 } from 'node-av/constants';
 import { avGetCodecName, avGetPixFmtName, Codec, CodecContext, FFmpegError, FormatContext, Frame, Packet, SoftwareScaleContext, type Stream } from 'node-av/lib';
 import { rotateRgb, uprightTurn } from './rotate';
@@ -131,6 +131,12 @@ export interface DecodeRequest {
   /** Seek here first (seconds, the stream's own timeline) and count from the first frame at or after it. */
   seekSec?: number;
   threads: number;
+  /**
+   * Scale each frame to this upright width (the height keeps the aspect, rounded to even),
+   * in the worker, for stills and thumbnails: a 96-pixel still crosses the pipe instead of a
+   * 1080p frame. Absent: the decoded size, exactly as the model's frames need.
+   */
+  width?: number;
 }
 
 /**
@@ -179,17 +185,18 @@ export async function decode(file: string, request: DecodeRequest, write: (ppm: 
         if (counted++ === wanted[next]) {
           if (!converter || converter.width !== frame.width || converter.height !== frame.height || converter.format !== frame.format) {
             converter?.rgb.free();
-            scaler.getContext(frame.width, frame.height, frame.format as never, frame.width, frame.height, AV_PIX_FMT_RGB24, SWS_BICUBIC);
+            const [outWidth, outHeight] = outputSize(frame.width, frame.height, turn, request.width);
+            scaler.getContext(frame.width, frame.height, frame.format as never, outWidth, outHeight, AV_PIX_FMT_RGB24, request.width ? SWS_AREA : SWS_BICUBIC);
             const rgb = new Frame();
             rgb.alloc();
-            rgb.width = frame.width;
-            rgb.height = frame.height;
+            rgb.width = outWidth;
+            rgb.height = outHeight;
             rgb.format = AV_PIX_FMT_RGB24;
             check(rgb.getBuffer(0), 'cannot allocate a frame');
             converter = { width: frame.width, height: frame.height, format: frame.format, rgb };
           }
           check(scaler.scaleFrameSync(converter.rgb, frame), 'cannot convert a frame to RGB');
-          const upright = rotateRgb(tightRows(converter.rgb), frame.width, frame.height, turn);
+          const upright = rotateRgb(tightRows(converter.rgb), converter.rgb.width, converter.rgb.height, turn);
           while (wanted[next] === counted - 1) next++;
           for (const part of ppm(upright)) await write(part);
           if (next >= wanted.length) return false;
@@ -225,6 +232,19 @@ export async function decode(file: string, request: DecodeRequest, write: (ppm: 
     decoder.freeContext();
     await input.closeInput();
   }
+}
+
+/**
+ * The size to convert a decoded frame to (before it is turned upright): the decoded size, or
+ * one whose upright width is `uprightWidth` with the aspect kept and both sides even.
+ */
+export function outputSize(width: number, height: number, turn: 0 | 90 | 180 | 270, uprightWidth?: number): [number, number] {
+  if (!uprightWidth) return [width, height];
+  const sideways = turn === 90 || turn === 270;
+  const [upW, upH] = sideways ? [height, width] : [width, height];
+  const w = Math.max(2, Math.round(Math.min(uprightWidth, upW) / 2) * 2);
+  const h = Math.max(2, Math.round((w * upH) / upW / 2) * 2);
+  return sideways ? [h, w] : [w, h];
 }
 
 /** The RGB24 frame's pixels without the row padding FFmpeg adds for alignment. */

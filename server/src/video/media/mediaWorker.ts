@@ -4,8 +4,9 @@
  *
  *   media.js probe FILE                       ffprobe-style JSON on stdout
  *   media.js packets FILE                     `pts_time,flags` lines of the video stream
- *   media.js decode FILE INDICES [SEEK] [THREADS]
- *                                             PPM frames of the decoded indices (comma-separated)
+ *   media.js decode FILE INDICES [SEEK] [THREADS] [WIDTH]
+ *                                             PPM frames of the decoded indices (comma-separated),
+ *                                             scaled to WIDTH (aspect kept) when given
  *   media.js proxy FILE TARGET                an H.264 + Opus MP4 the preview can play
  *   media.js testpattern TARGET SECONDS       the walkthrough's sample video
  *   media.js version                          FFmpeg's version, configuration, hardware back ends
@@ -70,7 +71,9 @@ async function main(argv: string[]): Promise<void> {
       const seekSec = rest[1] ? Number(rest[1]) : undefined;
       if (seekSec !== undefined && !Number.isFinite(seekSec)) throw new MediaFailure(`bad seek time ${rest[1]}`);
       const threads = Math.max(1, Math.min(64, Number(rest[2]) || 1));
-      await decode(file, { indices: parseIndices(rest[0]), seekSec, threads }, writeOut);
+      const width = rest[3] ? Number(rest[3]) : undefined;
+      if (width !== undefined && !(Number.isInteger(width) && width >= 2 && width <= 4096)) throw new MediaFailure(`bad width ${rest[3]} (2 to 4096 pixels)`);
+      await decode(file, { indices: parseIndices(rest[0]), seekSec, threads, width }, writeOut);
       return;
     }
     case 'proxy':
