@@ -13,6 +13,7 @@ import { captionOne, registerCommands } from './commands';
 import { registerInstallCuda, runtimeRoot } from './installCuda';
 import { migrateModelPath } from './migrateSettings';
 import { ModelAccess } from './modelAccess';
+import { registerTimelineCommands } from './timelineCommands';
 import { PreviewManager } from './preview';
 import { messageOf } from './progress';
 import { makeSampleVideo } from './sampleVideo';
@@ -46,7 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   }));
   client = new LanguageClient('videoScan', 'video-scan', serverOptions, clientOptions);
   const lsp = client;
-  const previews = new PreviewManager(context);
+  const previews = new PreviewManager(context, lsp);
   const models = new ModelAccess(context, lsp, output);
   const status = new ModelStatusBar();
   const register = (id: string, handler: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, handler));
@@ -57,10 +58,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (!previews.seek(target, seconds)) {
       // Clicking a time with no preview open opens it, then seeks.
       await previews.open(await vscode.workspace.openTextDocument(target), true);
-      setTimeout(() => previews.seek(target, seconds), 500);
+      previews.seek(target, seconds); // applied once the preview has its model
     }
   });
   registerCommands(context, lsp, previews, models);
+  registerTimelineCommands(context, lsp, previews);
   registerInstallCuda(context);
   register('videoScan.selectModel', () => selectModel(models));
   register('videoScan.downloadModel', () => models.download());

@@ -27,9 +27,10 @@ import { resolveDocumentContext } from '../workspace/videoContext';
 import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
+import { TimelinePublisher } from './timelinePublisher';
 import {
-  type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, type InitializationOptions,
-  LoadEngineRequest, PartialTextNotification, StatusNotification, WorkspaceTrustNotification,
+  type CaptionParams, CaptionRequest, type CaptionResponse, DocumentVideoRequest, type FindParams, FindRequest, type FindResponse, type InitializationOptions,
+  LoadEngineRequest, PartialTextNotification, StatusNotification, TimelineEditRequest, TimelineNotification, WatchTimelineNotification, WorkspaceTrustNotification,
 } from './protocol';
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
 import { registerModelRequests } from './modelRequests';
@@ -62,6 +63,9 @@ export function startServer(connection: Connection): void {
   let settingsLoaded: Promise<void> = Promise.resolve();
 
   const log = (message: string) => connection.console.log(message);
+  // The preview's timeline comes from the parse made for diagnostics (one parse per change).
+  const timelines = new TimelinePublisher((params) => void connection.sendNotification(TimelineNotification.type, params), () => probes,
+    () => ({ sampling: { ...samplingFromEnv(), ...settings.sampling }, window: settings.window, overlap: settings.overlap }));
 
   /** Runs a handler, turning any exception into a logged message and an empty answer. */
   function guarded<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R | Promise<R>) {
@@ -116,6 +120,7 @@ export function startServer(connection: Connection): void {
     const large = text.length > service.LARGE_DOCUMENT_CHARS;
     const diagnostics: Diagnostic[] = [...(large ? [service.largeDocumentNotice(text.length)] : []), ...service.capDiagnostics(all)];
     await connection.sendDiagnostics({ uri, version, diagnostics });
+    timelines.publish(uri, version, doc, all, resolved.context, settings.language.timeStyle);
     if (resolved.pendingProbe) {
       void resolved.pendingProbe.then(() => schedule(uri));
     }
@@ -291,8 +296,36 @@ export function startServer(connection: Connection): void {
   documents.onDidClose((event) => {
     states.delete(event.document.uri);
     requestParses.delete(event.document.uri);
+    timelines.forget(event.document.uri);
     void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
   });
+
+  connection.onNotification(WatchTimelineNotification.type, guarded('watchTimeline', undefined, ({ uri, watch }) => {
+    if (typeof uri !== 'string') return;
+    if (!watch) return timelines.unwatch(uri);
+    timelines.watch(uri);
+    const document = documents.get(uri);
+    const state = states.get(uri);
+    // Validated already: send that model now; otherwise the pending validation will.
+    if (document && state && state.version === document.version) {
+      timelines.publish(uri, state.version, state.parsed, service.validateVscan(state.parsed, state.context, settings.language, uri), state.context, settings.language.timeStyle);
+    } else if (document) schedule(uri);
+  }));
+  connection.onRequest(TimelineEditRequest.type, guarded('timelineEdit', { edits: [], error: 'internal error' }, (params) => {
+    const state = stateOf(params.uri);
+    if (!state) return { edits: [], error: `${params.uri} is not open` };
+    if (state.document.version !== params.version) return { edits: [], error: 'The document changed meanwhile; try again' };
+    return service.timelineEdit(state.doc, state.context, settings.language.timeStyle, params.edit);
+  }));
+
+  connection.onRequest(DocumentVideoRequest.type, guarded('documentVideo', null, async ({ uri }) => {
+    const state = stateOf(uri);
+    const path = documentPath(uri);
+    if (!state || !path) return null;
+    const resolved = await resolveDocumentContext(state.doc, path, { probes, probeWaitMs: PROBE_WAIT_MS, trusted });
+    const v = resolved.context.video;
+    return v ? { uri: v.uri, name: basename(v.path), exists: v.exists, explicit: v.explicit, durationSec: v.durationSec } : null;
+  }));
 
   connection.onCodeAction(guarded('codeAction', [], (params) => {
     const state = stateOf(params.textDocument.uri);

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { applyTimelineDiff, type TimelineEvent } from '../../server/src/language';
+import { TimelineEditRequest, TimelineNotification, type TimelineParams, WatchTimelineNotification } from '../../server/src/lsp/protocol';
+import { TestClient } from '../helpers/lspClient';
+import { makeVideo, tempDir } from '../helpers/videos';
+
+let client: TestClient;
+let dir: string;
+const received: TimelineParams[] = [];
+let waiters: { accept: (p: TimelineParams) => boolean; resolve: (p: TimelineParams) => void }[] = [];
+
+/** The next timeline notification satisfying `accept` (waits on the event, fails after 20 s). */
+function timeline(accept: (p: TimelineParams) => boolean): Promise<TimelineParams> {
+  const seen = received.find(accept);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching timeline; got versions ${received.map((r) => r.version)}`)), 20_000);
+    waiters.push({ accept, resolve: (p) => { clearTimeout(timer); resolve(p); } });
+  });
+}
+
+before(async () => {
+  dir = await tempDir();
+  await makeVideo(join(dir, 'clip.mp4'), 3);
+  client = await TestClient.start();
+  client.connection.onNotification(TimelineNotification.type, (params) => {
+    received.push(params);
+    waiters = waiters.filter((w) => (w.accept(params) ? (w.resolve(params), false) : true));
+  });
+});
+
+after(async () => {
+  assert.equal(await client.stop(), 0);
+});
+
+test('a watched document\'s timeline comes whole, then as differences, with the probed video', async () => {
+  const uri = pathToFileURL(join(dir, 'clip.vscan')).href;
+  const lines = ['Video: clip.mp4', 'Scene <0.0 - 3.0>: x', 'Events:'];
+  for (let i = 0; i < 200; i++) lines.push(`<${(i * 0.01).toFixed(2)} - ${(i * 0.01 + 0.01).toFixed(2)}> e${i}`);
+  await client.open(uri, lines.join('\n'));
+  await client.diagnostics(uri, (p) => p.version === 1);
+  assert.equal(received.length, 0, 'nothing is sent before a preview watches');
+  await client.connection.sendNotification(WatchTimelineNotification.type, { uri, watch: true });
+  const full = await timeline((p) => p.version === 1 && p.video?.durationSec !== undefined);
+  assert.equal(full.baseVersion, null);
+  assert.equal(full.diff.events.length, 200);
+  assert.deepEqual(full.scenes, [{ line: 1, start: 0, end: 3 }]);
+  assert.deepEqual(full.format, { style: 'seconds', fractionDigits: 2 });
+  assert.equal(full.video?.name, 'clip.mp4');
+  assert.ok(Math.abs((full.video?.fps ?? 0) - 10) < 1, `fps ${full.video?.fps}`);
+  assert.equal(full.video?.proxyReason, undefined, 'H.264 plays in a webview');
+  // What the model is shown: at 2 fps, the 3 s clip gives six frames, one window.
+  assert.deepEqual(full.video?.windows, [{ start: 0, end: 3 }]);
+  assert.equal(full.video?.modelFrames?.length, 6);
+
+  // A new line near the top: one event is sent, the 200 below only shift.
+  await client.change(uri, 2, [{ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }, text: '<2.50 - 2.60> new\n' }]);
+  const update = await timeline((p) => p.version === 2);
+  assert.equal(update.baseVersion, 1);
+  assert.deepEqual([update.diff.start, update.diff.deleteCount, update.diff.events.length, update.diff.lineDelta], [0, 0, 1, 1]);
+  const events: TimelineEvent[] = applyTimelineDiff(structuredClone(full.diff.events), update.diff);
+  assert.equal(events.length, 201);
+  assert.equal(events[200].line, 203);
+
+  // Edits from the playhead come back as text edits for that version.
+  const insert = await client.connection.sendRequest(TimelineEditRequest.type, { uri, version: 2, edit: { kind: 'insert', start: 2.999 } });
+  assert.deepEqual(insert.edits.map((e) => e.newText), ['\n<2.99 - 3.00> '], 'clamped to the 3 s video');
+  const stale = await client.connection.sendRequest(TimelineEditRequest.type, { uri, version: 1, edit: { kind: 'insert', start: 1 } });
+  assert.match(stale.error ?? '', /changed/);
+  await client.connection.sendNotification(WatchTimelineNotification.type, { uri, watch: false });
+});

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { clampView, rulerLabel, snap, snapStep, sortSpans, ticksFor, visibleRange, zoomAround } from '../../webview/src/ruler';
+
+test('ruler ticks adapt to the zoom: labels at least 80 px apart, on round steps', () => {
+  assert.deepEqual(ticksFor(0.01), { major: 1, minor: 0.2 }); // 100 px per second
+  assert.deepEqual(ticksFor(1), { major: 120, minor: 24 }); // a 3-minute video in 180 px
+  assert.equal(ticksFor(0.0005).major, 0.05);
+  for (const spp of [0.0003, 0.004, 0.07, 0.9, 13, 400]) {
+    const { major, minor } = ticksFor(spp);
+    assert.ok(major / spp >= 80 || major === 36000, `labels apart at ${spp} s/px`);
+    assert.ok(minor < major && Math.abs(major / minor - Math.round(major / minor)) < 1e-9);
+  }
+});
+
+test('ruler labels carry the decimals the step needs', () => {
+  assert.equal(rulerLabel(65, 5), '1:05');
+  assert.equal(rulerLabel(1.5, 0.5), '0:01.5');
+  assert.equal(rulerLabel(3725.25, 0.05), '1:02:05.25');
+  assert.equal(rulerLabel(59.96, 0.1), '1:00.0', 'rounded once, never 0:60.0');
+});
+
+test('zooming keeps the time under the pointer still and stays within limits; the view stays inside the video', () => {
+  const view = { viewStart: 10, secondsPerPixel: 0.1 };
+  const zoomed = zoomAround(view, 2, 100, { min: 0.001, max: 1 });
+  assert.equal(zoomed.secondsPerPixel, 0.05);
+  assert.equal(zoomed.viewStart + 100 * zoomed.secondsPerPixel, 20, 'the anchor time stays at 100 px');
+  assert.equal(zoomAround(view, 1e6, 0, { min: 0.001, max: 1 }).secondsPerPixel, 0.001);
+  assert.deepEqual(clampView({ viewStart: 95, secondsPerPixel: 0.1 }, 200, 100), { viewStart: 80, secondsPerPixel: 0.1 });
+  assert.deepEqual(clampView({ viewStart: -5, secondsPerPixel: 1 }, 200, 100), { viewStart: 0, secondsPerPixel: 1 });
+});
+
+test('edits snap to the frame grid, or to the written precision when that is coarser', () => {
+  assert.equal(snapStep(25, 2), 0.04);
+  assert.equal(snapStep(25, 1), 0.1);
+  assert.equal(snapStep(undefined, 1), 0.1);
+  assert.ok(Math.abs(snap(2.46, 0.04) - 2.48) < 1e-9);
+});
+
+test('the events in view are found by binary search, long events reaching in included', () => {
+  const spans = [{ start: 0, end: 100 }, { start: 10, end: 11 }, { start: 20, end: 21 }, { start: 30, end: 31 }, { start: 40, end: 41 }];
+  const sorted = sortSpans(spans);
+  const [from, to] = visibleRange(sorted, 25, 35);
+  const visible = Array.from(sorted.order.slice(from, to)).filter((i) => spans[i].end >= 25);
+  assert.deepEqual(visible, [0, 3], 'the long first event and the one at 30 s');
+  const many = Array.from({ length: 100_000 }, (_, i) => ({ start: i, end: i + 1 }));
+  const [a, b] = visibleRange(sortSpans(many), 50_000.5, 50_010);
+  assert.ok(b - a <= 12, `${b - a} candidates visited of 100,000`);
+});
