@@ -44,29 +44,3 @@ export async function trackPoint(frame: Frame, seconds: number, lane: number | '
   const y = box.y + (lane === 'ruler' ? RULER_H / 2 : lanesTop(hasScenes) + lane * LANE_H + LANE_H / 2 - 2);
   return { x, y };
 }
-
-/** Keys as VS Code writes them, for comparing keybindings. */
-export function normalizeKey(key: string): string {
-  return key.toLowerCase().split(' ').map((chord) => chord.split('+').sort().join('+')).join(' ');
-}
-
-/**
- * Contributed keybindings that shadow a default one: the same key (or a chord that starts
- * with a default's key, or the reverse), unless the default's `when` is for another
- * language only (`editorLangId == markdown`, …).
- */
-export function shadowedDefaults(contributed: { key: string; command: string }[], defaults: { key: string; command: string; when?: string }[]): string[] {
-  const out: string[] = [];
-  for (const ours of contributed) {
-    const mine = normalizeKey(ours.key);
-    for (const theirs of defaults) {
-      // `when: false` never applies; a `-command` entry removes a binding rather than adding one.
-      if (theirs.when === 'false' || theirs.command.startsWith('-')) continue;
-      const other = normalizeKey(theirs.key);
-      const clash = mine === other || mine.startsWith(`${other} `) || other.startsWith(`${mine} `);
-      const otherLanguage = /editorLangId/.test(theirs.when ?? '') && !/vscan/.test(theirs.when ?? '');
-      if (clash && !otherLanguage) out.push(`${ours.key} (${ours.command}) shadows ${theirs.key} (${theirs.command}, when ${theirs.when ?? 'always'})`);
-    }
-  }
-  return out;
-}
