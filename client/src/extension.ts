@@ -36,7 +36,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     synchronize: { configurationSection: 'videoScan' },
     outputChannel: output,
     // Untrusted (Restricted Mode), the server probes nothing until trust is granted.
-    initializationOptions: { trusted: vscode.workspace.isTrusted } satisfies InitializationOptions,
+    // The preview's filmstrips are kept with its proxies, in a folder its webview may read.
+    initializationOptions: { trusted: vscode.workspace.isTrusted, previewCache: vscode.Uri.joinPath(context.globalStorageUri, 'preview-proxies').fsPath } satisfies InitializationOptions,
   };
   // Before the server starts, so that its first configuration already has the new key; and
   // again whenever the old key appears (a settings file synced or edited later; in remote

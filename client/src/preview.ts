@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { TimelineNotification, type TimelineParams, WatchTimelineNotification } from '../../server/src/lsp/protocol';
+import { type FilmstripResult, FilmstripRequest, TimelineNotification, type TimelineParams, WatchTimelineNotification } from '../../server/src/lsp/protocol';
 import { previewProxy } from '../../server/src/video/previewProxy';
 import type { FromWebview, PreviewState, ToWebview } from '../../webview/src/messages';
 import { eventAt } from '../../webview/src/timeline';
@@ -47,6 +47,9 @@ export class PreviewManager implements vscode.Disposable {
   private playingLineNumber: number | undefined;
   /** A seek asked for before the webview had its model (a clicked time that opened the preview). */
   private queuedSeek: number | undefined;
+  /** The filmstrip asked for (keyed on the video and its frame plan) and, once decoded, what it is. */
+  private filmstripKey: string | undefined;
+  private filmstrip: FilmstripResult | undefined;
   /** The playhead as last reported by the webview. */
   currentTime = 0;
   playing = false;
@@ -132,6 +135,8 @@ export class PreviewManager implements vscode.Disposable {
     if (this.uri) void this.client.sendNotification(WatchTimelineNotification.type, { uri: this.uri.toString(), watch: false });
     this.highlight(undefined, false);
     this.uri = uri;
+    this.filmstripKey = undefined;
+    this.filmstrip = undefined;
     this.model = new TimelineModel();
     this.seekOnLoad = true;
     this.shown = undefined;
@@ -155,6 +160,7 @@ export class PreviewManager implements vscode.Disposable {
       return;
     }
     this.render();
+    this.requestFilmstrip();
     if (this.ready) this.post({ ...params, type: 'timeline', durationSec: params.video?.durationSec, fps: params.video?.fps, modelFrames: params.video?.modelFrames, windows: params.video?.windows });
     if (this.ready) this.flushQueuedSeek();
     if (this.seekOnLoad && this.queuedSeek === undefined) {
@@ -220,7 +226,8 @@ export class PreviewManager implements vscode.Disposable {
     panel.webview.options = {
       enableScripts: true,
       enableCommandUris: ['videoScan.linkVideo', 'workbench.trust.manage'],
-      localResourceRoots: this.allowed(view.kind === 'video' ? view.file.fsPath : undefined).roots.map((root) => vscode.Uri.file(root)),
+      // The proxy folder also holds the filmstrips (our own storage, written by our server).
+      localResourceRoots: [...this.allowed(view.kind === 'video' ? view.file.fsPath : undefined).roots.map((root) => vscode.Uri.file(root)), this.proxyFolder],
     };
     const loopDefault = vscode.workspace.getConfiguration('videoScan.preview').get('loopSpan', false);
     panel.webview.html = previewHtml({
@@ -285,6 +292,7 @@ export class PreviewManager implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         this.postWholeModel();
+        this.postFilmstrip();
         this.flushQueuedSeek();
         break;
       case 'resync':
@@ -374,6 +382,41 @@ export class PreviewManager implements vscode.Disposable {
       const end = this.model.video?.durationSec ?? Number.POSITIVE_INFINITY;
       this.currentTime = Math.max(0, Math.min(end, this.currentTime + delta));
     }
+  }
+
+  /**
+   * Asks the server for the filmstrip of the shown video's frame plan, once per video and
+   * plan (trusted workspaces only: the server runs ffmpeg for it). A plan that changes
+   * (another video, other sampling settings) asks again.
+   */
+  private requestFilmstrip(): void {
+    const video = this.model.video;
+    const uri = this.uri;
+    if (!uri || !vscode.workspace.isTrusted || !video?.exists || !video.modelFrames?.length) {
+      this.filmstripKey = undefined;
+      this.filmstrip = undefined;
+      return;
+    }
+    const frames = video.modelFrames;
+    const key = `${video.uri}\0${frames.length}\0${frames[0]}\0${frames[frames.length - 1]}`;
+    if (key === this.filmstripKey) return;
+    this.filmstripKey = key;
+    this.filmstrip = undefined;
+    this.client.sendRequest(FilmstripRequest.type, { uri: uri.toString() }).then((strip) => {
+      if (this.filmstripKey !== key || !this.shows(uri)) return; // the preview moved on meanwhile
+      this.filmstrip = strip ?? undefined;
+      this.postFilmstrip();
+    }, (error: unknown) => {
+      // The timeline keeps its ticks; the reason goes to the log, not a toast per video.
+      this.client.warn(`filmstrip of ${video.name}: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  private postFilmstrip(): void {
+    const strip = this.filmstrip;
+    if (!strip || !this.panel) return;
+    const src = this.panel.webview.asWebviewUri(vscode.Uri.parse(strip.image)).toString();
+    this.post({ type: 'filmstrip', src, times: strip.times, tileWidth: strip.tileWidth, tileHeight: strip.tileHeight, columns: strip.columns });
   }
 
   /** Trust was granted: show the video now (the server re-probes and sends its facts). */

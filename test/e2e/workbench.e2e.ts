@@ -451,6 +451,35 @@ test('a 10,000-event file: cursor moves seek the video promptly', { timeout: 180
   await shot('big-file');
 });
 
+test('the filmstrip shows the frames the model sees, decoded once, with the seams of a long video\'s windows', { timeout: 120_000 }, async () => {
+  await openFile('long.vscan');
+  const frame = await previewFrame('long.vscan');
+  type StripWindow = { videoScanPreview: { timeline: { filmstrip?: { image: HTMLImageElement; times: number[] }; modelFrames: number[]; windows: unknown[] } } };
+  await frame.waitForFunction(() => ((window as unknown as StripWindow).videoScanPreview.timeline.filmstrip?.image.naturalWidth ?? 0) > 0, undefined, { timeout: 60_000 });
+  const strip = await frame.evaluate(() => {
+    const t = (window as unknown as StripWindow).videoScanPreview.timeline;
+    return { thumbnails: t.filmstrip!.times.length, planned: new Set(t.modelFrames).size, windows: t.windows.length, src: t.filmstrip!.image.src };
+  });
+  assert.equal(strip.thumbnails, strip.planned, 'one thumbnail per planned frame');
+  assert.ok(strip.windows > 1, `the 3-minute video is captioned in ${strip.windows} windows`);
+  assert.match(strip.src, /filmstrip\.jpg/);
+  // Zoomed in around the first seam (the second window starts at 110 s): thumbnails, not ticks.
+  await goToLine('long.vscan', 11); // <112.0 - 118.0>
+  await frame.waitForFunction(() => Math.abs((document.querySelector('video') as HTMLVideoElement).currentTime - 112) < 0.1, undefined, { timeout: 15_000 });
+  // Ctrl+wheel over the seam (the second window starts at 110 s) zooms in around it.
+  await frame.click('#zoom-fit');
+  const seam = await trackPoint(frame, 110, 'ruler');
+  await page.mouse.move(seam.x, seam.y);
+  await page.keyboard.down('Control');
+  for (let i = 0; i < 3; i++) await page.mouse.wheel(0, -300);
+  await page.keyboard.up('Control');
+  await frame.waitForFunction(() => (window as unknown as { videoScanPreview: { timeline: { view: { secondsPerPixel: number } } } }).videoScanPreview.timeline.view.secondsPerPixel < 0.15, undefined, { timeout: 5000 });
+  await page.waitForTimeout(500); // the Go to Line widget fades out
+  await shot('filmstrip-long');
+  // Focus back in the editor's group: a file opened next must not cover the preview.
+  await page.locator('.tab[aria-label^="long.vscan"]').first().click();
+});
+
 test('screenshots of the timeline in light, dark and high contrast themes', { timeout: 120_000 }, async () => {
   await openFile('long.vscan');
   await previewFrame('long.vscan');

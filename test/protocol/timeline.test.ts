@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { applyTimelineDiff, type TimelineEvent } from '../../server/src/language';
-import { TimelineEditRequest, TimelineNotification, type TimelineParams, WatchTimelineNotification } from '../../server/src/lsp/protocol';
+import { FilmstripRequest, TimelineEditRequest, TimelineNotification, type TimelineParams, WatchTimelineNotification } from '../../server/src/lsp/protocol';
 import { TestClient } from '../helpers/lspClient';
 import { makeVideo, tempDir } from '../helpers/videos';
 
@@ -25,7 +26,7 @@ function timeline(accept: (p: TimelineParams) => boolean): Promise<TimelineParam
 before(async () => {
   dir = await tempDir();
   await makeVideo(join(dir, 'clip.mp4'), 3);
-  client = await TestClient.start();
+  client = await TestClient.start(undefined, 'stdio', { initialization: { previewCache: join(dir, 'cache') } });
   client.connection.onNotification(TimelineNotification.type, (params) => {
     received.push(params);
     waiters = waiters.filter((w) => (w.accept(params) ? (w.resolve(params), false) : true));
@@ -71,4 +72,29 @@ test('a watched document\'s timeline comes whole, then as differences, with the 
   const stale = await client.connection.sendRequest(TimelineEditRequest.type, { uri, version: 1, edit: { kind: 'insert', start: 1 } });
   assert.match(stale.error ?? '', /changed/);
   await client.connection.sendNotification(WatchTimelineNotification.type, { uri, watch: false });
+});
+
+test('the filmstrip: the frames of the timeline\'s model row, decoded into the cache the client named; none untrusted', async () => {
+  const uri = pathToFileURL(join(dir, 'strip.vscan')).href;
+  await client.open(uri, 'Video: clip.mp4\nScene: x\nEvents:\n<0.0 - 1.0> a\n');
+  await client.diagnostics(uri, (p) => p.version === 1);
+  await client.connection.sendNotification(WatchTimelineNotification.type, { uri, watch: true });
+  const model = await timeline((p) => p.uri === uri && p.video?.modelFrames !== undefined);
+  const strip = await client.connection.sendRequest(FilmstripRequest.type, { uri });
+  assert.ok(strip, 'a filmstrip for a linked, probed video');
+  assert.deepEqual(strip.times, model.video?.modelFrames, 'one thumbnail per frame the model is shown');
+  const image = fileURLToPath(strip.image);
+  assert.ok(image.startsWith(join(dir, 'cache')), `${image} is in the client's folder`);
+  assert.ok(existsSync(image));
+  await client.connection.sendNotification(WatchTimelineNotification.type, { uri, watch: false });
+
+  const untrusted = await TestClient.start(undefined, 'stdio', { initialization: { trusted: false, previewCache: join(dir, 'cache2') } });
+  try {
+    await untrusted.open(uri, 'Video: clip.mp4\nScene: x\nEvents:\n<0.0 - 1.0> a\n');
+    await untrusted.diagnostics(uri, (p) => p.version === 1);
+    assert.equal(await untrusted.connection.sendRequest(FilmstripRequest.type, { uri }), null, 'Restricted Mode runs no ffmpeg');
+    assert.equal(existsSync(join(dir, 'cache2')), false);
+  } finally {
+    assert.equal(await untrusted.stop(), 0);
+  }
 });

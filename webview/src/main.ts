@@ -154,6 +154,13 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       showClock();
       break;
     }
+    case 'filmstrip': {
+      // Decoded by the extension's server into one sprite; drawn once the image has loaded.
+      const image = new Image();
+      image.onload = () => timeline.setFilmstrip({ image, times: message.times, tileWidth: message.tileWidth, tileHeight: message.tileHeight, columns: message.columns });
+      image.src = message.src;
+      break;
+    }
     case 'seek':
       if (message.version < newestSeek) return; // a stale request from an older document
       newestSeek = message.version;

@@ -24,6 +24,11 @@ export type ToWebview =
   | { type: 'activeLine'; line: number | undefined }
   /** The preview was locked to its document or unlocked (kept in the state restored after a reload). */
   | { type: 'locked'; locked: boolean }
+  /**
+   * The filmstrip: thumbnails of the frames the model is shown, tiles of one sprite (left to
+   * right, then down), each at its time. Sent in trusted workspaces once it is decoded.
+   */
+  | { type: 'filmstrip'; src: string; times: number[]; tileWidth: number; tileHeight: number; columns: number }
   /** Transport from the editor's keybindings: play/pause, a frame step, a jump by seconds. */
   | { type: 'transport'; action: 'toggle' } | { type: 'transport'; action: 'step'; frames: number } | { type: 'transport'; action: 'jump'; seconds: number };
 

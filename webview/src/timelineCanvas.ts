@@ -7,7 +7,7 @@
 import type { TimeFormat, TimelineEvent, TimelineScene } from '../../server/src/language/timeline';
 import { clampView, snap, snapStep, type SortedSpans, sortSpans, type View, zoomAround } from './ruler';
 import { assignLanes } from './timeline';
-import { drawOverlay, drawTrack, LANE_H, lanesTop, MAX_LANES, type Palette, readPalette, trackHeight } from './timelineDraw';
+import { drawOverlay, drawTrack, type FilmstripImage, LANE_H, lanesTop, MAX_LANES, type Palette, readPalette, trackHeight } from './timelineDraw';
 
 /** What the timeline asks of the page around it. */
 export interface TimelineHost {
@@ -41,6 +41,8 @@ export class TimelineCanvas {
   /** What the model is shown: frame times and caption windows (drawn in the bottom row). */
   modelFrames: number[] = [];
   windows: { start: number; end: number }[] = [];
+  /** Thumbnails of those frames, once decoded (trusted workspaces). */
+  filmstrip: FilmstripImage | undefined;
   duration = 1;
   found: { start: number; end: number; query: string } | undefined;
   activeLine: number | undefined;
@@ -135,8 +137,19 @@ export class TimelineCanvas {
     this.requestDraw();
   }
 
+  private wantedHeight(): number {
+    return trackHeight(this.laneCount, this.scenes.length > 0, this.modelFrames.length > 0, this.filmstrip !== undefined);
+  }
+
+  /** Shows the model row as thumbnails (undefined: back to ticks). */
+  setFilmstrip(strip: FilmstripImage | undefined): void {
+    this.filmstrip = strip;
+    this.resizeHeight();
+    this.requestDraw();
+  }
+
   private resizeHeight(): void {
-    this.height = trackHeight(this.laneCount, this.scenes.length > 0, this.modelFrames.length > 0);
+    this.height = this.wantedHeight();
     const ratio = window.devicePixelRatio || 1;
     for (const canvas of [this.track, this.overlay]) {
       const w = Math.round(this.width * ratio);
@@ -154,11 +167,11 @@ export class TimelineCanvas {
   /** Redraws the track at once (the benchmarks time this). */
   drawTrackNow(): void {
     const began = performance.now();
-    if (trackHeight(this.laneCount, this.scenes.length > 0, this.modelFrames.length > 0) !== this.height) this.resizeHeight();
+    if (this.wantedHeight() !== this.height) this.resizeHeight();
     drawTrack(this.track.getContext('2d')!, {
       view: this.view, width: this.width, duration: this.duration, events: this.events, lanes: this.lanes, laneCount: this.laneCount,
       sorted: this.sorted, scenes: this.scenes, found: this.found, activeLine: this.activeLine, playingLine: this.playingLine,
-      modelFrames: this.modelFrames, windows: this.windows,
+      modelFrames: this.modelFrames, windows: this.windows, filmstrip: this.filmstrip,
     }, this.palette, this.height);
     this.lastTrackMs = performance.now() - began;
   }

@@ -14,6 +14,17 @@ export const LANE_H = 18;
 export const MAX_LANES = 8;
 /** The bottom row: the frames the model is shown, and the seams of caption windows. */
 export const MODEL_H = 14;
+/** The same row once its thumbnails are decoded (the filmstrip). */
+export const FILMSTRIP_H = 40;
+
+/** Thumbnails of the frames the model is shown: tiles of one decoded sprite. */
+export interface FilmstripImage {
+  image: CanvasImageSource;
+  times: readonly number[];
+  tileWidth: number;
+  tileHeight: number;
+  columns: number;
+}
 
 /** Theme colours, read from VS Code's CSS variables (they change with the theme). */
 export interface Palette {
@@ -67,10 +78,49 @@ export interface TrackState {
   playingLine: number | undefined;
   modelFrames: readonly number[];
   windows: readonly { start: number; end: number }[];
+  filmstrip: FilmstripImage | undefined;
 }
 
-export function trackHeight(laneCount: number, hasScenes: boolean, hasModelFrames = false): number {
-  return RULER_H + (hasScenes ? SCENE_H : 0) + Math.max(1, Math.min(laneCount, MAX_LANES)) * LANE_H + 4 + (hasModelFrames ? MODEL_H : 0);
+/** The model row's height: none, ticks, or thumbnails. */
+export function modelRowHeight(hasModelFrames: boolean, hasFilmstrip: boolean): number {
+  return hasFilmstrip ? FILMSTRIP_H : hasModelFrames ? MODEL_H : 0;
+}
+
+export function trackHeight(laneCount: number, hasScenes: boolean, hasModelFrames = false, hasFilmstrip = false): number {
+  return RULER_H + (hasScenes ? SCENE_H : 0) + Math.max(1, Math.min(laneCount, MAX_LANES)) * LANE_H + 4 + modelRowHeight(hasModelFrames, hasFilmstrip);
+}
+
+/** The first index of `times` (ascending) at or after `t`, by binary search. */
+function firstAtOrAfter(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The filmstrip: each thumbnail at its frame's time, scaled to the row; where frames are
+ * closer than a thumbnail is wide, the ones that would overlap the previous are skipped,
+ * so zooming in shows more of them. Only the frames in view are visited.
+ */
+function drawFilmstrip(ctx: CanvasRenderingContext2D, s: TrackState, strip: FilmstripImage, top: number, height: number): void {
+  const { view, width } = s;
+  const x = (t: number) => (t - view.viewStart) / view.secondsPerPixel;
+  const drawnWidth = Math.max(1, Math.round((strip.tileWidth * height) / strip.tileHeight));
+  let right = -Infinity;
+  for (let i = firstAtOrAfter(strip.times, view.viewStart - drawnWidth * view.secondsPerPixel); i < strip.times.length; i++) {
+    const left = Math.round(x(strip.times[i]));
+    if (left > width) break;
+    if (left < right + 1) continue;
+    const column = i % strip.columns;
+    const row = Math.floor(i / strip.columns);
+    ctx.drawImage(strip.image, column * strip.tileWidth, row * strip.tileHeight, strip.tileWidth, strip.tileHeight, left, top, drawnWidth, height);
+    right = left + drawnWidth;
+  }
 }
 
 /**
@@ -81,9 +131,12 @@ function drawModelRow(ctx: CanvasRenderingContext2D, s: TrackState, p: Palette, 
   const { view, width } = s;
   const x = (t: number) => (t - view.viewStart) / view.secondsPerPixel;
   const end = view.viewStart + width * view.secondsPerPixel;
+  const rowHeight = modelRowHeight(true, s.filmstrip !== undefined);
   const inView = s.modelFrames.filter((t) => t >= view.viewStart && t <= end);
   ctx.fillStyle = p.muted;
-  if (inView.length > width / 4) {
+  if (s.filmstrip) {
+    drawFilmstrip(ctx, s, s.filmstrip, top + 1, rowHeight - 2);
+  } else if (inView.length > width / 4) {
     // Too dense for ticks: a faint band where frames are, and what it is in words.
     withAlpha(ctx, 0.25, () => ctx.fillRect(Math.max(0, x(inView[0])), top + 3, Math.min(width, x(inView[inView.length - 1])) - Math.max(0, x(inView[0])) + 1, MODEL_H - 5));
   } else {
@@ -92,20 +145,30 @@ function drawModelRow(ctx: CanvasRenderingContext2D, s: TrackState, p: Palette, 
   ctx.font = p.font;
   ctx.textBaseline = 'middle';
   ctx.fillStyle = p.foreground;
-  withAlpha(ctx, 0.8, () => ctx.fillText(`frames the model sees: ${s.modelFrames.length}`, 4, top + MODEL_H / 2));
+  // Said in words where there are no thumbnails yet, on a backing so ticks do not cross it.
+  if (!s.filmstrip) {
+    const label = `frames the model sees: ${s.modelFrames.length}`;
+    ctx.fillStyle = p.background;
+    ctx.fillRect(2, top + 1, ctx.measureText(label).width + 4, MODEL_H - 2);
+    ctx.fillStyle = p.foreground;
+    withAlpha(ctx, 0.8, () => ctx.fillText(label, 4, top + MODEL_H / 2));
+  }
   if (s.windows.length > 1) {
     ctx.strokeStyle = p.scene;
-    ctx.setLineDash([2, 2]);
+    // Over thumbnails a solid, wider line: a dashed one is lost in the pictures.
+    if (s.filmstrip) ctx.lineWidth = 2;
+    else ctx.setLineDash([2, 2]);
     ctx.beginPath();
     for (const w of s.windows) {
       for (const t of [w.start, w.end]) {
         if (t <= 0 || t >= s.duration || t < view.viewStart || t > end) continue;
         ctx.moveTo(Math.round(x(t)) + 0.5, top);
-        ctx.lineTo(Math.round(x(t)) + 0.5, top + MODEL_H);
+        ctx.lineTo(Math.round(x(t)) + 0.5, top + rowHeight);
       }
     }
     ctx.stroke();
     ctx.setLineDash([]);
+    ctx.lineWidth = 1;
   }
 }
 
@@ -249,7 +312,7 @@ export function drawTrack(ctx: CanvasRenderingContext2D, s: TrackState, p: Palet
     ctx.strokeRect(x0 + 0.5, RULER_H + 0.5, Math.max(2, x1 - x0) - 1, height - RULER_H - 1);
   }
   drawEvents(ctx, s, p, lanesTop(hasScenes));
-  if (s.modelFrames.length) drawModelRow(ctx, s, p, height - MODEL_H);
+  if (s.modelFrames.length || s.filmstrip) drawModelRow(ctx, s, p, height - modelRowHeight(true, s.filmstrip !== undefined));
   drawRuler(ctx, s, p);
 }
 

@@ -64,6 +64,8 @@ export interface InitializationOptions {
   settings?: unknown;
   /** Whether the workspace is trusted (VS Code: `workspace.isTrusted`). Default true. */
   trusted?: boolean;
+  /** Where the preview's filmstrips are kept (VS Code: the extension's storage). Default: a folder in the temp directory. */
+  previewCache?: string;
 }
 
 export interface WorkspaceTrustParams {
@@ -204,4 +206,24 @@ export namespace TimelineEditRequest {
 export namespace DocumentVideoRequest {
   export const method = 'videoScan/documentVideo';
   export const type = new ProtocolRequestType<{ uri: string }, TimelineVideo | null, never, void, void>(method);
+}
+
+/** The filmstrip of a document's video: thumbnails of the frames the model is shown, in one sprite. */
+export interface FilmstripResult {
+  /** file: URI of the JPEG sprite (tiles left to right, then down). */
+  image: string;
+  /** The time of each tile, ascending. */
+  times: number[];
+  tileWidth: number;
+  tileHeight: number;
+  columns: number;
+}
+
+/**
+ * Client → server: the filmstrip of the video a .vscan links, decoded once with ffmpeg and
+ * cached (null: no video, untrusted workspace, or nothing to plan). Errors answer one line.
+ */
+export namespace FilmstripRequest {
+  export const method = 'videoScan/filmstrip';
+  export const type = new ProtocolRequestType<{ uri: string }, FilmstripResult | null, never, void, void>(method);
 }

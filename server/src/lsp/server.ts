@@ -28,8 +28,9 @@ import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepin
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
 import { TimelinePublisher } from './timelinePublisher';
+import { documentFilmstrip } from './filmstripRequest';
 import {
-  type CaptionParams, CaptionRequest, type CaptionResponse, DocumentVideoRequest, type FindParams, FindRequest, type FindResponse, type InitializationOptions,
+  type CaptionParams, CaptionRequest, type CaptionResponse, DocumentVideoRequest, FilmstripRequest, type FindParams, FindRequest, type FindResponse, type InitializationOptions,
   LoadEngineRequest, PartialTextNotification, StatusNotification, TimelineEditRequest, TimelineNotification, WatchTimelineNotification, WorkspaceTrustNotification,
 } from './protocol';
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
@@ -56,6 +57,8 @@ export function startServer(connection: Connection): void {
   let pullConfiguration = false;
   /** The workspace's trust, from the client; untrusted, no child process runs. */
   let trusted = true;
+  /** Where the preview's filmstrips go (the client's storage). */
+  let previewCache: string | undefined;
   /**
    * Settled once the client's configuration has been read: validation waits for it, so the
    * first diagnostics already use the user's settings (their ffprobe, their severities).
@@ -64,8 +67,9 @@ export function startServer(connection: Connection): void {
 
   const log = (message: string) => connection.console.log(message);
   // The preview's timeline comes from the parse made for diagnostics (one parse per change).
-  const timelines = new TimelinePublisher((params) => void connection.sendNotification(TimelineNotification.type, params), () => probes,
-    () => ({ sampling: { ...samplingFromEnv(), ...settings.sampling }, window: settings.window, overlap: settings.overlap }));
+  /** What the model is shown under the current settings (the timeline's row, the filmstrip). */
+  const modelViewOptions = () => ({ sampling: { ...samplingFromEnv(), ...settings.sampling }, window: settings.window, overlap: settings.overlap });
+  const timelines = new TimelinePublisher((params) => void connection.sendNotification(TimelineNotification.type, params), () => probes, modelViewOptions);
 
   /** Runs a handler, turning any exception into a logged message and an empty answer. */
   function guarded<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R | Promise<R>) {
@@ -252,6 +256,7 @@ export function startServer(connection: Connection): void {
     const options = params.initializationOptions as InitializationOptions | undefined;
     if (options?.settings !== undefined) applySettings(readServerSettings(options.settings));
     trusted = options?.trusted !== false;
+    previewCache = typeof options?.previewCache === 'string' ? options.previewCache : undefined;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -326,6 +331,20 @@ export function startServer(connection: Connection): void {
     const v = resolved.context.video;
     return v ? { uri: v.uri, name: basename(v.path), exists: v.exists, explicit: v.explicit, durationSec: v.durationSec } : null;
   }));
+
+  connection.onRequest(FilmstripRequest.type, async ({ uri }, token) => {
+    const state = stateOf(uri);
+    const path = documentPath(uri);
+    if (!state || !path) return null;
+    try {
+      return await documentFilmstrip(state.doc, path, {
+        probes, trusted, cacheDir: previewCache, ffmpegPath: settings.ffmpegPath, view: modelViewOptions(),
+      }, token);
+    } catch (error) {
+      // One line for the client to show (a video ffmpeg cannot read, a cancelled decode).
+      throw new ResponseError(ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
+    }
+  });
 
   connection.onCodeAction(guarded('codeAction', [], (params) => {
     const state = stateOf(params.textDocument.uri);

@@ -11,6 +11,8 @@ import { planWindows, type TimeWindow } from './windows';
 export interface ModelView {
   /** Source times of the sampled frames, ascending (overlaps of windows appear twice). */
   frameTimes: number[];
+  /** The source frame index of each time in `frameTimes` (what the filmstrip decodes). */
+  frameIndices: number[];
   /** The windows a long video is captioned in (one for a short video). */
   windows: TimeWindow[];
 }
@@ -28,12 +30,14 @@ export function modelView(probe: Pick<VideoProbe, 'durationSec' | 'fps' | 'frame
   try {
     const windows = planWindows(probe.durationSec, length, options.overlap ?? Math.min(10, length / 4));
     const frameTimes: number[] = [];
+    const frameIndices: number[] = [];
     for (const w of windows.slice(0, 1000)) {
       const single = windows.length === 1;
       const plan = planFrames(probe, single ? options.sampling : { ...options.sampling, start: w.start, end: w.end });
       frameTimes.push(...plan.frameTimesSec);
+      frameIndices.push(...plan.frameIndices);
     }
-    return { frameTimes, windows };
+    return { frameTimes, frameIndices, windows };
   } catch {
     return undefined;
   }
