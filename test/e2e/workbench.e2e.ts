@@ -487,7 +487,14 @@ test('screenshots of the timeline in light, dark and high contrast themes', { ti
     await setTheme(theme);
     await goToLine('long.vscan', 7);
     await goToLine('long.vscan', 6);
-    await waitForTime(await previewFrame('long.vscan'), 3.5);
+    const frame = await previewFrame('long.vscan');
+    await waitForTime(frame, 3.5);
+    // Zoomed in by the filmstrip test near 110 s: the view came to the playhead.
+    await frame.waitForFunction(() => {
+      const t = (window as unknown as PreviewWindow).videoScanPreview.timeline;
+      const width = (document.getElementById('track') as HTMLCanvasElement).clientWidth;
+      return t.view.viewStart <= 3.5 && 3.5 <= t.view.viewStart + width * t.view.secondsPerPixel;
+    }, undefined, { timeout: 5_000 });
     await page.waitForTimeout(500); // the Go to Line widget fades out
     await shot(`theme-${name}`);
   }

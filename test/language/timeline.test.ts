@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  carryProblems,
   applyTimelineDiff,
   diffTimeline,
   documentTimeFormat,
@@ -130,4 +131,14 @@ test('a dragged bar rewrites its times; a stale drag is refused with a reason', 
   assert.match(stale.error ?? '', /line 4/);
   const bad = timelineEdit(parseVscan(KITCHEN), { video: video(10) }, 'seconds', { kind: 'insert', start: Number.NaN });
   assert.ok(bad.error);
+});
+
+test('a parse without validation keeps the marks of the events that did not change', () => {
+  const ev = (start: number, line: number, label: string, problem: 0 | 1 | 2 = 0) => ({ start, end: start + 1, line, label, problem });
+  const previous = [ev(0, 3, 'a', 1), ev(1, 4, 'b'), ev(2, 5, 'c', 2), ev(3, 6, 'd', 1)];
+  // A line inserted before c: a and b unchanged, c and d shifted by one line, one new event.
+  const next = carryProblems(previous, [ev(0, 3, 'a'), ev(1, 4, 'b'), ev(1.5, 5, 'new'), ev(2, 6, 'c'), ev(3, 7, 'd')], 1);
+  assert.deepEqual(next.map((e) => e.problem), [1, 0, 0, 2, 1]);
+  // A changed label loses its mark (the next validation decides).
+  assert.deepEqual(carryProblems(previous, [ev(0, 3, 'a!'), ev(1, 4, 'b'), ev(2, 5, 'c'), ev(3, 6, 'd')], 0).map((e) => e.problem), [0, 0, 2, 1]);
 });

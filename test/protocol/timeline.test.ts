@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { applyTimelineDiff, type TimelineEvent } from '../../server/src/language';
+import { applyTimelineDiff, LARGE_DOCUMENT_CHARS, type TimelineEvent } from '../../server/src/language';
 import { FilmstripRequest, TimelineEditRequest, TimelineNotification, type TimelineParams, WatchTimelineNotification } from '../../server/src/lsp/protocol';
 import { TestClient } from '../helpers/lspClient';
 import { makeVideo, tempDir } from '../helpers/videos';
@@ -97,4 +97,27 @@ test('the filmstrip: the frames of the timeline\'s model row, decoded into the c
   } finally {
     assert.equal(await untrusted.stop(), 0);
   }
+});
+
+test('a file too large to validate per keystroke still updates its watched timeline from a parse, marks kept', async () => {
+  const uri = pathToFileURL(join(dir, 'large.vscan')).href;
+  const lines = ['Video: clip.mp4', 'Scene: x', 'Events:', '<2.0 - 1.0> reversed'];
+  for (let i = 0, length = 0; length <= LARGE_DOCUMENT_CHARS; i++) {
+    const line = `<${(i * 0.0001).toFixed(4)} - ${(i * 0.0001 + 0.0001).toFixed(4)}> an event described at some length, number ${i}`;
+    lines.push(line);
+    length += line.length + 1;
+  }
+  await client.open(uri, lines.join('\n') + '\n');
+  await client.diagnostics(uri, (p) => p.version === 1);
+  await client.connection.sendNotification(WatchTimelineNotification.type, { uri, watch: true });
+  const full = await timeline((p) => p.uri === uri && p.version === 1);
+  assert.equal(full.diff.events[0].problem, 1, 'the reversed span is marked (from the validation on open)');
+  // A keystroke in the last event: no validation (open and save only), but the timeline follows.
+  const last = lines.length - 1;
+  await client.change(uri, 2, [{ range: { start: { line: last, character: 18 }, end: { line: last, character: 18 } }, text: 'x' }]);
+  const update = await timeline((p) => p.uri === uri && p.version === 2);
+  assert.equal(update.baseVersion, 1);
+  assert.deepEqual([update.diff.start, update.diff.deleteCount, update.diff.events.length], [full.diff.events.length - 1, 1, 1], 'only the typed-in event is sent');
+  assert.match(update.diff.events[0].label, /^xan event/);
+  await client.connection.sendNotification(WatchTimelineNotification.type, { uri, watch: false });
 });

@@ -61,7 +61,7 @@ function saveState(): void {
 function seek(seconds: number): void {
   video.currentTime = seconds;
   if (video.hidden) fakeTime = seconds;
-  timeline.playheadMoved(false);
+  timeline.playheadMoved(false, true);
   showClock();
   sendTime(true);
 }
@@ -198,7 +198,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
 
 video.addEventListener('play', () => { if (!playingFrame) playingFrame = requestAnimationFrame(playLoop); sendTime(true); });
 video.addEventListener('pause', () => { timeline.playheadMoved(false); sendTime(true); saveState(); });
-video.addEventListener('seeked', () => { timeline.playheadMoved(false); updatePlaying(); showClock(); saveState(); });
+video.addEventListener('seeked', () => { timeline.playheadMoved(false, true); updatePlaying(); showClock(); saveState(); });
 video.addEventListener('loadedmetadata', () => { timeline.setDuration(duration()); showClock(); });
 video.addEventListener('error', () => {
   post({ type: 'playbackError', message: video.error?.message || `media error ${video.error?.code ?? ''}` });

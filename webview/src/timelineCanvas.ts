@@ -111,11 +111,15 @@ export class TimelineCanvas {
   }
 
   /** Moves the playhead; while playing, pages the view so the playhead stays visible. */
-  playheadMoved(playing: boolean): void {
+  /**
+   * The playhead moved. While playing, the view pages along when it leaves; after a seek
+   * (`jumped`: the cursor went to an event out of view) it is brought to the middle.
+   */
+  playheadMoved(playing: boolean, jumped = false): void {
     const t = this.host.currentTime();
     const right = this.view.viewStart + this.width * this.view.secondsPerPixel;
-    if (playing && !this.drag && !this.fitted && (t > right || t < this.view.viewStart)) {
-      this.setView({ ...this.view, viewStart: t - this.width * this.view.secondsPerPixel * 0.1 });
+    if ((playing || jumped) && !this.drag && !this.fitted && (t > right || t < this.view.viewStart)) {
+      this.setView({ ...this.view, viewStart: t - this.width * this.view.secondsPerPixel * (playing ? 0.1 : 0.5) });
     }
     this.drawOverlayNow();
   }

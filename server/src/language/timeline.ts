@@ -114,6 +114,26 @@ export function diffTimeline(previous: readonly TimelineEvent[], next: readonly 
 }
 
 /**
+ * Keeps the problem marks of events that did not change, for a timeline made from a parse
+ * without validation (a large file between saves): the common head and tail of `previous`
+ * and `next` (same times, label and line, shifted by `lineDelta` in the tail) take their
+ * previous marks; the changed middle has none until the next validation.
+ */
+export function carryProblems(previous: readonly TimelineEvent[], next: TimelineEvent[], lineDelta: number): TimelineEvent[] {
+  const same = (a: TimelineEvent, b: TimelineEvent, delta: number) => a.start === b.start && a.end === b.end && a.line + delta === b.line && a.label === b.label;
+  const shortest = Math.min(previous.length, next.length);
+  let head = 0;
+  for (; head < shortest && same(previous[head], next[head], 0); head++) next[head].problem = previous[head].problem;
+  for (let tail = 0; tail < shortest - head; tail++) {
+    const a = previous[previous.length - 1 - tail];
+    const b = next[next.length - 1 - tail];
+    if (!same(a, b, lineDelta)) break;
+    b.problem = a.problem;
+  }
+  return next;
+}
+
+/**
  * Applies a diff; returns the updated list (the same array when the splice is small).
  * Events after the splice move by `lineDelta` (mutated: the list owns its events).
  */

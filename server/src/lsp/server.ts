@@ -145,6 +145,19 @@ export function startServer(connection: Connection): void {
     });
   }
 
+  /** Large files between saves: the watched timeline from a parse alone, one at a time, always of the latest text. */
+  const timelineOnly = new Set<string>();
+  function scheduleTimelineOnly(uri: string): void {
+    if (timelineOnly.has(uri)) return;
+    timelineOnly.add(uri);
+    setImmediate(() => {
+      timelineOnly.delete(uri);
+      const document = documents.get(uri);
+      if (!document) return;
+      guarded('timeline', undefined, () => timelines.publish(uri, document.version, parsed(document), undefined, states.get(uri)?.context ?? {}, settings.language.timeStyle))();
+    });
+  }
+
   async function reloadSettings(raw?: unknown): Promise<void> {
     const config = pullConfiguration ? await connection.workspace.getConfiguration('videoScan') : raw;
     applySettings(readServerSettings(config));
@@ -294,6 +307,8 @@ export function startServer(connection: Connection): void {
   documents.onDidChangeContent((event) => {
     // A large file is validated on open and save only: per keystroke it would cost seconds each time.
     if (event.document.getText().length <= service.LARGE_DOCUMENT_CHARS) schedule(event.document.uri);
+    // Its preview still follows the typing, from a parse alone (no validation).
+    else if (timelines.watches(event.document.uri)) scheduleTimelineOnly(event.document.uri);
   });
   documents.onDidSave((event) => {
     if (event.document.getText().length > service.LARGE_DOCUMENT_CHARS) schedule(event.document.uri);

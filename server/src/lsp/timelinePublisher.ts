@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { Diagnostic } from 'vscode-languageserver/node';
-import { type DocumentContext, diffTimeline, documentTimeFormat, type TimelineEvent, timelineEvents, timelineScenes, type VscanDocument } from '../language';
+import { carryProblems, type DocumentContext, diffTimeline, documentTimeFormat, type TimelineEvent, timelineEvents, timelineScenes, type VscanDocument } from '../language';
 import { needsProxy } from '../video/previewProxy';
 import type { ProbeCache } from '../video/probe';
 import { modelView, type ModelViewOptions } from '../tasks/modelView';
@@ -41,10 +41,22 @@ export class TimelinePublisher {
     this.newest.delete(uri);
   }
 
-  publish(uri: string, version: number, doc: VscanDocument, diagnostics: readonly Diagnostic[], context: DocumentContext, fallbackStyle: 'seconds' | 'clock' = 'seconds'): void {
+  /** Whether a preview watches `uri`. */
+  watches(uri: string): boolean {
+    return this.watched.has(uri);
+  }
+
+  /**
+   * Publishes `doc`'s timeline. `diagnostics` undefined: a parse without validation (a large
+   * file between saves): unchanged events keep the problem marks last sent.
+   */
+  publish(uri: string, version: number, doc: VscanDocument, diagnostics: readonly Diagnostic[] | undefined, context: DocumentContext, fallbackStyle: 'seconds' | 'clock' = 'seconds'): void {
     if (!this.watched.has(uri)) return;
     this.newest.set(uri, version);
-    const events = timelineEvents(doc, diagnostics);
+    const last = this.sent.get(uri);
+    const events = diagnostics || !last
+      ? timelineEvents(doc, diagnostics ?? [])
+      : carryProblems(last.events, timelineEvents(doc, []), doc.lines.length - last.lineCount);
     const scenes = timelineScenes(doc);
     const format = documentTimeFormat(doc, fallbackStyle);
     void this.videoOf(context).then((video) => {
