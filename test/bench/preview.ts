@@ -1,7 +1,8 @@
 /**
  * Preview benchmarks at 100 / 10,000 / 100,000 events:
  *  - keystroke → timeline difference received, over the real server (stdio), against the
- *    in-process parse + validate of the same text (the least the server must do);
+ *    in-process parse + validate of the same text (the least the server must do; parse
+ *    alone for a file over the large-file line, validated on open and save only);
  *  - in the real webview script (dist/webview.js) in Chromium, served from a loopback
  *    server: applying a one-event difference and redrawing the track; a seek request →
  *    the video's `seeked`, against setting currentTime directly; and the work per animation
@@ -13,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { DEFAULT_SETTINGS, parseVscan, type TimelineEvent, validateVscan } from '../../server/src/language';
+import { DEFAULT_SETTINGS, LARGE_DOCUMENT_CHARS, parseVscan, type TimelineEvent, validateVscan } from '../../server/src/language';
 import { TimelineNotification, type TimelineParams, WatchTimelineNotification } from '../../server/src/lsp/protocol';
 import { TestClient } from '../helpers/lspClient';
 import { makeVideo, tempDir } from '../helpers/videos';
@@ -51,8 +52,14 @@ async function serverKeystrokes(dir: string, events: number, rows: string[][]): 
     diffBytes = JSON.stringify(p).length;
   }
   await client.stop();
-  const inProcess = median(timeMs(10, () => validateVscan(parseVscan(text), { video: { path: '/x', uri: 'file:///x', explicit: true, exists: true, durationSec: 3 } }, { ...DEFAULT_SETTINGS, rangeTolerance: 1e9 })));
-  rows.push([events.toLocaleString('en'), median(times).toFixed(1), percentile(times, 95).toFixed(1), inProcess.toFixed(1), `${(median(times) / inProcess).toFixed(1)}×`,
+  // The least the server must do per keystroke: parse and validate, or — over the large-file
+  // line, where it validates on open and save only — parse alone for the timeline.
+  const large = text.length > LARGE_DOCUMENT_CHARS;
+  const inProcess = median(timeMs(10, () => {
+    const doc = parseVscan(text);
+    if (!large) validateVscan(doc, { video: { path: '/x', uri: 'file:///x', explicit: true, exists: true, durationSec: 3 } }, { ...DEFAULT_SETTINGS, rangeTolerance: 1e9 });
+  }));
+  rows.push([`${events.toLocaleString('en')}${large ? ' (parse only)' : ''}`, median(times).toFixed(1), percentile(times, 95).toFixed(1), inProcess.toFixed(1), `${(median(times) / inProcess).toFixed(1)}×`,
     `${(diffBytes / 1024).toFixed(1)} KiB`, `${(wholeBytes / 1024).toFixed(0)} KiB`]);
 }
 
@@ -188,9 +195,9 @@ export async function benchPreview(tables: Table[]): Promise<void> {
   for (const count of SIZES) await serverKeystrokes(dir, count, rows);
   tables.push({
     title: 'Keystroke → timeline difference at the client, real server over stdio (ms)',
-    head: ['events', 'median', 'p95', 'in-process parse + validate', 'ratio', 'difference sent', 'whole model'],
+    head: ['events', 'median', 'p95', 'in-process baseline (parse + validate)', 'ratio', 'difference sent', 'whole model'],
     rows,
-    notes: ['One character typed into a description in the middle of the file, 30 times; the server parses once for diagnostics and the timeline together and sends only the changed event.'],
+    notes: ['One character typed into a description in the middle of the file, 30 times; the server parses once for diagnostics and the timeline together and sends only the changed event. At 100,000 events (6.4 M characters, over the 2 M line) the server validates on open and save only; per keystroke the timeline comes from a parse alone, and so does the baseline.'],
   });
   await webviewFigures(dir, tables);
 }

@@ -480,21 +480,24 @@ test('the filmstrip shows the frames the model sees, decoded once, with the seam
   await page.locator('.tab[aria-label^="long.vscan"]').first().click();
 });
 
-test('screenshots of the timeline in light, dark and high contrast themes', { timeout: 120_000 }, async () => {
+test('a seek out of the zoomed view brings the playhead into it; screenshots in light, dark and high contrast themes', { timeout: 120_000 }, async () => {
   await openFile('long.vscan');
-  await previewFrame('long.vscan');
+  let frame = await previewFrame('long.vscan');
+  // Still zoomed in near 110 s by the filmstrip test: the cursor on the 3.5 s event scrolls the view there.
+  await goToLine('long.vscan', 6);
+  await waitForTime(frame, 3.5);
+  await frame.waitForFunction(() => {
+    const t = (window as unknown as PreviewWindow).videoScanPreview.timeline;
+    const width = (document.getElementById('track') as HTMLCanvasElement).clientWidth;
+    return t.view.secondsPerPixel < 0.15 && t.view.viewStart <= 3.5 && 3.5 <= t.view.viewStart + width * t.view.secondsPerPixel;
+  }, undefined, { timeout: 5_000 });
+  await frame.click('#zoom-fit');
   for (const [theme, name] of [['Light Modern', 'light'], ['Dark High Contrast', 'high-contrast'], ['Dark Modern', 'dark']] as const) {
     await setTheme(theme);
     await goToLine('long.vscan', 7);
     await goToLine('long.vscan', 6);
-    const frame = await previewFrame('long.vscan');
+    frame = await previewFrame('long.vscan');
     await waitForTime(frame, 3.5);
-    // Zoomed in by the filmstrip test near 110 s: the view came to the playhead.
-    await frame.waitForFunction(() => {
-      const t = (window as unknown as PreviewWindow).videoScanPreview.timeline;
-      const width = (document.getElementById('track') as HTMLCanvasElement).clientWidth;
-      return t.view.viewStart <= 3.5 && 3.5 <= t.view.viewStart + width * t.view.secondsPerPixel;
-    }, undefined, { timeout: 5_000 });
     await page.waitForTimeout(500); // the Go to Line widget fades out
     await shot(`theme-${name}`);
   }
