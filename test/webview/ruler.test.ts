@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clampView, rulerLabel, snap, snapStep, sortSpans, ticksFor, visibleRange, zoomAround } from '../../webview/src/ruler';
+import { clampView, rulerLabel, snap, snapStep, sortSpans, thumbnailsInView, ticksFor, visibleRange, zoomAround } from '../../webview/src/ruler';
 
 test('ruler ticks adapt to the zoom: labels at least 80 px apart, on round steps', () => {
   assert.deepEqual(ticksFor(0.01), { major: 1, minor: 0.2 }); // 100 px per second
@@ -46,4 +46,21 @@ test('the events in view are found by binary search, long events reaching in inc
   const many = Array.from({ length: 100_000 }, (_, i) => ({ start: i, end: i + 1 }));
   const [a, b] = visibleRange(sortSpans(many), 50_000.5, 50_010);
   assert.ok(b - a <= 12, `${b - a} candidates visited of 100,000`);
+});
+
+test('filmstrip thumbnails: at their times, none overlapping, more as the zoom grows, only those in view', () => {
+  const times = Array.from({ length: 360 }, (_, i) => i * 0.5); // 2 fps over 3 minutes
+  // The whole video in 900 px (0.2 s/px): a frame every 2.5 px, thumbnails 64 px wide.
+  const fitted = thumbnailsInView(times, { viewStart: 0, secondsPerPixel: 0.2 }, 900, 64);
+  assert.equal(fitted[0].x, 0);
+  for (let i = 1; i < fitted.length; i++) assert.ok(fitted[i].x >= fitted[i - 1].x + 65, 'no overlap');
+  assert.ok(fitted.length >= 13 && fitted.length <= 15, `${fitted.length} fit`);
+  // Zoomed in to 60 s–69 s (0.01 s/px, frames 50 px apart): every frame there has room.
+  const zoomed = thumbnailsInView(times, { viewStart: 60, secondsPerPixel: 0.01 }, 900, 40);
+  assert.deepEqual(zoomed.map((t) => times[t.index]), [60, 60.5, 61, 61.5, 62, 62.5, 63, 63.5, 64, 64.5, 65, 65.5, 66, 66.5, 67, 67.5, 68, 68.5, 69]);
+  assert.deepEqual(zoomed.slice(0, 2).map((t) => t.x), [0, 50]);
+  // A wider thumbnail of the frame just before the view still shows its right part.
+  const peeking = thumbnailsInView(times, { viewStart: 60, secondsPerPixel: 0.01 }, 900, 64);
+  assert.deepEqual([times[peeking[0].index], peeking[0].x], [59.5, -50]);
+  assert.deepEqual(thumbnailsInView([], { viewStart: 0, secondsPerPixel: 1 }, 900, 40), []);
 });

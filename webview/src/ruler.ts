@@ -111,3 +111,33 @@ export function visibleRange(sorted: SortedSpans, t0: number, t1: number): [numb
   }
   return [from, lo];
 }
+
+/** The first index of `times` (ascending) at or after `t`, by binary search. */
+function firstAtOrAfter(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The filmstrip's thumbnails to draw, `thumbPx` wide, each at its time's pixel (`x`, its
+ * left edge): those that would overlap the one drawn before are skipped, so zooming in
+ * shows more of them. Only the times in view are visited (a binary search finds the first).
+ */
+export function thumbnailsInView(times: readonly number[], view: View, widthPx: number, thumbPx: number): { index: number; x: number }[] {
+  const out: { index: number; x: number }[] = [];
+  let right = -Infinity;
+  for (let i = firstAtOrAfter(times, view.viewStart - thumbPx * view.secondsPerPixel); i < times.length; i++) {
+    const x = Math.round((times[i] - view.viewStart) / view.secondsPerPixel);
+    if (x > widthPx) break;
+    if (x < right) continue;
+    out.push({ index: i, x });
+    right = x + thumbPx + 1;
+  }
+  return out;
+}

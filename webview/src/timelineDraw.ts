@@ -5,7 +5,7 @@
  * bar's outline. Only what is in view is visited.
  */
 import type { TimelineEvent, TimelineScene } from '../../server/src/language/timeline';
-import { rulerLabel, type SortedSpans, ticksFor, type View, visibleRange } from './ruler';
+import { rulerLabel, type SortedSpans, thumbnailsInView, ticksFor, type View, visibleRange } from './ruler';
 
 export const RULER_H = 20;
 export const SCENE_H = 14;
@@ -90,36 +90,17 @@ export function trackHeight(laneCount: number, hasScenes: boolean, hasModelFrame
   return RULER_H + (hasScenes ? SCENE_H : 0) + Math.max(1, Math.min(laneCount, MAX_LANES)) * LANE_H + 4 + modelRowHeight(hasModelFrames, hasFilmstrip);
 }
 
-/** The first index of `times` (ascending) at or after `t`, by binary search. */
-function firstAtOrAfter(times: readonly number[], t: number): number {
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (times[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
  * The filmstrip: each thumbnail at its frame's time, scaled to the row; where frames are
  * closer than a thumbnail is wide, the ones that would overlap the previous are skipped,
  * so zooming in shows more of them. Only the frames in view are visited.
  */
 function drawFilmstrip(ctx: CanvasRenderingContext2D, s: TrackState, strip: FilmstripImage, top: number, height: number): void {
-  const { view, width } = s;
-  const x = (t: number) => (t - view.viewStart) / view.secondsPerPixel;
   const drawnWidth = Math.max(1, Math.round((strip.tileWidth * height) / strip.tileHeight));
-  let right = -Infinity;
-  for (let i = firstAtOrAfter(strip.times, view.viewStart - drawnWidth * view.secondsPerPixel); i < strip.times.length; i++) {
-    const left = Math.round(x(strip.times[i]));
-    if (left > width) break;
-    if (left < right + 1) continue;
-    const column = i % strip.columns;
-    const row = Math.floor(i / strip.columns);
-    ctx.drawImage(strip.image, column * strip.tileWidth, row * strip.tileHeight, strip.tileWidth, strip.tileHeight, left, top, drawnWidth, height);
-    right = left + drawnWidth;
+  for (const { index, x } of thumbnailsInView(strip.times, s.view, s.width, drawnWidth)) {
+    const column = index % strip.columns;
+    const row = Math.floor(index / strip.columns);
+    ctx.drawImage(strip.image, column * strip.tileWidth, row * strip.tileHeight, strip.tileWidth, strip.tileHeight, x, top, drawnWidth, height);
   }
 }
 
