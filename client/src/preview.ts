@@ -35,6 +35,8 @@ export class PreviewManager implements vscode.Disposable {
   private locked = false;
   private model = new TimelineModel();
   private ready = false;
+  /** The render the panel shows now: a `ready` from an older page (replaced while it loaded) is ignored. */
+  private page = 0;
   /** What the panel's HTML shows, so a model update re-renders only when the video changes. */
   private shown: string | undefined;
   private proxies = new Map<string, string>();
@@ -238,6 +240,7 @@ export class PreviewManager implements vscode.Disposable {
       view,
       loop: loopDefault,
       locked: this.locked,
+      page: ++this.page,
     });
   }
 
@@ -290,6 +293,8 @@ export class PreviewManager implements vscode.Disposable {
   private onMessage(message: FromWebview): void {
     switch (message.type) {
       case 'ready':
+        // Posts to a page that is being replaced would be lost: wait for the current one.
+        if (message.page !== this.page) break;
         this.ready = true;
         this.postWholeModel();
         this.postFilmstrip();

@@ -22,6 +22,8 @@ export interface PreviewHtmlOptions {
   /** The loop box's initial state (videoScan.preview.loopSpan). */
   loop: boolean;
   locked: boolean;
+  /** Which render of the panel this page is (echoed in its `ready`). */
+  page: number;
 }
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -71,7 +73,7 @@ export function previewHtml(o: PreviewHtmlOptions): string {
   #overlay { position: absolute; left: 0; top: 0; pointer-events: none; }
   .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 </style></head>
-<body data-document="${escape(o.documentUri.toString())}" data-locked="${o.locked}">
+<body data-document="${escape(o.documentUri.toString())}" data-locked="${o.locked}" data-page="${o.page}">
 ${stage(o)}
 <div id="toolbar" role="toolbar" aria-label="Timeline">
   <button id="zoom-out" title="Zoom out (-)" aria-label="Zoom out">−</button>

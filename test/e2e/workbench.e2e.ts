@@ -412,7 +412,8 @@ test('playhead edits follow a clock-style file and stop at the video\'s end', { 
 test('the preview follows the active editor (Scene windows drawn), unless locked; a missing video is named', { timeout: 120_000 }, async () => {
   await openFile('long.vscan');
   const frame = await previewFrame('long.vscan');
-  await frame.waitForFunction(() => (window as unknown as PreviewWindow).videoScanPreview.timeline.scenes.length === 2, undefined, { timeout: 15_000 });
+  await frame.waitForFunction(() => (window as unknown as PreviewWindow).videoScanPreview.timeline.scenes.length === 2, undefined, { timeout: 15_000 })
+    .catch(async (error: unknown) => { await shot('failed-follow-long-scenes'); throw error; });
   await shot('follow-long-scenes');
   await palette('video-scan: Toggle Preview Lock');
   await openFile('kitchen.vscan');

@@ -215,4 +215,4 @@ if (restored && restored.documentUri === documentUri) {
 }
 // For the end-to-end tests and benchmarks: the timeline and captions, read-only use.
 (window as unknown as { videoScanPreview: unknown }).videoScanPreview = { timeline, captions: () => captions?.activeText() ?? '', events: () => events };
-post({ type: 'ready' });
+post({ type: 'ready', page: Number(document.body.dataset.page) });

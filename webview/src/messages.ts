@@ -34,8 +34,12 @@ export type ToWebview =
 
 /** Webview → extension. */
 export type FromWebview =
-  /** The webview's script has loaded and listens: send the whole model. */
-  | { type: 'ready' }
+  /**
+   * The webview's script has loaded and listens: send the whole model. `page` is the render
+   * it belongs to (the body's data-page), so a late `ready` from a page already replaced is
+   * not taken for the new one's.
+   */
+  | { type: 'ready'; page: number }
   /** A diff did not fit the webview's model: send the whole model again. */
   | { type: 'resync' }
   /** The playhead moved (throttled); `playing` says whether the video plays. */
