@@ -17,7 +17,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { type FilmstripResult, FilmstripRequest, TimelineNotification, type TimelineParams, WatchTimelineNotification } from '../../server/src/lsp/protocol';
 import { previewProxy } from '../../server/src/video/previewProxy';
-import type { FromWebview, PreviewState, ToWebview } from '../../webview/src/messages';
+import type { FromWebview, PreviewState, ToWebview, TransportAction } from '../../webview/src/messages';
 import { eventAt } from '../../webview/src/timeline';
 import { previewHtml, type VideoView } from './previewHtml';
 import { previewRoots } from './previewRoots';
@@ -52,6 +52,8 @@ export class PreviewManager implements vscode.Disposable {
   /** The filmstrip asked for (keyed on the video and its frame plan) and, once decoded, what it is. */
   private filmstripKey: string | undefined;
   private filmstrip: FilmstripResult | undefined;
+  /** Transport messages sent (their `seq`). */
+  private transportSeq = 0;
   /** The playhead as last reported by the webview. */
   currentTime = 0;
   playing = false;
@@ -296,6 +298,7 @@ export class PreviewManager implements vscode.Disposable {
         // Posts to a page that is being replaced would be lost: wait for the current one.
         if (message.page !== this.page) break;
         this.ready = true;
+        this.transportSeq = 0; // a new page has applied none of the keys sent to the last
         this.postWholeModel();
         this.postFilmstrip();
         this.flushQueuedSeek();
@@ -304,6 +307,8 @@ export class PreviewManager implements vscode.Disposable {
         this.postWholeModel();
         break;
       case 'time': {
+        // A report from before the last key we sent would undo its prediction (transport()).
+        if (message.transport < this.transportSeq && !message.playing) break;
         this.currentTime = message.seconds;
         this.playing = message.playing;
         this.highlight(eventAt(this.model.byTime, message.seconds)?.line, message.playing);
@@ -378,10 +383,12 @@ export class PreviewManager implements vscode.Disposable {
   }
 
   /** Keyboard transport from the editor. */
-  transport(message: Extract<ToWebview, { type: 'transport' }>): void {
+  transport(action: TransportAction): void {
+    const message = { type: 'transport', seq: ++this.transportSeq, ...action } as Extract<ToWebview, { type: 'transport' }>;
     this.post(message);
     // Keep our copy of the playhead in step with the keys we sent: a playhead edit pressed
-    // right after a jump must not use the time from before it (the webview's report follows).
+    // right after a jump must not use the time from before it. The webview's reports of
+    // earlier keys, still on their way, are then ignored (see 'time').
     if (message.action === 'jump' || message.action === 'step') {
       const delta = message.action === 'jump' ? message.seconds : message.frames / (this.model.video?.fps || 25);
       const end = this.model.video?.durationSec ?? Number.POSITIVE_INFINITY;

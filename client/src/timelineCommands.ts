@@ -90,11 +90,11 @@ export function registerTimelineCommands(context: vscode.ExtensionContext, clien
     if (editor && at) await applyTimelineEdit(client, editor.document.uri, { kind: 'insert', start: at.seconds });
   });
 
-  register('videoScan.togglePlayback', () => previews.transport({ type: 'transport', action: 'toggle' }));
-  register('videoScan.stepFrameForward', () => previews.transport({ type: 'transport', action: 'step', frames: 1 }));
-  register('videoScan.stepFrameBackward', () => previews.transport({ type: 'transport', action: 'step', frames: -1 }));
-  register('videoScan.forwardSecond', () => previews.transport({ type: 'transport', action: 'jump', seconds: 1 }));
-  register('videoScan.backSecond', () => previews.transport({ type: 'transport', action: 'jump', seconds: -1 }));
+  register('videoScan.togglePlayback', () => previews.transport({ action: 'toggle' }));
+  register('videoScan.stepFrameForward', () => previews.transport({ action: 'step', frames: 1 }));
+  register('videoScan.stepFrameBackward', () => previews.transport({ action: 'step', frames: -1 }));
+  register('videoScan.forwardSecond', () => previews.transport({ action: 'jump', seconds: 1 }));
+  register('videoScan.backSecond', () => previews.transport({ action: 'jump', seconds: -1 }));
   for (const [id, mode] of [['videoScan.playEvent', 'once'], ['videoScan.loopEvent', 'loop']] as const) {
     register(id, () => {
       const editor = activeVscan();

@@ -74,11 +74,14 @@ function showClock(): void {
   clock.textContent = `${rulerLabel(now(), 0.01)} / ${rulerLabel(duration(), 0.01)}`;
 }
 
+/** The `seq` of the last transport message applied (echoed in time reports). */
+let lastTransport = 0;
+
 function sendTime(force = false): void {
   const at = Date.now();
   if (!force && at - lastSent < THROTTLE_MS) return;
   lastSent = at;
-  post({ type: 'time', seconds: now(), playing: !video.paused });
+  post({ type: 'time', seconds: now(), playing: !video.paused, transport: lastTransport });
 }
 
 const timeline = new TimelineCanvas(document.getElementById('track') as HTMLCanvasElement, document.getElementById('overlay') as HTMLCanvasElement, {
@@ -184,6 +187,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       saveState();
       break;
     case 'transport': {
+      lastTransport = message.seq;
       if (message.action === 'toggle') togglePlay();
       else {
         const frame = 1 / (timeline.fps && timeline.fps > 0 ? timeline.fps : 25);

@@ -29,8 +29,14 @@ export type ToWebview =
    * right, then down), each at its time. Sent in trusted workspaces once it is decoded.
    */
   | { type: 'filmstrip'; src: string; times: number[]; tileWidth: number; tileHeight: number; columns: number }
-  /** Transport from the editor's keybindings: play/pause, a frame step, a jump by seconds. */
-  | { type: 'transport'; action: 'toggle' } | { type: 'transport'; action: 'step'; frames: number } | { type: 'transport'; action: 'jump'; seconds: number };
+  /**
+   * Transport from the editor's keybindings: play/pause, a frame step, a jump by seconds.
+   * `seq` numbers them; the webview's `time` reports say which it had applied.
+   */
+  | ({ type: 'transport'; seq: number } & ({ action: 'toggle' } | { action: 'step'; frames: number } | { action: 'jump'; seconds: number }));
+
+/** A transport request before the preview numbers it. */
+export type TransportAction = { action: 'toggle' } | { action: 'step'; frames: number } | { action: 'jump'; seconds: number };
 
 /** Webview → extension. */
 export type FromWebview =
@@ -42,8 +48,12 @@ export type FromWebview =
   | { type: 'ready'; page: number }
   /** A diff did not fit the webview's model: send the whole model again. */
   | { type: 'resync' }
-  /** The playhead moved (throttled); `playing` says whether the video plays. */
-  | { type: 'time'; seconds: number; playing: boolean }
+  /**
+   * The playhead moved (throttled); `playing` says whether the video plays; `transport` is
+   * the `seq` of the last transport message applied before it (0: none), so the extension
+   * can tell a report older than a key it has sent since.
+   */
+  | { type: 'time'; seconds: number; playing: boolean; transport: number }
   /** A timeline bar was chosen (click, Enter): reveal its line. */
   | { type: 'revealLine'; line: number }
   /** A bar was dragged: the event on `line` that spanned `from` now spans start–end. */
