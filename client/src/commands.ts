@@ -1,17 +1,16 @@
 /**
- * The editor commands: Caption Video / Caption All Videos, Find Event, Open Preview, and
- * Set Event Start / Set Event End / Insert Event at Playhead from the preview's playhead.
- * Model commands run only in trusted workspaces.
+ * The editor commands: Caption Video / Caption All Videos, Find Event, Open Preview (the
+ * playhead and transport commands are in timelineCommands.ts). Model commands run only in
+ * trusted workspaces.
  */
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { eventsOnLine, formatTime, isVideoFileName, parseVscan } from '../../server/src/language';
-import { CaptionRequest, FindRequest } from '../../server/src/lsp/protocol';
+import { formatTime, isVideoFileName } from '../../server/src/language';
+import { CaptionRequest, DocumentVideoRequest, FindRequest } from '../../server/src/lsp/protocol';
 import { expandPaths } from '../../server/src/cli/files';
 import { candidateNames } from '../../server/src/tasks/writeResult';
-import { linkedVideo } from './linkedVideo';
 import type { ModelAccess } from './modelAccess';
 import type { PreviewManager } from './preview';
 import { messageOf, wasCancelled, withServerProgress } from './progress';
@@ -44,24 +43,16 @@ export async function captionOne(client: LanguageClient, video: vscode.Uri, labe
   }
 }
 
-/** The video a command acts on: the argument, the active .vscan's, or one the user picks. */
-async function pickVideo(argument?: vscode.Uri): Promise<vscode.Uri | undefined> {
+/** The video a command acts on: the argument, the active .vscan's (as the server resolves it), or one the user picks. */
+async function pickVideo(client: LanguageClient, argument?: vscode.Uri): Promise<vscode.Uri | undefined> {
   if (argument) return argument;
   const editor = vscode.window.activeTextEditor;
   if (editor?.document.languageId === 'vscan') {
-    const linked = linkedVideo(editor.document);
-    if (linked) return linked;
+    const linked = await client.sendRequest(DocumentVideoRequest.type, { uri: editor.document.uri.toString() });
+    if (linked?.exists) return vscode.Uri.parse(linked.uri);
   }
   const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Videos: ['mp4', 'mov', 'm4v', 'mkv', 'webm', 'avi'] }, openLabel: 'Use this video' });
   return picked?.[0];
-}
-
-/** The event under the cursor of the active .vscan editor, with its token ranges. */
-function cursorEvent(editor: vscode.TextEditor) {
-  const doc = parseVscan(editor.document.getText());
-  const position = editor.selection.active;
-  const events = eventsOnLine(doc, position.line);
-  return events.find((e) => position.character >= e.open && position.character <= e.contentEnd) ?? events[0];
 }
 
 export function registerCommands(context: vscode.ExtensionContext, client: LanguageClient, previews: PreviewManager, models: ModelAccess): void {
@@ -69,10 +60,14 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
 
   register('videoScan.captionVideo', async (uri?: vscode.Uri) => {
     if (!requireTrust()) return;
-    const video = await pickVideo(uri);
+    const video = await pickVideo(client, uri);
     if (!video || !(await models.ensureReady())) return;
     const file = await captionOne(client, video, `Captioning ${basename(video.fsPath)}`);
-    if (file) await vscode.window.showTextDocument(file);
+    if (!file) return;
+    // Like the Markdown preview's "open beside": the new annotation with its video.
+    const document = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(document);
+    await previews.open(document, true);
   });
 
   register('videoScan.captionFolder', async (uri?: vscode.Uri) => {
@@ -92,7 +87,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
 
   register('videoScan.findEvent', async () => {
     if (!requireTrust()) return;
-    const video = await pickVideo();
+    const video = await pickVideo(client);
     if (!video) return;
     const history = context.globalState.get<string[]>(FIND_HISTORY, []);
     const query = await new Promise<string | undefined>((resolve) => {
@@ -115,9 +110,8 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
       const choice = await vscode.window.showInformationMessage(`"${query}": ${formatTime(start)}–${formatTime(end)} s${result.format_ok ? '' : ' (answer not in the trained format)'}`,
         ...(editor?.document.languageId === 'vscan' ? ['Insert as Event'] : []));
       if (choice === 'Insert as Event' && editor) {
-        const line = `<${formatTime(start)} - ${formatTime(end)}> ${query}`;
-        const last = editor.document.lineAt(editor.document.lineCount - 1);
-        await editor.edit((edit) => edit.insert(last.range.end, `${last.text ? editor.document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n' : ''}${line}`));
+        // In time order, inside the Scene window that holds it, in the file's time style.
+        await vscode.commands.executeCommand('videoScan.applyTimelineEdit', editor.document.uri, { kind: 'insert', start, end, description: query });
       }
     } catch (error) {
       if (!wasCancelled(error)) void vscode.window.showErrorMessage(`Find failed: ${messageOf(error)}`);
@@ -130,35 +124,4 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
       if (document?.languageId === 'vscan') await previews.open(document, toSide);
     });
   }
-
-  const playhead = (editor: vscode.TextEditor): number | undefined => {
-    const time = previews.currentTime(editor.document.uri);
-    if (time === undefined) void vscode.window.showInformationMessage('Open the preview (video-scan: Open Preview to the Side) to use its playhead.');
-    return time;
-  };
-  for (const [id, which] of [['videoScan.setEventStart', 'start'], ['videoScan.setEventEnd', 'end']] as const) {
-    register(id, async () => {
-      const editor = vscode.window.activeTextEditor;
-      if (editor?.document.languageId !== 'vscan') return;
-      const time = playhead(editor);
-      const event = time === undefined ? undefined : cursorEvent(editor);
-      if (event && time !== undefined) {
-        const token = event[which];
-        await editor.edit((edit) => edit.replace(new vscode.Range(token.range.start.line, token.range.start.character, token.range.end.line, token.range.end.character), formatTime(time, 'seconds', 2)));
-      }
-    });
-  }
-  register('videoScan.insertEventAtPlayhead', async () => {
-    const editor = vscode.window.activeTextEditor;
-    if (editor?.document.languageId !== 'vscan') return;
-    const time = playhead(editor);
-    if (time === undefined) return;
-    const line = editor.selection.active.line;
-    const eol = editor.document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
-    const text = `<${formatTime(time, 'seconds', 2)} - ${formatTime(time + 1, 'seconds', 2)}> `;
-    const at = editor.document.lineAt(line).range.end;
-    await editor.edit((edit) => edit.insert(at, eol + text));
-    const position = new vscode.Position(line + 1, text.length);
-    editor.selection = new vscode.Selection(position, position);
-  });
 }

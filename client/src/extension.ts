@@ -15,6 +15,7 @@ import type { LibraryInitializationOptions } from '../../server/src/lsp/libraryP
 import { registerInstallCuda, runtimeRoot } from './installCuda';
 import { migrateModelPath } from './migrateSettings';
 import { ModelAccess } from './modelAccess';
+import { registerTimelineCommands } from './timelineCommands';
 import { PreviewManager } from './preview';
 import { messageOf } from './progress';
 import { makeSampleVideo } from './sampleVideo';
@@ -36,8 +37,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     documentSelector: [{ language: 'vscan' }],
     outputChannel: output,
     // Untrusted (Restricted Mode), the server probes nothing until trust is granted.
-    // The library's index and thumbnails live in this workspace's storage (docs/library.md).
-    initializationOptions: { trusted: vscode.workspace.isTrusted, libraryStorage: (context.storageUri ?? context.globalStorageUri).fsPath } satisfies InitializationOptions & LibraryInitializationOptions,
+    // The library's index and thumbnails live in this workspace's storage (docs/library.md);
+    // the preview's filmstrips are kept with its proxies, in a folder its webview may read.
+    initializationOptions: {
+      trusted: vscode.workspace.isTrusted,
+      libraryStorage: (context.storageUri ?? context.globalStorageUri).fsPath,
+      previewCache: vscode.Uri.joinPath(context.globalStorageUri, 'preview-proxies').fsPath,
+    } satisfies InitializationOptions & LibraryInitializationOptions,
     synchronize: { configurationSection: 'videoScan', fileEvents: vscode.workspace.createFileSystemWatcher('**/*.vscan') },
   };
   // Before the server starts, so that its first configuration already has the new key; and
@@ -49,7 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   }));
   client = new LanguageClient('videoScan', 'video-scan', serverOptions, clientOptions);
   const lsp = client;
-  const previews = new PreviewManager(context);
+  const previews = new PreviewManager(context, lsp);
   const models = new ModelAccess(context, lsp, output);
   const status = new ModelStatusBar();
   const register = (id: string, handler: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, handler));
@@ -60,10 +66,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (!previews.seek(target, seconds)) {
       // Clicking a time with no preview open opens it, then seeks.
       await previews.open(await vscode.workspace.openTextDocument(target), true);
-      previews.seek(target, seconds); // sent once the new webview says it is ready (a fixed delay lost it under load)
+      previews.seek(target, seconds); // applied once the preview has its model
     }
   });
   registerCommands(context, lsp, previews, models);
+  registerTimelineCommands(context, lsp, previews);
   registerLibraryCommands(context, lsp);
   registerInstallCuda(context);
   register('videoScan.selectModel', () => selectModel(models));

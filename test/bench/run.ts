@@ -12,11 +12,12 @@ import { benchHub } from './hub';
 import { benchRuntime } from './runtime';
 import { benchWebGpu } from './webgpu';
 import { benchLibrary } from './library';
+import { benchPreview } from './preview';
 import { renderTable, type Table } from './stats';
 
 async function main(): Promise<void> {
   const tables: Table[] = [];
-  // `npm run bench -- language video media engine tasks hub runtime webgpu library` runs a subset.
+  // `npm run bench -- language video media engine tasks hub runtime webgpu library preview` runs a subset.
   const only = process.argv.slice(2);
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   if (wanted('language')) await benchLanguage(tables);
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   if (wanted('runtime')) await benchRuntime(tables);
   if (wanted('webgpu')) await benchWebGpu(tables);
   if (wanted('library')) await benchLibrary(tables);
+  if (wanted('preview')) await benchPreview(tables);
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
   for (const table of tables) console.log(renderTable(table) + '\n');
 }

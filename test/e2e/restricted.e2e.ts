@@ -6,7 +6,8 @@
  * data folder (the installed extension's worker, and an ffprobe wrapper set in the user
  * settings that lingers a second before probing with the packaged worker, so no probe is too
  * quick to be seen). Granting
- * trust then probes, and the same sampler sees it.
+ * trust then probes, and the same sampler sees it. The preview loads no media meanwhile: it
+ * says why, draws the timeline from the text, and its *Manage Workspace Trust* link grants it.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -14,7 +15,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { makeSampleVideos } from '../sample-workspace/make-videos';
 import { codeServer, node24, root, runCodeServer, shots, vsix } from './workbench';
 
@@ -97,6 +98,22 @@ async function problemsText(filter: string): Promise<string> {
   return (await page.locator('.markers-panel').textContent()) ?? '';
 }
 
+/** The preview's inner webview frame once it shows the timeline of `name`. */
+async function previewFrame(name: string): Promise<Frame> {
+  for (let i = 0; i < 150; i++) {
+    for (const frame of page.frames()) {
+      const ready = await frame.evaluate((n) => Boolean(document.getElementById('timeline') && document.body?.dataset.document?.endsWith(`/${n}`)
+        && (window as unknown as { videoScanPreview?: unknown }).videoScanPreview), name).catch(() => false);
+      if (ready) return frame;
+    }
+    await page.waitForTimeout(200);
+  }
+  await page.screenshot({ path: join(shots, `failed-restricted-preview-${name}.png`) });
+  throw new Error(`the preview of ${name} did not appear`);
+}
+
+type PreviewWindow = { videoScanPreview: { events(): unknown[] } };
+
 before(async () => {
   mkdirSync(shots, { recursive: true });
   await makeSampleVideos();
@@ -153,6 +170,7 @@ after(async () => {
 test('Restricted Mode: annotations and previews start no ffprobe or ffmpeg; granting trust probes', { timeout: 240_000 }, async () => {
   const sampler = sampleProcesses(data);
   let seen: string[];
+  let preview: Frame;
   try {
     await openFile('kitchen.vscan');
     await openFile('problems.vscan');
@@ -162,27 +180,47 @@ test('Restricted Mode: annotations and previews start no ffprobe or ffmpeg; gran
     // Matched on the code beside the message: the filter's highlight splits (and may elide) the message.
     await problemsShow('Range checks are skipped', /untrusted-workspace/);
     await problemsShow('before it starts', /reversed-span/);
+    await openFile('kitchen.vscan');
     await palette('video-scan: Open Preview to the Side');
+    preview = await previewFrame('kitchen.vscan');
+    // The timeline is drawn from the text; the video is not loaded, and the panel says why.
+    await preview.waitForFunction(() => (window as unknown as PreviewWindow).videoScanPreview.events().length === 4, undefined, { timeout: 20_000 });
     await page.waitForTimeout(3000); // the preview would probe right after opening
   } finally {
     seen = sampler.stop();
     await page.screenshot({ path: join(shots, 'restricted-mode.png') });
   }
   assert.deepEqual(seen, [], 'no ffprobe/ffmpeg process from the extension ran in Restricted Mode');
+  const media = await preview.evaluate(() => Array.from(document.querySelectorAll('video, audio, source, img')).map((e) => ({ tag: e.tagName, src: e.getAttribute('src'), hidden: (e as HTMLElement).hidden })));
+  assert.deepEqual(media, [{ tag: 'VIDEO', src: null, hidden: true }], 'no media element with a source in Restricted Mode');
+  const message = (await preview.locator('#video-message').textContent()) ?? '';
+  assert.match(message, /Restricted Mode: the preview does not load kitchen\.mp4/);
+  assert.match(message, /Manage Workspace Trust/);
   assert.doesNotMatch(await problemsText('beyond the end'), /out-of-range/, 'no range check without a probe');
 
   // Grant trust as a user does; the server probes now, and the range error appears.
   const control = sampleProcesses(data);
   let granted: string[];
   try {
-    await palette('Workspaces: Manage Workspace Trust');
+    // The preview's own link opens the trust editor.
+    await preview!.locator('#video-message a', { hasText: 'Manage Workspace Trust' }).click();
     const trust = page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
     await trust.click({ timeout: 20_000 });
     await page.locator('.workspace-trust-editor', { hasText: 'You trust this folder' }).waitFor({ timeout: 20_000 });
-    await page.keyboard.press('Escape'); // the trust editor opens as a modal over the panel
+    // The trust editor opens as a modal over the workbench: close it (Escape, or its close button when focus is elsewhere).
+    const modal = page.locator('.monaco-modal-editor-block');
+    for (let i = 0; i < 3 && (await modal.count()) && (await modal.first().isVisible()); i++) {
+      await page.keyboard.press('Escape');
+      if (await modal.first().waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false)) break;
+      await modal.locator('.codicon-close, [aria-label^="Close"]').first().click({ timeout: 2_000 }).catch(() => undefined);
+    }
     await page.keyboard.press('Control+Shift+M');
     await page.locator('.markers-panel').waitFor({ timeout: 30_000 });
     await problemsShow('beyond the end', /out-of-range/);
+    // Trusted now, the same preview loads the video.
+    await page.locator('.tab[aria-label^="kitchen.vscan"]').first().click();
+    preview = await previewFrame('kitchen.vscan');
+    await preview.waitForFunction(() => { const v = document.querySelector('video'); return Boolean(v && !v.hidden && v.readyState >= 1); }, undefined, { timeout: 30_000 });
   } finally {
     granted = control.stop();
     await page.screenshot({ path: join(shots, 'restricted-mode-trusted.png') });

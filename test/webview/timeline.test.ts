@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { TimelineEvent } from '../../webview/src/messages';
 import { assignLanes, eventAt, timeTable } from '../../webview/src/timeline';
 
-const event = (start: number, end: number, line: number): TimelineEvent => ({ start, end, line, label: `e${line}`, problem: false });
+const event = (start: number, end: number, line: number): TimelineEvent => ({ start, end, line, label: `e${line}`, problem: 0 });
 
 test('overlapping events get separate lanes; touching ones share a lane', () => {
   const events = [event(0, 2, 3), event(1, 3, 4), event(2, 4, 5), event(2.5, 3, 6), event(5, 6, 7)];

@@ -6,8 +6,9 @@ import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { type EventEntry, LineKind, type SceneBlock, type VscanDocument } from './document';
 import { firstEventAtOrAfter, timeAt } from './navigation';
 import { findHeader } from './parser';
+import { rankBySimilarity } from './similarity';
 import type { VscanSettings } from './settings';
-import { formatTime } from './time';
+import { describeSeconds, formatTime } from './time';
 
 const MAX_VIDEO_SUGGESTIONS = 5;
 
@@ -85,12 +86,16 @@ function removeEventEdit(doc: VscanDocument, event: EventEntry): TextEdit {
 
 function linkVideoActions(doc: VscanDocument, uri: string, diagnostic: Diagnostic, context: DocumentContext): CodeAction[] {
   const header = findHeader(doc, 'video');
-  return (context.siblingVideos ?? []).slice(0, MAX_VIDEO_SUGGESTIONS).map((name) => {
+  // Most like the missing name (or the document's own) first, then Browse… for anywhere else.
+  const wanted = header?.value || uri.slice(uri.lastIndexOf('/') + 1).replace(/\.vscan$/i, '');
+  const ranked = rankBySimilarity(wanted, context.siblingVideos ?? []).slice(0, MAX_VIDEO_SUGGESTIONS);
+  const browse: CodeAction = { title: 'Link video… (browse)', kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], command: { title: 'Link video…', command: 'videoScan.linkVideo', arguments: [uri] } };
+  return [...ranked.map((name) => {
     const edit: TextEdit = header
       ? { range: header.valueRange, newText: name }
       : { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: `Video: ${name}${doc.eol}` };
     return fix(`Link video ${name}`, uri, [edit], diagnostic);
-  });
+  }), browse];
 }
 
 /** Whether a request restricted to `only` kinds wants actions of `kind` (a prefix match, as LSP defines it). */
@@ -164,8 +169,13 @@ export function codeActionsFor(doc: VscanDocument, uri: string, diagnostics: Dia
         const later = eventOf(doc, data.laterEvent, line);
         const earlier = later && doc.events[data.earlierEvent];
         if (!later || !earlier) break;
-        actions.push(fix(`Trim the event on line ${earlier.line + 1} to end at ${later.start.text}`, uri,
-          [{ range: earlier.end.range, newText: later.start.text }], diagnostic, true));
+        // Trimming must not quietly shrink an event to a sliver: say what is left, and let
+        // a trim that keeps under a quarter of the event be chosen only by hand.
+        const before = (earlier.endValue ?? 0) - (earlier.startValue ?? 0);
+        const left = (later.startValue ?? 0) - (earlier.startValue ?? 0);
+        const sliver = before > 0 && left < before / 4;
+        actions.push(fix(`Trim the event on line ${earlier.line + 1} to end at ${later.start.text}${sliver ? ` (leaves ${describeSeconds(Math.max(0, left))} of ${describeSeconds(before)})` : ''}`, uri,
+          [{ range: earlier.end.range, newText: later.start.text }], diagnostic, !sliver));
         break;
       }
       case 'unsorted': {

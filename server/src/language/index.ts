@@ -17,3 +17,6 @@ export * from './parser';
 export * from './settings';
 export * from './time';
 export * from './limits';
+export * from './timeline';
+export * from './timelineEdits';
+export * from './similarity';

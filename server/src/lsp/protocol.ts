@@ -5,6 +5,8 @@
 import { NotificationType, ProtocolRequestType } from 'vscode-languageserver-protocol';
 import type { CaptionEvent } from '../tasks/parse';
 import type { ModelDescription } from '../model/acquire/resolveModel';
+import type { TimeFormat, TimelineDiff, TimelineScene } from '../language/timeline';
+import type { TimelineEditParams, TimelineEditResult } from '../language/timelineEdits';
 
 export interface CaptionParams {
   /** The video to caption (file URI). */
@@ -62,6 +64,8 @@ export interface InitializationOptions {
   settings?: unknown;
   /** Whether the workspace is trusted (VS Code: `workspace.isTrusted`). Default true. */
   trusted?: boolean;
+  /** Where the preview's filmstrips are kept (VS Code: the extension's storage). Default: a folder in the temp directory. */
+  previewCache?: string;
 }
 
 export interface WorkspaceTrustParams {
@@ -137,4 +141,89 @@ export namespace DownloadModelRequest {
 export namespace LoadEngineRequest {
   export const method = 'videoScan/loadEngine';
   export const type = new ProtocolRequestType<{ workDoneToken?: string | number }, StatusParams, never, void, void>(method);
+}
+
+/** The linked video as the preview needs it (from the server's probe cache: the client probes nothing). */
+export interface TimelineVideo {
+  /** file: URI of the video. */
+  uri: string;
+  /** File name as the document names it (for messages). */
+  name: string;
+  exists: boolean;
+  /** Named by a `Video:` header (false: found beside the document). */
+  explicit: boolean;
+  durationSec?: number;
+  fps?: number;
+  /** Why a webview cannot play it (HEVC video, AAC audio…): the client shows a proxy instead. */
+  proxyReason?: string;
+  /** Why it could not be probed. */
+  probeError?: string;
+  /** What the model is shown: the sampled frames' times and the caption windows (the current sampling settings). */
+  modelFrames?: number[];
+  windows?: { start: number; end: number }[];
+}
+
+export interface TimelineParams {
+  uri: string;
+  /** The document version this model is of. */
+  version: number;
+  /** The version `diff` applies to; null: `diff` replaces the whole list. */
+  baseVersion: number | null;
+  diff: TimelineDiff;
+  scenes: TimelineScene[];
+  /** How the document writes times (for snapping and edits). */
+  format: TimeFormat;
+  /** Undefined when nothing is linked (no header, nothing beside the file). */
+  video?: TimelineVideo;
+}
+
+/** Server → client: a watched document's timeline changed (after its validation, from the same parse). */
+export namespace TimelineNotification {
+  export const method = 'videoScan/timeline';
+  export const type = new NotificationType<TimelineParams>(method);
+}
+
+/** Client → server: start (a full model follows) or stop sending a document's timeline. */
+export namespace WatchTimelineNotification {
+  export const method = 'videoScan/watchTimeline';
+  export const type = new NotificationType<{ uri: string; watch: boolean }>(method);
+}
+
+export interface TimelineEditRequestParams {
+  uri: string;
+  /** The document version the edit was asked against; another version answers an error. */
+  version: number;
+  edit: TimelineEditParams;
+}
+
+/** Client → server: the text edits of a playhead or timeline action (applied by the client as one undo step). */
+export namespace TimelineEditRequest {
+  export const method = 'videoScan/timelineEdit';
+  export const type = new ProtocolRequestType<TimelineEditRequestParams, TimelineEditResult, never, void, void>(method);
+}
+
+/** Client → server: the video a .vscan document links (null: none), as the diagnostics see it. */
+export namespace DocumentVideoRequest {
+  export const method = 'videoScan/documentVideo';
+  export const type = new ProtocolRequestType<{ uri: string }, TimelineVideo | null, never, void, void>(method);
+}
+
+/** The filmstrip of a document's video: thumbnails of the frames the model is shown, in one sprite. */
+export interface FilmstripResult {
+  /** file: URI of the PNG sprite (tiles left to right, then down). */
+  image: string;
+  /** The time of each tile, ascending. */
+  times: number[];
+  tileWidth: number;
+  tileHeight: number;
+  columns: number;
+}
+
+/**
+ * Client → server: the filmstrip of the video a .vscan links, decoded once with ffmpeg and
+ * cached (null: no video, untrusted workspace, or nothing to plan). Errors answer one line.
+ */
+export namespace FilmstripRequest {
+  export const method = 'videoScan/filmstrip';
+  export const type = new ProtocolRequestType<{ uri: string }, FilmstripResult | null, never, void, void>(method);
 }

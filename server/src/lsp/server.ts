@@ -27,9 +27,11 @@ import { resolveDocumentContext } from '../workspace/videoContext';
 import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { samplingFromEnv } from '../video/plan';
 import { JobQueue } from './jobs';
+import { TimelinePublisher } from './timelinePublisher';
+import { documentFilmstrip } from './filmstripRequest';
 import {
-  type CaptionParams, CaptionRequest, type CaptionResponse, type FindParams, FindRequest, type FindResponse, type InitializationOptions,
-  LoadEngineRequest, PartialTextNotification, StatusNotification, WorkspaceTrustNotification,
+  type CaptionParams, CaptionRequest, type CaptionResponse, DocumentVideoRequest, FilmstripRequest, type FindParams, FindRequest, type FindResponse, type InitializationOptions,
+  LoadEngineRequest, PartialTextNotification, StatusNotification, TimelineEditRequest, TimelineNotification, WatchTimelineNotification, WorkspaceTrustNotification,
 } from './protocol';
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
 import { registerModelRequests } from './modelRequests';
@@ -56,6 +58,8 @@ export function startServer(connection: Connection): void {
   let pullConfiguration = false;
   /** The workspace's trust, from the client; untrusted, no child process runs. */
   let trusted = true;
+  /** Where the preview's filmstrips go (the client's storage). */
+  let previewCache: string | undefined;
   /**
    * Settled once the client's configuration has been read: validation waits for it, so the
    * first diagnostics already use the user's settings (their ffprobe, their severities).
@@ -63,6 +67,10 @@ export function startServer(connection: Connection): void {
   let settingsLoaded: Promise<void> = Promise.resolve();
 
   const log = (message: string) => connection.console.log(message);
+  // The preview's timeline comes from the parse made for diagnostics (one parse per change).
+  /** What the model is shown under the current settings (the timeline's row, the filmstrip). */
+  const modelViewOptions = () => ({ sampling: { ...samplingFromEnv(), ...settings.sampling }, window: settings.window, overlap: settings.overlap });
+  const timelines = new TimelinePublisher((params) => void connection.sendNotification(TimelineNotification.type, params), () => probes, modelViewOptions);
 
   /** Runs a handler, turning any exception into a logged message and an empty answer. */
   function guarded<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R | Promise<R>) {
@@ -117,6 +125,7 @@ export function startServer(connection: Connection): void {
     const large = text.length > service.LARGE_DOCUMENT_CHARS;
     const diagnostics: Diagnostic[] = [...(large ? [service.largeDocumentNotice(text.length)] : []), ...service.capDiagnostics(all)];
     await connection.sendDiagnostics({ uri, version, diagnostics });
+    timelines.publish(uri, version, doc, all, resolved.context, settings.language.timeStyle);
     if (resolved.pendingProbe) {
       void resolved.pendingProbe.then(() => schedule(uri));
     }
@@ -134,6 +143,19 @@ export function startServer(connection: Connection): void {
     running.set(uri, next);
     void next.then(() => {
       if (running.get(uri) === next) running.delete(uri);
+    });
+  }
+
+  /** Large files between saves: the watched timeline from a parse alone, one at a time, always of the latest text. */
+  const timelineOnly = new Set<string>();
+  function scheduleTimelineOnly(uri: string): void {
+    if (timelineOnly.has(uri)) return;
+    timelineOnly.add(uri);
+    setImmediate(() => {
+      timelineOnly.delete(uri);
+      const document = documents.get(uri);
+      if (!document) return;
+      guarded('timeline', undefined, () => timelines.publish(uri, document.version, parsed(document), undefined, states.get(uri)?.context ?? {}, settings.language.timeStyle))();
     });
   }
 
@@ -263,6 +285,7 @@ export function startServer(connection: Connection): void {
     if (options?.settings !== undefined) applySettings(readServerSettings(options.settings));
     trusted = options?.trusted !== false;
     library.initialize(params);
+    previewCache = typeof options?.previewCache === 'string' ? options.previewCache : undefined;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -302,6 +325,8 @@ export function startServer(connection: Connection): void {
   documents.onDidChangeContent((event) => {
     // A large file is validated on open and save only: per keystroke it would cost seconds each time.
     if (event.document.getText().length <= service.LARGE_DOCUMENT_CHARS) schedule(event.document.uri);
+    // Its preview still follows the typing, from a parse alone (no validation).
+    else if (timelines.watches(event.document.uri)) scheduleTimelineOnly(event.document.uri);
   });
   documents.onDidSave((event) => {
     if (event.document.getText().length > service.LARGE_DOCUMENT_CHARS) schedule(event.document.uri);
@@ -309,7 +334,49 @@ export function startServer(connection: Connection): void {
   documents.onDidClose((event) => {
     states.delete(event.document.uri);
     requestParses.delete(event.document.uri);
+    timelines.forget(event.document.uri);
     void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
+  });
+
+  connection.onNotification(WatchTimelineNotification.type, guarded('watchTimeline', undefined, ({ uri, watch }) => {
+    if (typeof uri !== 'string') return;
+    if (!watch) return timelines.unwatch(uri);
+    timelines.watch(uri);
+    const document = documents.get(uri);
+    const state = states.get(uri);
+    // Validated already: send that model now; otherwise the pending validation will.
+    if (document && state && state.version === document.version) {
+      timelines.publish(uri, state.version, state.parsed, service.validateVscan(state.parsed, state.context, settings.language, uri), state.context, settings.language.timeStyle);
+    } else if (document) schedule(uri);
+  }));
+  connection.onRequest(TimelineEditRequest.type, guarded('timelineEdit', { edits: [], error: 'internal error' }, (params) => {
+    const state = stateOf(params.uri);
+    if (!state) return { edits: [], error: `${params.uri} is not open` };
+    if (state.document.version !== params.version) return { edits: [], error: 'The document changed meanwhile; try again' };
+    return service.timelineEdit(state.doc, state.context, settings.language.timeStyle, params.edit);
+  }));
+
+  connection.onRequest(DocumentVideoRequest.type, guarded('documentVideo', null, async ({ uri }) => {
+    const state = stateOf(uri);
+    const path = documentPath(uri);
+    if (!state || !path) return null;
+    const resolved = await resolveDocumentContext(state.doc, path, { probes, probeWaitMs: PROBE_WAIT_MS, trusted });
+    const v = resolved.context.video;
+    return v ? { uri: v.uri, name: basename(v.path), exists: v.exists, explicit: v.explicit, durationSec: v.durationSec } : null;
+  }));
+
+  connection.onRequest(FilmstripRequest.type, async ({ uri }, token) => {
+    const state = stateOf(uri);
+    const path = documentPath(uri);
+    if (!state || !path) return null;
+    try {
+      return await documentFilmstrip(state.doc, path, {
+        probes, trusted, cacheDir: previewCache, ffmpegPath: settings.ffmpegPath, view: modelViewOptions(),
+      }, token);
+    } catch (error) {
+      // One line for the client to show (a video ffmpeg cannot read, a cancelled decode).
+      throw new ResponseError(ErrorCodes.InternalError, error instanceof Error ? error.message : String(error));
+    }
   });
 
   connection.onCodeAction(guarded('codeAction', [], (params) => {
