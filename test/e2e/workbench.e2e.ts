@@ -474,7 +474,7 @@ test('the filmstrip shows the frames the model sees, decoded once, with the seam
   });
   assert.equal(strip.thumbnails, strip.planned, 'one thumbnail per planned frame');
   assert.ok(strip.windows > 1, `the 3-minute video is captioned in ${strip.windows} windows`);
-  assert.match(strip.src, /filmstrip\.jpg/);
+  assert.match(strip.src, /filmstrip\.png/);
   // Zoomed in around the first seam (the second window starts at 110 s): thumbnails, not ticks.
   await goToLine('long.vscan', 11); // <112.0 - 118.0>
   await frame.waitForFunction(() => Math.abs((document.querySelector('video') as HTMLVideoElement).currentTime - 112) < 0.1, undefined, { timeout: 15_000 });
