@@ -11,11 +11,11 @@ import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
 import { modelLabel } from '../model/acquire/modelSpec';
 
-export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--threads N] [--max-new-tokens N]
+export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--weights …] [--threads N] [--max-new-tokens N]
                 [--window S] [--overlap S] [--force] [--dump DIR]
                 (a video named writes clip.vscan, or clip.2.vscan… when that exists; in folders, videos
                  with a .vscan already are skipped unless --force)
-  vscan find <video> "<event>" --model MODEL [--json] [--ep …] [--precision …] [--window S] [--overlap S] [--dump DIR]
+  vscan find <video> "<event>" --model MODEL [--json] [--ep …] [--precision …] [--weights …] [--window S] [--overlap S] [--dump DIR]
   vscan generate <video> --model MODEL --prompt TEXT [--json]`;
 
 const OPTIONS = {

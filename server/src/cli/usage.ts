@@ -1,4 +1,5 @@
-import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime/runtime';
+import type { ExecutionProviderChoice, PrecisionChoice, WeightsChoice } from '../model/runtime/runtime';
+import { WEIGHTS_CHOICES } from '../model/graph/quantizedWeights';
 /** A command-line mistake or an unreadable input: printed on stderr, exit status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -26,13 +27,14 @@ export function choiceFlag<T extends string>(flag: string, raw: string | undefin
 }
 
 /** The flags that choose where and how the model runs, for every command that loads it. */
-export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'string' }, threads: { type: 'string' } } as const;
+export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'string' }, weights: { type: 'string' }, threads: { type: 'string' } } as const;
 
-export function runtimeFlags(values: { ep?: string; precision?: string; threads?: string }): { executionProvider: ExecutionProviderChoice; precision: PrecisionChoice; intraOpThreads?: number } {
+export function runtimeFlags(values: { ep?: string; precision?: string; weights?: string; threads?: string }): { executionProvider: ExecutionProviderChoice; precision: PrecisionChoice; weights: WeightsChoice; intraOpThreads?: number } {
   const threads = numberFlag('threads', values.threads, { integer: true });
   return {
     executionProvider: choiceFlag('ep', values.ep, ['auto', 'cuda', 'webgpu', 'cpu'], 'auto'),
     precision: choiceFlag('precision', values.precision, ['auto', 'fp32', 'fp16'], 'auto'),
+    weights: choiceFlag('weights', values.weights, WEIGHTS_CHOICES, 'auto'),
     ...(threads === undefined ? {} : { intraOpThreads: threads }),
   };
 }

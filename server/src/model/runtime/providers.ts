@@ -5,6 +5,7 @@
 import type * as ort from 'onnxruntime-node';
 import type { AttentionKind } from '../graph/attention';
 import type { Precision } from '../graph/textDecoder';
+import type { WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
 import { describeAdapter, type WebGpuAdapter } from './webgpuAdapter';
 
 export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
@@ -58,4 +59,14 @@ export function providerSessionOptions(ep: ExecutionProvider, deviceOutputs: str
     ...(ep !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
     ...(ep === 'webgpu' && deviceOutputs.length ? { preferredOutputLocation: Object.fromEntries(deviceOutputs.map((output) => [output, 'gpu-buffer' as const])) } : {}),
   };
+}
+
+/**
+ * The linear layers' weights: as asked, or for `auto` what the measurements justify
+ * (docs/benchmarks.md, "Quantized weights"): bf16 everywhere for now — MatMulNBits has
+ * not been measured on a GPU, and on the CPU the choice between speed and fidelity to the
+ * checkpoint's own numbers is left to the user (`--weights int8`).
+ */
+export function weightsFor(_ep: ExecutionProvider, asked: WeightsChoice | undefined): WeightsPrecision {
+  return asked && asked !== 'auto' ? asked : 'bf16';
 }
