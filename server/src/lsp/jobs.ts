@@ -6,7 +6,7 @@
  */
 import { EngineHost } from '../model/runtime/engineHost';
 import type { VideoTaskRequest, VideoTaskResult } from '../model/runtime/engineProtocol';
-import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime/runtime';
+import type { ExecutionProviderChoice, PrecisionChoice, WeightsChoice } from '../model/runtime/runtime';
 import { describeAdapter } from '../model/runtime/webgpuAdapter';
 import type { TaskProgress } from '../tasks/videoTasks';
 import type { StatusParams } from './protocol';
@@ -17,6 +17,7 @@ export interface EngineSettings {
   model: string;
   executionProvider: ExecutionProviderChoice;
   precision: PrecisionChoice;
+  weights: WeightsChoice;
   threads: number | undefined;
 }
 
@@ -109,11 +110,11 @@ export class JobQueue {
   }
 
   private async loadEngine(model: string): Promise<void> {
-    const { executionProvider, precision, threads } = this.settings;
-    const wanted = `${model}|${executionProvider}|${precision}|${threads ?? ''}`;
+    const { executionProvider, precision, weights, threads } = this.settings;
+    const wanted = `${model}|${executionProvider}|${precision}|${weights}|${threads ?? ''}`;
     if (this.loadedFor === wanted) return;
     this.publish({ state: 'loading' });
-    const report = await this.host.load(model, { executionProvider, precision, ...(threads ? { intraOpThreads: threads } : {}) });
+    const report = await this.host.load(model, { executionProvider, precision, weights, ...(threads ? { intraOpThreads: threads } : {}) });
     this.loadedFor = wanted;
     this.loaded = { executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, message: report.fallbackReason };
     this.publish(this.loaded);

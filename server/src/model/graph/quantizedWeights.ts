@@ -29,11 +29,19 @@ export const QUANT_SCHEMES: Record<Exclude<WeightsPrecision, 'bf16'>, QuantSchem
   int4: { bits: 4, blockSize: 32, symmetric: false, accuracyLevel: 4 },
 };
 
+/**
+ * accuracy_level 0: MatMulNBits computes in float32 on the dequantized weights — slower,
+ * but exactly what the quantized weights stand for, so a float64 reference can hold the
+ * graphs to rounding (the tests do; a tiny random model amplifies level 4's int8
+ * activations too much for that).
+ */
+export const EXACT_ACCURACY_LEVEL = 0;
+
 /** A scheme in words, for reports and the file name: `int4-b32-asym-acc4`. */
-export function describeScheme(precision: WeightsPrecision): string {
+export function describeScheme(precision: WeightsPrecision, accuracyLevel?: number): string {
   if (precision === 'bf16') return 'bf16';
   const s = QUANT_SCHEMES[precision];
-  return `${precision}-b${s.blockSize}-${s.symmetric ? 'sym' : 'asym'}-acc${s.accuracyLevel}`;
+  return `${precision}-b${s.blockSize}-${s.symmetric ? 'sym' : 'asym'}-acc${accuracyLevel ?? s.accuracyLevel}`;
 }
 
 /** Where one tensor's quantized parts lie in the file (byte offsets). */
@@ -57,10 +65,10 @@ export class QuantizedWeights {
    * @param fileName the file's name beside the graph; it should name the scheme and the
    * source files' identity, so that the graph (and so the cache key) changes with either.
    */
-  constructor(readonly precision: Exclude<WeightsPrecision, 'bf16'>, readonly fileName: string) {}
+  constructor(readonly precision: Exclude<WeightsPrecision, 'bf16'>, readonly fileName: string, readonly accuracyLevel = QUANT_SCHEMES[precision].accuracyLevel) {}
 
   get scheme(): QuantScheme & { accuracyLevel: number } {
-    return QUANT_SCHEMES[this.precision];
+    return { ...QUANT_SCHEMES[this.precision], accuracyLevel: this.accuracyLevel };
   }
 
   /** The tensor as an [N, K] matrix (N = first dimension, K = the rest), laid out on first request. */

@@ -35,17 +35,19 @@ export interface DriftTolerance {
 }
 
 /**
- * Recorded on the tiny random checkpoint (measured there: int8 logits cosine ≥ 0.992,
- * relative error ≤ 0.13, top-1 7/8, vision ≥ 0.9997; int4 0.65, 0.84, 1/8, 0.959), with a
- * margin; weights whose nibbles or bytes are scrambled measure cosines near 0 (or NaN) and
- * fail every one. A tiny random model is far more sensitive to its weights than a trained
- * one — int8 weights alone move its first logits row to cosine 0.87 — and its logits are
- * near-ties, so int4's top-1 agreement is not gated there. What the real model loses needs
- * the real weights: this check, run on them.
+ * Recorded on the tiny random checkpoint over 8 seeds, with a margin. Its text decoder is
+ * chaotic: the bf16 graph run on int8-dequantized weights alone moves its logits to cosine
+ * 0.36–0.99 depending on the seed, so the text tolerances there catch only gross failures
+ * (int8 measured: cosine ≥ 0.36, relative error ≤ 1.11, top-1 ≥ 5/8; a file whose bytes are
+ * scrambled: −0.11, 3.65, 0), and int4's text drift is not gated at all beyond being finite
+ * (measured: cosine −0.10 to 0.85). The vision tower is stable and gates both (measured
+ * ≥ 0.9995 at int8 and ≥ 0.928 at int4; scrambled ≤ 0.04). The float64 reference tests
+ * (test/model/quantized.test.ts) are the exact check of the graphs. What the real model
+ * loses needs the real weights: this check, run on them.
  */
 export const DRIFT_TOLERANCE: Record<Exclude<WeightsPrecision, 'bf16'>, DriftTolerance> = {
-  int8: { minLogitCosine: 0.95, maxLogitRelativeError: 0.35, minTop1Agreement: 0.5, minVisionCosine: 0.99 },
-  int4: { minLogitCosine: 0.4, maxLogitRelativeError: 0.95, minTop1Agreement: 0, minVisionCosine: 0.9 },
+  int8: { minLogitCosine: 0.2, maxLogitRelativeError: 1.5, minTop1Agreement: 0.5, minVisionCosine: 0.999 },
+  int4: { minLogitCosine: -1, maxLogitRelativeError: 10, minTop1Agreement: 0, minVisionCosine: 0.9 },
 };
 
 const PROMPTS = [
@@ -147,6 +149,7 @@ export async function measureDrift(dir: string, weights: Exclude<WeightsPrecisio
   const top1Agreement = agree / PROMPTS.length;
   return {
     weights, prompts: PROMPTS.length, minLogitCosine, maxLogitRelativeError, top1Agreement, minVisionCosine, meanVisionCosine: sum / tokens, tolerance,
+    // Written so that NaN (non-finite outputs) fails every comparison.
     ok: minLogitCosine >= tolerance.minLogitCosine && maxLogitRelativeError <= tolerance.maxLogitRelativeError
       && top1Agreement >= tolerance.minTop1Agreement && minVisionCosine >= tolerance.minVisionCosine,
   };

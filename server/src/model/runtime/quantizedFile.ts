@@ -22,13 +22,13 @@ const SLICE_BYTES = 16 * 2 ** 20;
  * (path, size, modification time), so that replaced weights get a new file — and, since the
  * graph names the file, a new graph cache entry.
  */
-export async function quantizedFileName(checkpoint: Checkpoint, precision: Exclude<WeightsPrecision, 'bf16'>): Promise<string> {
+export async function quantizedFileName(checkpoint: Checkpoint, precision: Exclude<WeightsPrecision, 'bf16'>, accuracyLevel?: number): Promise<string> {
   const hash = createHash('sha1');
   for (const file of checkpoint.files) {
     const info = await stat(file.path);
     hash.update(`${resolve(file.path)}\0${info.size}\0${info.mtimeMs}\0`);
   }
-  return `weights-${describeScheme(precision)}-${hash.digest('hex').slice(0, 12)}.bin`;
+  return `weights-${describeScheme(precision, accuracyLevel)}-${hash.digest('hex').slice(0, 12)}.bin`;
 }
 
 /** float16 bits → float32 (exact). */

@@ -16,7 +16,7 @@ import type { Checkpoint } from '../checkpoint/checkpoint';
 import { defaultGraphCacheDir, writeGraphCacheSource } from './graphCache';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
-import { describeScheme, QuantizedWeights, type WeightsChoice, type WeightsPrecision } from '../graph/quantizedWeights';
+import { describeScheme, EXACT_ACCURACY_LEVEL, QuantizedWeights, type WeightsChoice, type WeightsPrecision } from '../graph/quantizedWeights';
 import { ensureQuantizedFile, quantizedFileName, quantizeToBuffer, type QuantizeProgress } from './quantizedFile';
 import { cudaProblem } from './providerLibraries';
 import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError, weightsFor } from './providers';
@@ -68,6 +68,12 @@ export interface RuntimeOptions {
    * `weightsFor`.
    */
   weights?: WeightsChoice;
+  /**
+   * Quantized weights computed in float32 on their dequantized values (MatMulNBits'
+   * accuracy_level 0) instead of with int8 activations: slower; for holding the graphs to a
+   * reference (tests).
+   */
+  exactQuantizedArithmetic?: boolean;
   /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
   onLoadProgress?: (stage: LoadStage, detail: string) => void;
   /** Threads for each operator (ONNX Runtime's default, all physical cores, when unset). */
@@ -123,8 +129,9 @@ export async function createSession(
   const externalData: { path: string; data: Uint8Array }[] = [];
   let quantizeMs = 0;
   const prepare = async (precision: Precision, target: GraphTarget, weights: WeightsPrecision): Promise<{ bytes: Uint8Array; modelFile?: string }> => {
-    options.onLoadProgress?.('graph', `building the ${name} graph (${precision}, ${describeScheme(weights)} weights)`);
-    const store = weights === 'bf16' ? undefined : new QuantizedWeights(weights, await quantizedFileName(checkpoint, weights));
+    const accuracyLevel = options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined;
+    options.onLoadProgress?.('graph', `building the ${name} graph (${precision}, ${describeScheme(weights, accuracyLevel)} weights)`);
+    const store = weights === 'bf16' ? undefined : new QuantizedWeights(weights, await quantizedFileName(checkpoint, weights, accuracyLevel), accuracyLevel);
     const bytes = encodeModel(build(linkName, precision, target, store));
     const started = performance.now();
     let reported = -1;
@@ -227,7 +234,7 @@ export async function createSession(
   const threads = options.intraOpThreads ?? 'default';
   const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
   const deviceOutputs = executionProvider === 'webgpu' && options.deviceOutputs?.length ? 'device' : 'host';
-  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, weights, weightsScheme: describeScheme(weights), quantizeMs, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, weights, weightsScheme: describeScheme(weights, options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined), quantizeMs, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
 }
 
 /**
