@@ -10,11 +10,12 @@ import { benchTasks } from './tasks';
 import { benchHub } from './hub';
 import { benchRuntime } from './runtime';
 import { benchWebGpu } from './webgpu';
+import { benchQuant } from './quant';
 import { renderTable, type Table } from './stats';
 
 async function main(): Promise<void> {
   const tables: Table[] = [];
-  // `npm run bench -- language video engine tasks hub runtime webgpu` runs a subset.
+  // `npm run bench -- language video engine tasks hub runtime webgpu quant` runs a subset.
   const only = process.argv.slice(2);
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   if (wanted('language')) await benchLanguage(tables);
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   if (wanted('hub')) await benchHub(tables);
   if (wanted('runtime')) await benchRuntime(tables);
   if (wanted('webgpu')) await benchWebGpu(tables);
+  if (wanted('quant')) await benchQuant(tables);
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
   for (const table of tables) console.log(renderTable(table) + '\n');
 }
