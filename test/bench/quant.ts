@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { writeRandomCheckpoint } from '../helpers/randomCheckpoint';
 import type { Table } from './stats';
 
-const SETTINGS = { pairs: 2, grid: [20, 36], promptTokens: 2048, newTokens: 32 };
+const SETTINGS = { pairs: 2, grid: [20, 36], promptTokens: 2048, newTokens: 32, contexts: [512, 8192, 24576] };
 
 function child(mode: string, dir: string, weights: string, cacheDir: string): Record<string, number> & Record<string, unknown> {
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'quantChild.ts'), mode, dir, weights, cacheDir, JSON.stringify(SETTINGS)], { encoding: 'utf8', timeout: 3_600_000, maxBuffer: 1 << 24 });
@@ -36,6 +36,7 @@ export async function benchQuant(tables: Table[]): Promise<void> {
   // The checkpoint is kept between runs (gigabytes to write); the caches are not.
   if (!existsSync(join(dir, 'model.safetensors'))) await writeRandomCheckpoint(dir, { textLayers: layers, visionDepth: layers });
   const fileMiB = (await stat(join(dir, 'model.safetensors'))).size / 2 ** 20;
+  const size = layers === 24 ? 'full size (24 text layers, 24 vision blocks)' : `full width, ${layers} text layers and ${layers} vision blocks (of 24)`;
   const results: Record<string, Record<string, number>> = {};
   for (const weights of ['bf16', 'int8', 'int4']) {
     const cacheDir = join(base, `cache-${weights}`);
@@ -45,13 +46,22 @@ export async function benchQuant(tables: Table[]): Promise<void> {
     results[weights] = { ...run, firstLoadMs: first.loadMs, quantizeMs: first.quantizeMs, fileMiB: (await folderBytes(cacheDir, 'weights-')) / 2 ** 20 };
     await rm(cacheDir, { recursive: true, force: true });
   }
+  // Decode against the context, with int8 weights (their prefill is the fastest to reach 24k tokens; the cache is the same).
+  const contexts = child('contexts', dir, 'int8', join(base, 'cache-contexts')).rows as unknown as Record<string, number>[];
+  await rm(join(base, 'cache-contexts'), { recursive: true, force: true });
+  const first = contexts[0];
+  tables.push({
+    title: `Decode time per token against the context (CPU, int8 weights, ${size})`,
+    head: ['context tokens', 'prefill s', 'decode ms/token, 16-token Loop', 'ratio to the shortest', 'decode ms/token, one run per token', 'ratio to the shortest', 'peak resident MiB'],
+    rows: contexts.map((r) => [String(r.context), (r.prefillMs / 1000).toFixed(1), r.loopMsPerToken.toFixed(1), `${(r.loopMsPerToken / first.loopMsPerToken).toFixed(2)}×`, r.singleMsPerToken.toFixed(1), `${(r.singleMsPerToken / first.singleMsPerToken).toFixed(2)}×`, r.peakMiB.toFixed(0)]),
+    notes: ['32 greedy tokens after a text prompt of each length (the Loop, the default), then 8 with one run per token; one process, prefill in chunks of 2,048.'],
+  });
   const drift: Record<string, Record<string, number>> = {};
   for (const weights of ['int8', 'int4']) drift[weights] = child('drift', dir, weights, join(base, 'cache-drift'));
   await rm(join(base, 'cache-drift'), { recursive: true, force: true });
   const b = results.bf16;
   const ratio = (value: number, baseline: number) => `${(baseline / value).toFixed(2)}×`;
   const s = (ms: number) => (ms / 1000).toFixed(1);
-  const size = layers === 24 ? 'full size (24 text layers, 24 vision blocks)' : `full width, ${layers} text layers and ${layers} vision blocks (of 24)`;
   tables.push({
     title: `Quantized weights on CPU: random Qwen3.5-2B layout, ${size}, bf16 file ${(fileMiB / 1024).toFixed(2)} GiB`,
     head: ['weights', 'first load s (quantizing)', 'cached load s', `vision tower ms (${SETTINGS.pairs} pairs of ${SETTINGS.grid.join('×')} patches)`, `prefill ms (${SETTINGS.promptTokens} tokens)`, 'decode ms/token', 'resident after load MiB', 'peak resident MiB', 'quantized file MiB'],

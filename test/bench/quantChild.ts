@@ -4,10 +4,10 @@
  * cache and runs the vision tower, a prefill and a greedy decode, `drift` measures the
  * quantized weights' drift from bf16. Prints one JSON object.
  */
-import * as ort from 'onnxruntime-node';
 import { seededRandom } from '../../server/src/model/checkpoint/tiny';
 import type { WeightsPrecision } from '../../server/src/model/graph/quantizedWeights';
 import { measureDrift } from '../../server/src/model/runtime/drift';
+import { TextEngine } from '../../server/src/model/runtime/engine';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import type { PreparedVideo } from '../../server/src/video/pipeline';
 
@@ -17,8 +17,27 @@ const peak = () => process.resourceUsage().maxRSS / 1024;
 
 async function main(): Promise<void> {
   const [mode, dir, weights, cacheDir, settings] = process.argv.slice(2) as [string, string, WeightsPrecision, string, string];
-  const { pairs, grid, promptTokens, newTokens } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number };
+  const { pairs, grid, promptTokens, newTokens, contexts } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[] };
   const options = { executionProvider: 'cpu' as const, weights, cacheDir };
+  if (mode === 'contexts') {
+    // Decode time per token after contexts of each length (docs/benchmarks.md: decoding
+    // should not slow with the context much beyond reading the cache).
+    const engine = await TextEngine.load(dir, options);
+    (engine.stopIds as number[]).length = 0;
+    const longest = Math.max(...contexts);
+    const words = 'the dog runs across the park and stops near a bench while people walk by '.repeat(Math.ceil(longest / 10));
+    const all = engine.tokenizer.encode(words);
+    await engine.generate(all.slice(0, 16), { maxNewTokens: 17 }); // warm-up
+    const rows: Record<string, number>[] = [];
+    for (const context of contexts) {
+      const prompt = all.slice(0, context);
+      const loop = await engine.generate(prompt, { maxNewTokens: newTokens });
+      const single = await engine.generate(prompt, { maxNewTokens: 8, loopSteps: 1 });
+      rows.push({ context, prefillMs: loop.prefillMs, loopMsPerToken: loop.decodeMs / loop.ids.length, singleMsPerToken: single.decodeMs / single.ids.length, peakMiB: peak() });
+    }
+    process.stdout.write(JSON.stringify({ rows }));
+    return;
+  }
   if (mode === 'drift') {
     const drift = await measureDrift(dir, weights as 'int8' | 'int4', options);
     process.stdout.write(JSON.stringify(drift));
@@ -51,7 +70,6 @@ async function main(): Promise<void> {
   const prompt = engine.tokenizer.encode(words).slice(0, promptTokens);
   await engine.generate(prompt.slice(0, 16), { maxNewTokens: 17 }); // warm-up (both branches)
   const result = await engine.generate(prompt, { maxNewTokens: newTokens });
-  void ort;
   process.stdout.write(JSON.stringify({
     loadMs, quantizeMs, loadedMiB, visionMs, prefillMs: result.prefillMs, decodeMsPerToken: result.decodeMs / result.ids.length,
     afterRunMiB: rss() - before, peakMiB: peak(),

@@ -56,7 +56,8 @@ export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a smal
                  (--loop-steps: greedy tokens per session run, default 16 — 1 on WebGPU, whose cache stays on the GPU; 1: one run per token)
   --ep auto|cuda|webgpu|cpu: auto tries CUDA, then WebGPU on a hardware adapter, then CPU (webgpu: any adapter,
   software ones included); --precision auto|fp32|fp16: auto is fp16 on CUDA and WebGPU with shader-f16, else fp32;
-  --weights auto|bf16|int8|int4: the linear layers' weights, quantized once into the graph cache (auto: bf16);
+  --weights auto|bf16|int8|int4: the linear layers' weights, quantized once into the graph cache (auto: int8 on
+  the CPU for models of 1 GiB and more, else bf16);
   --threads N: threads per operator (default: ONNX Runtime's, all physical cores)
 ${HUB_HELP}`;
 

@@ -64,8 +64,8 @@ export interface RuntimeOptions {
   precision?: PrecisionChoice;
   /**
    * The linear layers' weights, orthogonal to the precision: `bf16` as stored, or `int8` /
-   * `int4` quantized once (per checkpoint and scheme) into the graph cache. `auto`: see
-   * `weightsFor`.
+   * `int4` quantized once (per checkpoint and scheme) into the graph cache. `auto`: int8 on
+   * the CPU for checkpoints of 1 GiB and more, bf16 otherwise (`weightsFor`).
    */
   weights?: WeightsChoice;
   /**
@@ -191,7 +191,7 @@ export async function createSession(
     if (problem) throw new Error(problem);
     const precision = precisionFor(ep, options.precision, adapter);
     const target = graphTargetFor(ep);
-    const weights = weightsFor(ep, options.weights);
+    const weights = weightsFor(ep, options.weights, weightsBytes);
     const { bytes, modelFile } = await prepare(precision, target, weights);
     options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}${adapter ? ` on ${describeAdapter(adapter)}` : ''}, ${precision}) and converting the weights`);
     const sessionOptions = { ...base, ...(weights === 'bf16' ? {} : { extra: { ...base.extra, session: QUANTIZED_SESSION } }), ...(externalData.length ? { externalData } : {}), ...providerSessionOptions(ep, options.deviceOutputs) };
