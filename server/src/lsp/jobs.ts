@@ -50,7 +50,7 @@ export class JobQueue {
   private waiting = 0;
   private loadedFor: string | undefined;
   /** What the last load got: the provider, the precision and why it fell back (if it did). */
-  private loaded: Pick<StatusParams, 'executionProvider' | 'adapter' | 'precision' | 'message'> = {};
+  private loaded: Pick<StatusParams, 'executionProvider' | 'adapter' | 'precision' | 'weights' | 'message'> = {};
   private status: StatusParams = { state: 'idle', queue: 0 };
 
   constructor(private settings: EngineSettings, private readonly report: (status: StatusParams) => void) {
@@ -116,7 +116,7 @@ export class JobQueue {
     this.publish({ state: 'loading' });
     const report = await this.host.load(model, { executionProvider, precision, weights, ...(threads ? { intraOpThreads: threads } : {}) });
     this.loadedFor = wanted;
-    this.loaded = { executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, message: report.fallbackReason };
+    this.loaded = { executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, weights: report.weights, message: report.fallbackReason };
     this.publish(this.loaded);
   }
 
