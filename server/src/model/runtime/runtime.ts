@@ -154,12 +154,9 @@ export async function createSession(
           await link(await realpath(file.path), target);
         }
       }
-      // Quantized once per checkpoint and scheme; later loads read the file as it is.
-      if (store?.entries.length && (await ensureQuantizedFile(store, join(folder, store.fileName), progress))) quantizeMs = performance.now() - started;
       await writeFile(modelFile, bytes);
       // What the links are links of, so that `vscan cache list|clean` can find entries whose checkpoint is gone.
       await writeGraphCacheSource(folder, { checkpoint: resolve(checkpoint.dir), links: Object.fromEntries(checkpoint.files.map((f) => [linkName(f.path), resolve(f.path)])) });
-      return { bytes, modelFile };
     } catch {
       weightFiles = 'in-memory';
       for (const file of checkpoint.files) externalData.push({ path: linkName(file.path), data: new Uint8Array(await readFile(file.path)) });
@@ -169,6 +166,10 @@ export async function createSession(
       }
       return { bytes };
     }
+    // Quantized once per checkpoint and scheme, beside the graph; later loads read the file as
+    // it is. Outside the try above: a weight that cannot be quantized fails here, naming it.
+    if (store?.entries.length && (await ensureQuantizedFile(store, join(folder, store.fileName), progress))) quantizeMs = performance.now() - started;
+    return { bytes, modelFile };
   };
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
