@@ -11,7 +11,7 @@ import { checkModel } from '../model/runtime/check';
 import { describeAdapter } from '../model/runtime/webgpuAdapter';
 import { argmax, TextEngine, textPositions } from '../model/runtime/engine';
 import { stripThink } from '../model/checkpoint/tokenizer';
-import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
+import { loadProgressPrinter as loadProgress, numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
 import { HUB_HELP, runHubCommand } from './modelHub';
 
@@ -62,9 +62,6 @@ export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a smal
 ${HUB_HELP}`;
 
 /** Load stages on stderr (not with --json, whose stdout must stay clean anyway). */
-function loadProgress(quiet: boolean): ((stage: string, detail: string) => void) | undefined {
-  return quiet ? undefined : (_stage, detail) => process.stderr.write(`${detail}…\n`);
-}
 
 export async function runModelCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;

@@ -7,7 +7,7 @@ import { samplingFromEnv } from '../video/plan';
 import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
 import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { expandPaths, isVideoName } from './files';
-import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
+import { loadProgressPrinter, numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
 import { modelLabel } from '../model/acquire/modelSpec';
 
@@ -72,7 +72,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
     // A read-only folder is found before the model loads and runs, not after.
     for (const video of videos) await checkWritableTarget(values.out ? [values.out] : candidateNames(video, 1)).catch((error: Error) => { throw new UsageError(error.message); });
   }
-  const model = await VideoModel.load(await resolveModelDir(values.model), runtime);
+  const model = await VideoModel.load(await resolveModelDir(values.model), { ...runtime, onLoadProgress: loadProgressPrinter(values.json === true, 'quantize') });
   if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
   const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true) };
   if (command === 'find') {

@@ -26,6 +26,26 @@ export function choiceFlag<T extends string>(flag: string, raw: string | undefin
   return raw as T;
 }
 
+/**
+ * Loading's stages on stderr, one line each; quantizing's percentages (the first load of a
+ * large model: minutes) rewrite one line on a terminal, and are printed every 10% elsewhere.
+ */
+export function loadProgressPrinter(quiet: boolean, only?: 'quantize'): ((stage: string, detail: string) => void) | undefined {
+  if (quiet) return undefined;
+  const tty = process.stderr.isTTY === true;
+  let tens = -1;
+  return (stage, detail) => {
+    if (stage === 'quantize') {
+      const percent = Number(/(\d+)%$/.exec(detail)?.[1] ?? 0);
+      if (tty) process.stderr.write(`\r${detail}${percent === 100 ? '\n' : ''}`);
+      else if (Math.floor(percent / 10) !== tens) process.stderr.write(`${detail}\n`);
+      tens = percent === 100 ? -1 : Math.floor(percent / 10);
+    } else if (!only) {
+      process.stderr.write(`${detail}…\n`);
+    }
+  };
+}
+
 /** The flags that choose where and how the model runs, for every command that loads it. */
 export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'string' }, weights: { type: 'string' }, threads: { type: 'string' } } as const;
 

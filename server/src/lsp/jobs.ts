@@ -114,7 +114,9 @@ export class JobQueue {
     const wanted = `${model}|${executionProvider}|${precision}|${weights}|${threads ?? ''}`;
     if (this.loadedFor === wanted) return;
     this.publish({ state: 'loading' });
-    const report = await this.host.load(model, { executionProvider, precision, weights, ...(threads ? { intraOpThreads: threads } : {}) });
+    // Quantizing the weights (the first load of a large model on the CPU) takes minutes: say so.
+    const onLoadProgress = (stage: string, detail: string) => { if (stage === 'quantize') this.publish({ state: 'loading', message: detail }); };
+    const report = await this.host.load(model, { executionProvider, precision, weights, onLoadProgress, ...(threads ? { intraOpThreads: threads } : {}) });
     this.loadedFor = wanted;
     this.loaded = { executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, weights: report.weights, message: report.fallbackReason };
     this.publish(this.loaded);
