@@ -4,7 +4,7 @@
  * the graph cache holding the file, and `model check`'s drift from bf16.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { before, test } from 'node:test';
 import { dequantizeRows, quantizeRows, quantizedShape } from '../../server/src/model/checkpoint/quantize';
@@ -13,6 +13,8 @@ import { buildTextModel } from '../../server/src/model/graph/textDecoder';
 import { buildVisionEncoder } from '../../server/src/model/graph/visionEncoder';
 import { QUANT_SCHEMES, QuantizedWeights } from '../../server/src/model/graph/quantizedWeights';
 import { checkModel } from '../../server/src/model/runtime/check';
+import { ensureQuantizedFile, quantizeToBuffer } from '../../server/src/model/runtime/quantizedFile';
+import { openCheckpoint } from '../../server/src/model/checkpoint/checkpoint';
 import { TextEngine } from '../../server/src/model/runtime/engine';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import type { PreparedVideo } from '../../server/src/video/pipeline';
@@ -239,4 +241,18 @@ test('the CLI takes --weights and names the choices when given another', async (
   const bad = vscan(['model', 'check', tiny, '--weights', 'int3']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--weights is auto, bf16, int8, int4; got "int3"/);
+});
+
+test('quantizing in slices of a row at a time writes the same bytes as whole tensors (the bound on memory does not move anything)', async () => {
+  const checkpoint = await openCheckpoint(tiny);
+  for (const weights of ['int8', 'int4'] as const) {
+    const store = new QuantizedWeights(weights, 'sliced.bin');
+    buildTextModel(checkpoint, (file) => file, 'fp32', 'fused', store);
+    const path = join(cacheDir, `sliced-${weights}.bin`);
+    // A slice smaller than any row: every tensor is read and written one row at a time.
+    assert.equal(await ensureQuantizedFile(store, path, undefined, 1), true);
+    assert.equal((await stat(path)).size, store.bytes);
+    assert.deepEqual(new Uint8Array(await readFile(path)), await quantizeToBuffer(store));
+    assert.equal(await ensureQuantizedFile(store, path), false, 'a complete file is kept');
+  }
 });

@@ -14,8 +14,8 @@ import { quantizeRows } from '../checkpoint/quantize';
 import { DTYPE_BYTES, fromBfloat16, type TensorInfo } from '../checkpoint/safetensors';
 import { describeScheme, type QuantizedWeights, type WeightsPrecision } from '../graph/quantizedWeights';
 
-/** Source bytes per slice. */
-const SLICE_BYTES = 16 * 2 ** 20;
+/** Source bytes per slice (at least one row is read whatever the size). */
+export const SLICE_BYTES = 16 * 2 ** 20;
 
 /**
  * The quantized file's name: the scheme and the identity of the checkpoint's weight files
@@ -59,7 +59,7 @@ type Sink = (bytes: Uint8Array, offset: number) => Promise<void>;
 /** Progress: source bytes quantized so far, of the total. */
 export type QuantizeProgress = (doneBytes: number, totalBytes: number) => void;
 
-async function quantizeInto(store: QuantizedWeights, sink: Sink, onProgress?: QuantizeProgress): Promise<void> {
+async function quantizeInto(store: QuantizedWeights, sink: Sink, onProgress?: QuantizeProgress, sliceBytes = SLICE_BYTES): Promise<void> {
   const total = store.entries.reduce((sum, e) => sum + e.source.byteLength, 0);
   let done = 0;
   const handles = new Map<string, FileHandle>();
@@ -69,7 +69,7 @@ async function quantizeInto(store: QuantizedWeights, sink: Sink, onProgress?: Qu
       let handle = handles.get(source.file);
       if (!handle) handles.set(source.file, (handle = await open(source.file, 'r')));
       const valueBytes = DTYPE_BYTES[source.dtype];
-      const rowsPerSlice = Math.max(1, Math.floor(SLICE_BYTES / (k * valueBytes)));
+      const rowsPerSlice = Math.max(1, Math.floor(sliceBytes / (k * valueBytes)));
       const zpRowBytes = entry.zeroPointBytes / n;
       for (let row = 0; row < n; row += rowsPerSlice) {
         const rows = Math.min(rowsPerSlice, n - row);
@@ -93,7 +93,7 @@ async function quantizeInto(store: QuantizedWeights, sink: Sink, onProgress?: Qu
  * Makes `path` hold the store's quantized weights unless it already does (a complete file
  * of the right size). Returns whether it quantized.
  */
-export async function ensureQuantizedFile(store: QuantizedWeights, path: string, onProgress?: QuantizeProgress): Promise<boolean> {
+export async function ensureQuantizedFile(store: QuantizedWeights, path: string, onProgress?: QuantizeProgress, sliceBytes = SLICE_BYTES): Promise<boolean> {
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isFile() && existing.size === store.bytes) return false;
   const partial = `${path}.${process.pid}.partial`;
@@ -102,7 +102,7 @@ export async function ensureQuantizedFile(store: QuantizedWeights, path: string,
     await file.truncate(store.bytes);
     await quantizeInto(store, async (bytes, offset) => {
       await file.write(bytes, 0, bytes.length, offset);
-    }, onProgress);
+    }, onProgress, sliceBytes);
     await file.sync();
     await file.close();
     await rename(partial, path);
