@@ -256,3 +256,18 @@ test('quantizing in slices of a row at a time writes the same bytes as whole ten
     assert.equal(await ensureQuantizedFile(store, path), false, 'a complete file is kept');
   }
 });
+
+test('where the graph cache cannot hold files, the weights are quantized in memory and give the same logits', async () => {
+  const blocked = join(cacheDir, 'not-a-folder');
+  await writeFile(blocked, 'a file where the cache folder would go');
+  const inMemory = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir: blocked, weights: 'int8' });
+  const cached = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir, weights: 'int8' });
+  assert.equal(inMemory.report.weightFiles, 'in-memory');
+  assert.ok(inMemory.report.quantizeMs > 0);
+  const [a, b] = await Promise.all([inMemory, cached].map((engine) => engine.forward(prompt, videoLikePositions(prompt.length), engine.emptyCache(), 0)));
+  assert.deepEqual(Array.from(a.logits), Array.from(b.logits));
+  // The decode Loop runs too (its body reads the main graph's weights there).
+  const decoded = await inMemory.generate(prompt, { maxNewTokens: 6, loopSteps: 4 });
+  assert.ok(decoded.ids.length > 0 || decoded.stopReason === 'stop-token');
+  for (const engine of [inMemory, cached]) await engine.session.release();
+});

@@ -65,7 +65,18 @@ export class QuantizedWeights {
    * @param fileName the file's name beside the graph; it should name the scheme and the
    * source files' identity, so that the graph (and so the cache key) changes with either.
    */
-  constructor(readonly precision: Exclude<WeightsPrecision, 'bf16'>, readonly fileName: string, readonly accuracyLevel = QUANT_SCHEMES[precision].accuracyLevel) {}
+  /**
+   * @param copiesInSubgraphs whether a subgraph too deep for ONNX Runtime to pre-pack its
+   * parent's constants (the decode Loop's body) holds initializers of its own for the same
+   * bytes; false where the weights are handed over in memory, which ONNX Runtime accepts for
+   * the main graph's initializers only.
+   */
+  constructor(
+    readonly precision: Exclude<WeightsPrecision, 'bf16'>,
+    readonly fileName: string,
+    readonly accuracyLevel = QUANT_SCHEMES[precision].accuracyLevel,
+    readonly copiesInSubgraphs = true,
+  ) {}
 
   get scheme(): QuantScheme & { accuracyLevel: number } {
     return { ...QUANT_SCHEMES[this.precision], accuracyLevel: this.accuracyLevel };

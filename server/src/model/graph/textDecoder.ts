@@ -305,7 +305,7 @@ export function decoderWeightsOf(checkpoint: Checkpoint, g: Graph, store?: Quant
   return {
     value: (name, elemType) => g.weight(info(name), elemType),
     stored: (name) => ({ value: g.rawWeight(info(name)), elemType: g.storedType(info(name)) }),
-    ...(store ? { quantized: (name: string, elemType: number) => quantizedHost.quantizedWeight(info(name), store, elemType) } : {}),
+    ...(store ? { quantized: (name: string, elemType: number) => (store.copiesInSubgraphs ? quantizedHost : g).quantizedWeight(info(name), store, elemType) } : {}),
   };
 }
 

@@ -140,7 +140,24 @@ export async function createSession(
       if (percent !== reported) options.onLoadProgress?.('quantize', `quantizing the ${name} weights to ${weights}: ${(reported = percent)}%`);
     };
     options.onLoadProgress?.('weights', `linking ${checkpoint.files.length} weight file(s), ${(weightsBytes / 2 ** 30).toFixed(2)} GiB`);
-    if (weightFiles === 'in-memory') return { bytes };
+    // The weight files (and quantized weights) handed to ONNX Runtime from memory.
+    const inMemory = async (): Promise<{ bytes: Uint8Array }> => {
+      weightFiles = 'in-memory';
+      for (const file of checkpoint.files) {
+        if (!externalData.some((e) => e.path === linkName(file.path))) externalData.push({ path: linkName(file.path), data: new Uint8Array(await readFile(file.path)) });
+      }
+      if (!store?.entries.length) return { bytes };
+      // In-memory data serves the main graph's initializers only: the Loop body reads the
+      // outer ones, unpacked (slower decoding, float32 arithmetic there).
+      const flat = new QuantizedWeights(store.precision, store.fileName, accuracyLevel, false);
+      const flatBytes = encodeModel(build(linkName, precision, target, flat));
+      if (!externalData.some((e) => e.path === flat.fileName)) {
+        externalData.push({ path: flat.fileName, data: await quantizeToBuffer(flat, progress) });
+        quantizeMs = performance.now() - started;
+      }
+      return { bytes: flatBytes };
+    };
+    if (weightFiles === 'in-memory') return inMemory();
     const key = createHash('sha1').update(checkpoint.dir).update(bytes).digest('hex').slice(0, 16);
     const folder = join(options.cacheDir ?? defaultGraphCacheDir(), `${name}-${key}`);
     const modelFile = join(folder, `${name}.onnx`);
@@ -158,13 +175,7 @@ export async function createSession(
       // What the links are links of, so that `vscan cache list|clean` can find entries whose checkpoint is gone.
       await writeGraphCacheSource(folder, { checkpoint: resolve(checkpoint.dir), links: Object.fromEntries(checkpoint.files.map((f) => [linkName(f.path), resolve(f.path)])) });
     } catch {
-      weightFiles = 'in-memory';
-      for (const file of checkpoint.files) externalData.push({ path: linkName(file.path), data: new Uint8Array(await readFile(file.path)) });
-      if (store?.entries.length) {
-        externalData.push({ path: store.fileName, data: await quantizeToBuffer(store, progress) });
-        quantizeMs = performance.now() - started;
-      }
-      return { bytes };
+      return inMemory();
     }
     // Quantized once per checkpoint and scheme, beside the graph; later loads read the file as
     // it is. Outside the try above: a weight that cannot be quantized fails here, naming it.
