@@ -4,7 +4,7 @@
  * the graph cache holding the file, and `model check`'s drift from bf16.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { before, test } from 'node:test';
 import { dequantizeRows, quantizeRows, quantizedShape } from '../../server/src/model/checkpoint/quantize';
@@ -13,6 +13,7 @@ import { buildTextModel } from '../../server/src/model/graph/textDecoder';
 import { buildVisionEncoder } from '../../server/src/model/graph/visionEncoder';
 import { QUANT_SCHEMES, QuantizedWeights } from '../../server/src/model/graph/quantizedWeights';
 import { checkModel } from '../../server/src/model/runtime/check';
+import { cleanGraphCache, listGraphCache } from '../../server/src/model/runtime/graphCache';
 import { ensureQuantizedFile, quantizeToBuffer } from '../../server/src/model/runtime/quantizedFile';
 import { openCheckpoint } from '../../server/src/model/checkpoint/checkpoint';
 import { TextEngine } from '../../server/src/model/runtime/engine';
@@ -270,4 +271,24 @@ test('where the graph cache cannot hold files, the weights are quantized in memo
   const decoded = await inMemory.generate(prompt, { maxNewTokens: 6, loopSteps: 4 });
   assert.ok(decoded.ids.length > 0 || decoded.stopReason === 'stop-token');
   for (const engine of [inMemory, cached]) await engine.session.release();
+});
+
+test('cache list calls an entry stale once its quantized weights were made from weights since replaced, and clean frees them', async () => {
+  const made = await tempTinyCheckpoint('vscan-quantized-stale-', 12);
+  const cache = join(made.dir, 'cache');
+  const engine = await TextEngine.load(made.tiny, { executionProvider: 'cpu', cacheDir: cache, weights: 'int4' });
+  const quantizedBytes = (await stat(await quantizedFile(engine.report.modelFile!))).size;
+  await engine.session.release();
+  let [entry] = await listGraphCache(cache);
+  assert.equal(entry.state, 'live');
+  assert.ok(entry.graphBytes > quantizedBytes);
+  // The checkpoint rewritten in place (same inode, so its hard link stays live): new weights, old quantized file.
+  const weightsFile = join(made.tiny, 'model.safetensors');
+  const later = new Date(Date.now() + 60_000);
+  await utimes(weightsFile, later, later);
+  [entry] = await listGraphCache(cache);
+  assert.equal(entry.state, 'stale');
+  assert.equal(entry.pinnedBytes, quantizedBytes);
+  assert.equal((await cleanGraphCache(cache)).length, 1);
+  assert.deepEqual(await listGraphCache(cache), []);
 });

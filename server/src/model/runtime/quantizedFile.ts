@@ -6,13 +6,12 @@
  * only when whole (written beside it, then renamed), so a file that exists is complete and a
  * later load reads it as it is.
  */
-import { createHash } from 'node:crypto';
 import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { quantizeRows } from '../checkpoint/quantize';
 import { DTYPE_BYTES, fromBfloat16, type TensorInfo } from '../checkpoint/safetensors';
 import { describeScheme, type QuantizedWeights, type WeightsPrecision } from '../graph/quantizedWeights';
+import { weightFilesIdentity } from './graphCache';
 
 /** Source bytes per slice (at least one row is read whatever the size). */
 export const SLICE_BYTES = 16 * 2 ** 20;
@@ -23,12 +22,7 @@ export const SLICE_BYTES = 16 * 2 ** 20;
  * graph names the file, a new graph cache entry.
  */
 export async function quantizedFileName(checkpoint: Checkpoint, precision: Exclude<WeightsPrecision, 'bf16'>, accuracyLevel?: number): Promise<string> {
-  const hash = createHash('sha1');
-  for (const file of checkpoint.files) {
-    const info = await stat(file.path);
-    hash.update(`${resolve(file.path)}\0${info.size}\0${info.mtimeMs}\0`);
-  }
-  return `weights-${describeScheme(precision, accuracyLevel)}-${hash.digest('hex').slice(0, 12)}.bin`;
+  return `weights-${describeScheme(precision, accuracyLevel)}-${await weightFilesIdentity(checkpoint.files.map((f) => f.path))}.bin`;
 }
 
 /** float16 bits → float32 (exact). */
