@@ -63,9 +63,11 @@ export function availability(info: ModelInfo): string {
   return '$(warning) not a complete checkpoint';
 }
 
-/** Where the engine runs, in words: `the GPU through CUDA, fp16 on NVIDIA H200`, `the CPU, fp32`. */
-export function describeEngine(status: Pick<StatusParams, 'executionProvider' | 'precision' | 'adapter'>): string {
-  const precision = status.precision ? `, ${status.precision}` : '';
+/** Where the engine runs, in words: `the GPU through CUDA, fp16 on NVIDIA H200`, `the CPU, fp32, int8 weights`. */
+export function describeEngine(status: Pick<StatusParams, 'executionProvider' | 'precision' | 'weights' | 'adapter'>): string {
+  // bf16 weights are the checkpoint as it is: only quantized ones are worth saying.
+  const weights = status.weights && status.weights !== 'bf16' ? ` with ${status.weights} weights` : '';
+  const precision = status.precision ? `, ${status.precision}${weights}` : weights;
   const adapter = status.adapter ? ` on ${status.adapter}` : '';
   switch (status.executionProvider) {
     case 'cuda': return `the GPU through CUDA${precision}${adapter}`;

@@ -65,7 +65,7 @@ export class ModelStatusBar implements vscode.Disposable {
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown('**video-scan**\n\n');
     tooltip.appendMarkdown(`Model: \`${model}\`${model !== configured ? ` (next run: \`${configured}\`)` : ''}\n\n`);
-    tooltip.appendMarkdown(`Runs on: ${provider ? `${provider}${s.precision ? ` (${s.precision})` : ''}` : 'not loaded yet'}${s.adapter ? ` — ${s.adapter}` : ''}\n\n`);
+    tooltip.appendMarkdown(`Runs on: ${provider ? `${provider}${s.precision ? ` (${s.precision}${s.weights && s.weights !== 'bf16' ? `, ${s.weights} weights` : ''})` : ''}` : 'not loaded yet'}${s.adapter ? ` — ${s.adapter}` : ''}\n\n`);
     tooltip.appendMarkdown(`Engine: ${s.state}${s.queue ? `, ${s.queue} queued` : ''}\n\n`);
     if (s.message) tooltip.appendText(`${s.message}\n\n`);
     tooltip.appendMarkdown('Click for the model menu');

@@ -46,4 +46,6 @@ test('where the engine runs, in words', () => {
   assert.equal(describeEngine({ executionProvider: 'webgpu', adapter: 'nvidia hopper (vulkan)' }), 'the GPU through WebGPU on nvidia hopper (vulkan)');
   assert.equal(describeEngine({ executionProvider: 'cpu', precision: 'fp32', adapter: 'ignored' }), 'the CPU, fp32');
   assert.equal(describeEngine({}), 'a provider the engine did not name');
+  assert.equal(describeEngine({ executionProvider: 'cpu', precision: 'fp32', weights: 'int8' }), 'the CPU, fp32 with int8 weights');
+  assert.equal(describeEngine({ executionProvider: 'cpu', precision: 'fp32', weights: 'bf16' }), 'the CPU, fp32');
 });

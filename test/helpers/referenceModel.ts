@@ -41,7 +41,8 @@ const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 const silu = (v: number) => v * sigmoid(v);
 const softplus = (v: number) => Math.log1p(Math.exp(v));
 
-export function referenceForward(checkpoint: Checkpoint, W: Map<string, Vec>, ids: number[], positions: number[][]): Vec[] {
+/** `head`: the LM head's weight when it is not the embedding table (tied by default, as Qwen3.5-2B's is). */
+export function referenceForward(checkpoint: Checkpoint, W: Map<string, Vec>, ids: number[], positions: number[][], head?: Vec): Vec[] {
   const t = checkpoint.config.text;
   const get = (name: string) => W.get(`model.language_model.${name}`)!;
   const H = t.hiddenSize;
@@ -162,7 +163,7 @@ export function referenceForward(checkpoint: Checkpoint, W: Map<string, Vec>, id
       return v.map((x, j) => x + down[j]);
     });
   });
-  return h.map((v) => matvec(embed, rms(v, get('norm.weight'), t.rmsNormEps, true), t.vocabSize));
+  return h.map((v) => matvec(head ?? embed, rms(v, get('norm.weight'), t.rmsNormEps, true), t.vocabSize));
 }
 
 /** Distinct T/H/W positions, as a video prompt has: they exercise the multimodal rotary. */

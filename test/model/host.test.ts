@@ -45,3 +45,12 @@ test('a crash fails the request in flight with a clear error, and the engine res
   const again = await host.generate(prompt, { maxNewTokens: 3 });
   assert.ok(again.ids.length <= 3);
 });
+
+test('a load reports its stages from the engine process: quantizing the weights the first time, with percentages', async () => {
+  const stages: string[] = [];
+  const report = await host.load(tiny, { executionProvider: 'cpu', cacheDir: join(cacheDir, 'quantized'), weights: 'int4', onLoadProgress: (stage, detail) => stages.push(`${stage}: ${detail}`) });
+  assert.equal(report.weights, 'int4');
+  assert.ok(stages.some((line) => /^quantize: quantizing the text-model weights to int4: 100%$/.test(line)), stages.join('\n'));
+  assert.ok(stages.some((line) => line.startsWith('quantize: quantizing the vision-encoder weights')), stages.join('\n'));
+  assert.ok(stages.at(-1)?.startsWith('session:'));
+});

@@ -1,12 +1,12 @@
 /**
- * Two defaults measured on a GPU machine at the 2B size (docs/benchmarks.md), held here
- * because a tiny checkpoint cannot show them: every weight's cast must fold at load, and
- * decoding with the cache on the device runs one token per run.
+ * Defaults measured at the 2B size (docs/benchmarks.md), held here because a tiny checkpoint
+ * cannot show them: every weight's cast must fold at load, decoding with the cache on the
+ * device runs one token per run, and `--weights auto` quantizes large models on the CPU.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_LOOP_STEPS, defaultLoopSteps } from '../../server/src/model/runtime/engine';
-import { foldLimitBytes } from '../../server/src/model/runtime/runtime';
+import { foldLimitBytes, weightsFor } from '../../server/src/model/runtime/runtime';
 
 test('the constant-folding limit admits every weight widened to float32 (the 2B tied embedding is 2.03 GB)', () => {
   const embeddingBf16 = 248_320 * 2048 * 2;
@@ -21,4 +21,15 @@ test('one run per token where the cache stays on the device; the Loop where it c
   assert.equal(defaultLoopSteps({ deviceOutputs: 'device' }), 1);
   assert.equal(defaultLoopSteps({ deviceOutputs: 'host' }), DEFAULT_LOOP_STEPS);
   assert.ok(DEFAULT_LOOP_STEPS > 1);
+});
+
+test('weights auto: int8 on the CPU for a model of the 2B size, bf16 for small ones and on GPUs; an explicit choice wins', () => {
+  const twoB = 4.1 * 2 ** 30;
+  assert.equal(weightsFor('cpu', 'auto', twoB), 'int8');
+  assert.equal(weightsFor('cpu', undefined, twoB), 'int8');
+  assert.equal(weightsFor('cpu', 'auto', 600_000), 'bf16');
+  assert.equal(weightsFor('cuda', 'auto', twoB), 'bf16');
+  assert.equal(weightsFor('webgpu', 'auto', twoB), 'bf16');
+  assert.equal(weightsFor('cpu', 'bf16', twoB), 'bf16');
+  assert.equal(weightsFor('webgpu', 'int4', 600_000), 'int4');
 });

@@ -20,7 +20,7 @@ let onStatus: ((status: StatusParams) => void) | undefined;
 before(async () => {
   const { dir, tiny } = await tempTinyCheckpoint('vscan-jobs-', 4);
   video = await makeVideo(join(dir, 'clip.mp4'), 2, '64x48', 4);
-  queue = new JobQueue({ model: tiny, executionProvider: 'cpu', precision: 'fp32', threads: undefined }, (status) => {
+  queue = new JobQueue({ model: tiny, executionProvider: 'cpu', precision: 'fp32', weights: 'bf16', threads: undefined }, (status) => {
     statuses.push(status);
     onStatus?.(status);
   });

@@ -11,7 +11,7 @@ import { checkModel } from '../model/runtime/check';
 import { describeAdapter } from '../model/runtime/webgpuAdapter';
 import { argmax, TextEngine, textPositions } from '../model/runtime/engine';
 import { stripThink } from '../model/checkpoint/tokenizer';
-import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
+import { loadProgressPrinter as loadProgress, numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
 import { HUB_HELP, runHubCommand } from './modelHub';
 
@@ -47,21 +47,21 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
 
 export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a small random Qwen3.5 checkpoint (HF layout)
   vscan model inspect <model> [--json]   check a checkpoint (folder or Hub id) and summarise it
-  vscan model check <model> [--ep auto|cuda|webgpu|cpu] [--precision auto|fp32|fp16] [--threads N] [--json]
-                                         load, run, and compare cached decoding with full recomputation
+  vscan model check <model> [--ep auto|cuda|webgpu|cpu] [--precision auto|fp32|fp16] [--weights auto|bf16|int8|int4] [--threads N] [--json]
+                                         load, run, and compare cached decoding with full recomputation;
+                                         with --weights int8|int4 also the drift from the bf16 weights
   vscan model logits <model> --ids 1,2,3 [--json] [--dump DIR] [--ep …] [--precision …]
   vscan generate --model <model> --prompt TEXT [--max-new-tokens N] [--sample --temperature T --top-p P --seed N]
                  [--loop-steps K] [--json] [--ep …] [--precision …]
                  (--loop-steps: greedy tokens per session run, default 16 — 1 on WebGPU, whose cache stays on the GPU; 1: one run per token)
   --ep auto|cuda|webgpu|cpu: auto tries CUDA, then WebGPU on a hardware adapter, then CPU (webgpu: any adapter,
   software ones included); --precision auto|fp32|fp16: auto is fp16 on CUDA and WebGPU with shader-f16, else fp32;
+  --weights auto|bf16|int8|int4: the linear layers' weights, quantized once into the graph cache (auto: int8 on
+  the CPU for models of 1 GiB and more, else bf16);
   --threads N: threads per operator (default: ONNX Runtime's, all physical cores)
 ${HUB_HELP}`;
 
 /** Load stages on stderr (not with --json, whose stdout must stay clean anyway). */
-function loadProgress(quiet: boolean): ((stage: string, detail: string) => void) | undefined {
-  return quiet ? undefined : (_stage, detail) => process.stderr.write(`${detail}…\n`);
-}
 
 export async function runModelCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -122,7 +122,12 @@ export async function runModelCommand(args: string[]): Promise<number> {
         console.log(`loaded ${report.loaded.dir}: ${(report.loaded.parameters / 1e6).toFixed(2)} M parameters, ${(report.loaded.weightsBytes / 2 ** 30).toFixed(3)} GiB of weights (${report.loaded.weightFiles}), graph ${report.loaded.modelFile ?? 'in memory'}`);
         if (report.adapter) console.log(`adapter: ${describeAdapter(report.adapter)}`);
         if (report.executionProvider !== 'cpu') console.log(`ran on the CPU: ${report.cpuNodes.join(', ') || 'nothing'}`);
-        console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider} ${report.precision}, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance ${report.tolerance.toExponential(0)}), tokens ${report.tokensMatch ? 'match' : 'differ'}, decode loop ${report.loopMatches ? 'matches' : 'differs'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
+        if (report.drift) {
+          const d = report.drift;
+          const t = d.tolerance;
+          console.log(`drift from bf16 (${report.weightsScheme}, ${d.prompts} prompts): logits cosine ≥ ${d.minLogitCosine.toFixed(4)} (tolerance ${t.minLogitCosine}), relative error ≤ ${d.maxLogitRelativeError.toFixed(4)} (${t.maxLogitRelativeError}), top-1 agreement ${(100 * d.top1Agreement).toFixed(0)}% (${100 * t.minTop1Agreement}%), vision features cosine ≥ ${d.minVisionCosine.toFixed(4)} (${t.minVisionCosine}), mean ${d.meanVisionCosine.toFixed(4)}: ${d.ok ? 'within' : 'BEYOND'} tolerance`);
+        }
+        console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider} ${report.precision} ${report.weightsScheme} weights, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance ${report.tolerance.toExponential(0)}), tokens ${report.tokensMatch ? 'match' : 'differ'}, decode loop ${report.loopMatches ? 'matches' : 'differs'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
       }
       return report.ok ? 0 : 1;
     }

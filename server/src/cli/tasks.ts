@@ -7,19 +7,19 @@ import { samplingFromEnv } from '../video/plan';
 import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
 import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { expandPaths, isVideoName } from './files';
-import { numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
+import { loadProgressPrinter, numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
 import { modelLabel } from '../model/acquire/modelSpec';
 import { parseShard } from '../library/shards';
 import { type BatchSummary, batchVideos, type CaptionOne, engineWorkers, jobsThatFit, runCaptionBatch } from './captionBatch';
 
-export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--threads N] [--max-new-tokens N]
+export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--weights …] [--threads N] [--max-new-tokens N]
                 [--window S] [--overlap S] [--force] [--dump DIR] [--shard I/N] [--jobs K]
                 (a video named writes clip.vscan, or clip.2.vscan… when that exists; in folders, videos
                  with a .vscan already are skipped unless --force; a folder's --json is a summary
                  {videos, jobs, done, skipped, failed}; --shard I/N takes this process's share of the
                  videos, 0 ≤ I < N; --jobs K captions K at once, one engine process each)
-  vscan find <video> "<event>" --model MODEL [--json] [--ep …] [--precision …] [--window S] [--overlap S] [--dump DIR]
+  vscan find <video> "<event>" --model MODEL [--json] [--ep …] [--precision …] [--weights …] [--window S] [--overlap S] [--dump DIR]
   vscan generate <video> --model MODEL --prompt TEXT [--json]`;
 
 const OPTIONS = {
@@ -78,7 +78,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
     // A read-only folder is found before the model loads and runs, not after.
     for (const video of videos) await checkWritableTarget(values.out ? [values.out] : candidateNames(video, 1)).catch((error: Error) => { throw new UsageError(error.message); });
   }
-  const model = await VideoModel.load(await resolveModelDir(values.model), runtime);
+  const model = await VideoModel.load(await resolveModelDir(values.model), { ...runtime, onLoadProgress: loadProgressPrinter(values.json === true, 'quantize') });
   if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
   const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true) };
   if (command === 'find') {

@@ -1,4 +1,5 @@
-import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime/runtime';
+import type { ExecutionProviderChoice, PrecisionChoice, WeightsChoice } from '../model/runtime/runtime';
+import { WEIGHTS_CHOICES } from '../model/graph/quantizedWeights';
 /** A command-line mistake or an unreadable input: printed on stderr, exit status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -25,14 +26,35 @@ export function choiceFlag<T extends string>(flag: string, raw: string | undefin
   return raw as T;
 }
 
-/** The flags that choose where and how the model runs, for every command that loads it. */
-export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'string' }, threads: { type: 'string' } } as const;
+/**
+ * Loading's stages on stderr, one line each; quantizing's percentages (the first load of a
+ * large model: minutes) rewrite one line on a terminal, and are printed every 10% elsewhere.
+ */
+export function loadProgressPrinter(quiet: boolean, only?: 'quantize'): ((stage: string, detail: string) => void) | undefined {
+  if (quiet) return undefined;
+  const tty = process.stderr.isTTY === true;
+  let tens = -1;
+  return (stage, detail) => {
+    if (stage === 'quantize') {
+      const percent = Number(/(\d+)%$/.exec(detail)?.[1] ?? 0);
+      if (tty) process.stderr.write(`\r${detail}${percent === 100 ? '\n' : ''}`);
+      else if (Math.floor(percent / 10) !== tens) process.stderr.write(`${detail}\n`);
+      tens = percent === 100 ? -1 : Math.floor(percent / 10);
+    } else if (!only) {
+      process.stderr.write(`${detail}…\n`);
+    }
+  };
+}
 
-export function runtimeFlags(values: { ep?: string; precision?: string; threads?: string }): { executionProvider: ExecutionProviderChoice; precision: PrecisionChoice; intraOpThreads?: number } {
+/** The flags that choose where and how the model runs, for every command that loads it. */
+export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'string' }, weights: { type: 'string' }, threads: { type: 'string' } } as const;
+
+export function runtimeFlags(values: { ep?: string; precision?: string; weights?: string; threads?: string }): { executionProvider: ExecutionProviderChoice; precision: PrecisionChoice; weights: WeightsChoice; intraOpThreads?: number } {
   const threads = numberFlag('threads', values.threads, { integer: true });
   return {
     executionProvider: choiceFlag('ep', values.ep, ['auto', 'cuda', 'webgpu', 'cpu'], 'auto'),
     precision: choiceFlag('precision', values.precision, ['auto', 'fp32', 'fp16'], 'auto'),
+    weights: choiceFlag('weights', values.weights, WEIGHTS_CHOICES, 'auto'),
     ...(threads === undefined ? {} : { intraOpThreads: threads }),
   };
 }

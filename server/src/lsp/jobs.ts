@@ -6,7 +6,7 @@
  */
 import { EngineHost } from '../model/runtime/engineHost';
 import type { VideoTaskRequest, VideoTaskResult } from '../model/runtime/engineProtocol';
-import type { ExecutionProviderChoice, PrecisionChoice } from '../model/runtime/runtime';
+import type { ExecutionProviderChoice, PrecisionChoice, WeightsChoice } from '../model/runtime/runtime';
 import { describeAdapter } from '../model/runtime/webgpuAdapter';
 import type { TaskProgress } from '../tasks/videoTasks';
 import type { StatusParams } from './protocol';
@@ -17,6 +17,7 @@ export interface EngineSettings {
   model: string;
   executionProvider: ExecutionProviderChoice;
   precision: PrecisionChoice;
+  weights: WeightsChoice;
   threads: number | undefined;
 }
 
@@ -49,7 +50,7 @@ export class JobQueue {
   private waiting = 0;
   private loadedFor: string | undefined;
   /** What the last load got: the provider, the precision and why it fell back (if it did). */
-  private loaded: Pick<StatusParams, 'executionProvider' | 'adapter' | 'precision' | 'message'> = {};
+  private loaded: Pick<StatusParams, 'executionProvider' | 'adapter' | 'precision' | 'weights' | 'message'> = {};
   private status: StatusParams = { state: 'idle', queue: 0 };
 
   constructor(private settings: EngineSettings, private readonly report: (status: StatusParams) => void) {
@@ -109,13 +110,15 @@ export class JobQueue {
   }
 
   private async loadEngine(model: string): Promise<void> {
-    const { executionProvider, precision, threads } = this.settings;
-    const wanted = `${model}|${executionProvider}|${precision}|${threads ?? ''}`;
+    const { executionProvider, precision, weights, threads } = this.settings;
+    const wanted = `${model}|${executionProvider}|${precision}|${weights}|${threads ?? ''}`;
     if (this.loadedFor === wanted) return;
     this.publish({ state: 'loading' });
-    const report = await this.host.load(model, { executionProvider, precision, ...(threads ? { intraOpThreads: threads } : {}) });
+    // Quantizing the weights (the first load of a large model on the CPU) takes minutes: say so.
+    const onLoadProgress = (stage: string, detail: string) => { if (stage === 'quantize') this.publish({ state: 'loading', message: detail }); };
+    const report = await this.host.load(model, { executionProvider, precision, weights, onLoadProgress, ...(threads ? { intraOpThreads: threads } : {}) });
     this.loadedFor = wanted;
-    this.loaded = { executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, message: report.fallbackReason };
+    this.loaded = { executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, weights: report.weights, message: report.fallbackReason };
     this.publish(this.loaded);
   }
 

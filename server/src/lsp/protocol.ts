@@ -91,6 +91,8 @@ export interface StatusParams {
   /** The GPU adapter in use, in words (WebGPU: vendor, architecture, backend). */
   adapter?: string;
   precision?: 'fp32' | 'fp16';
+  /** The weights the linear layers read: `bf16` as stored, or quantized (`int8`, `int4`). */
+  weights?: 'bf16' | 'int8' | 'int4';
   /** Jobs waiting behind the running one. */
   queue: number;
   message?: string;

@@ -3,6 +3,7 @@ import { normalizeSettings, type VscanSettings } from '../language';
 import type { SamplingOptions } from '../video/plan';
 import type { EngineSettings } from './jobs';
 import { DEFAULT_MODEL } from '../model/acquire/modelSpec';
+import { WEIGHTS_CHOICES, type WeightsChoice } from '../model/graph/quantizedWeights';
 
 /** The `videoScan` configuration section as VS Code sends it (see package.json). */
 export interface VideoScanConfiguration {
@@ -10,7 +11,7 @@ export interface VideoScanConfiguration {
   format?: { timeStyle?: unknown };
   ffprobe?: { path?: unknown };
   ffmpeg?: { path?: unknown };
-  model?: { checkpoint?: unknown; path?: unknown; executionProvider?: unknown; precision?: unknown; threads?: unknown; maxNewTokens?: unknown };
+  model?: { checkpoint?: unknown; path?: unknown; executionProvider?: unknown; precision?: unknown; weights?: unknown; threads?: unknown; maxNewTokens?: unknown };
   video?: { fps?: unknown; minFrames?: unknown; maxFrames?: unknown; maxPixels?: unknown; window?: unknown; overlap?: unknown };
 }
 
@@ -22,6 +23,8 @@ export interface ServerSettings {
   model: string;
   executionProvider: 'auto' | 'cuda' | 'webgpu' | 'cpu';
   precision: 'auto' | 'fp32' | 'fp16';
+  /** The linear layers' weights: as stored (bf16) or quantized (int8, int4). */
+  weights: WeightsChoice;
   /** Threads per ONNX Runtime operator; unset: its default (all physical cores). */
   threads: number | undefined;
   maxNewTokens: number;
@@ -79,6 +82,7 @@ export function readServerSettings(raw: unknown): ServerSettings {
     model: modelSetting(config.model?.checkpoint, config.model?.path),
     executionProvider: ep === 'cuda' || ep === 'webgpu' || ep === 'cpu' ? ep : 'auto',
     precision: precision === 'fp32' || precision === 'fp16' ? precision : 'auto',
+    weights: (WEIGHTS_CHOICES as readonly unknown[]).includes(config.model?.weights) ? (config.model?.weights as WeightsChoice) : 'auto',
     threads: positive(config.model?.threads, true),
     maxNewTokens: positive(config.model?.maxNewTokens, true) ?? 2048,
     sampling,
@@ -89,5 +93,5 @@ export function readServerSettings(raw: unknown): ServerSettings {
 
 /** What the model jobs need from the settings (a change reloads the engine). */
 export function engineSettings(settings: ServerSettings): EngineSettings {
-  return { model: settings.model, executionProvider: settings.executionProvider, precision: settings.precision, threads: settings.threads };
+  return { model: settings.model, executionProvider: settings.executionProvider, precision: settings.precision, weights: settings.weights, threads: settings.threads };
 }

@@ -108,11 +108,12 @@ export class VideoModel {
 
   static async load(dir: string, options: RuntimeOptions = {}): Promise<VideoModel> {
     const text = await TextEngine.load(dir, options);
-    // The vision tower runs where the text model runs, at its precision.
-    const { session, report } = await createSession(text.checkpoint, (location, precision, target) => buildVisionEncoder(text.checkpoint, location, precision, target.attention), 'vision-encoder', {
+    // The vision tower runs where the text model runs, at its precision, with its weights.
+    const { session, report } = await createSession(text.checkpoint, (location, precision, target, quantized) => buildVisionEncoder(text.checkpoint, location, precision, target.attention, quantized), 'vision-encoder', {
       ...options,
       executionProvider: text.report.executionProvider,
       precision: text.report.precision,
+      weights: text.report.weights,
     });
     return new VideoModel(text, session, report, await readPrompts(dir));
   }

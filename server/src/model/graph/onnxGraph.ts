@@ -5,6 +5,7 @@
  */
 import { onnx } from 'onnx-proto';
 import type { TensorInfo } from '../checkpoint/safetensors';
+import type { QuantizedWeights } from './quantizedWeights';
 
 export const DT = onnx.TensorProto.DataType;
 
@@ -41,6 +42,14 @@ export function valueInfoOf(name: string, elemType: number, dims: Dim[] | undefi
 /** Where an external tensor's bytes are, relative to the model file. */
 export type ExternalLocation = (file: string) => string;
 
+/** A quantized weight as MatMulNBits takes it: its parts (graph values) and attributes. */
+export interface QuantizedOperand {
+  data: string;
+  scales: string;
+  zeroPoints?: string;
+  attributes: Record<string, Attr>;
+}
+
 export class Graph {
   readonly nodes: onnx.INodeProto[] = [];
   readonly initializers: onnx.ITensorProto[] = [];
@@ -50,6 +59,7 @@ export class Graph {
   /** Keeps generated names unique across a model and its subgraphs (ONNX requires SSA throughout). */
   private prefix = '';
   private readonly weights = new Map<string, string>();
+  private readonly quantized = new Map<string, QuantizedOperand>();
 
   constructor(readonly name: string, private readonly location: ExternalLocation = (file) => file, isBody = false) {
     // Subgraph prefixes count from 0 for each model, so the same checkpoint always builds
@@ -129,25 +139,75 @@ export class Graph {
     return value;
   }
 
-  /** The initializer that points into the safetensors file (its stored dtype). */
-  private rawWeight(info: TensorInfo): string {
+  /** The ONNX element type a tensor is stored in. */
+  storedType(info: TensorInfo): number {
     const dataType = DT_OF[info.dtype];
     if (dataType === undefined) throw new Error(`${info.name}: ${info.dtype} weights are not supported`);
+    return dataType;
+  }
+
+  /** The initializer that points into the safetensors file (its stored dtype). */
+  rawWeight(info: TensorInfo): string {
+    const dataType = this.storedType(info);
     const raw = `w:${info.name}`;
-    if (!this.initializers.some((i) => i.name === raw)) {
-      this.initializers.push({
-        name: raw,
-        dataType,
-        dims: info.shape,
-        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-        externalData: [
-          { key: 'location', value: this.location(info.file) },
-          { key: 'offset', value: String(info.offset) },
-          { key: 'length', value: String(info.byteLength) },
-        ],
-      });
-    }
+    if (!this.initializers.some((i) => i.name === raw)) this.external(raw, dataType, info.shape, this.location(info.file), info.offset, info.byteLength);
     return raw;
+  }
+
+  /** An initializer whose bytes lie in a file beside the model (ONNX external data). */
+  private external(name: string, dataType: number, dims: number[], location: string, offset: number, length: number): void {
+    this.initializers.push({
+      name,
+      dataType,
+      dims,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(length) },
+      ],
+    });
+  }
+
+  /**
+   * `x · Wᵀ (+ bias)` with W quantized (`store`'s scheme) by `com.microsoft.MatMulNBits`, which
+   * takes x of any rank [..., K] in the compute type `ct`. The quantized parts are
+   * initializers of this graph (the outermost one: branches and loop bodies share them);
+   * scales are stored as float32 and cast to `ct` here (folded at load).
+   */
+  quantizedWeight(info: TensorInfo, store: QuantizedWeights, ct: number): QuantizedOperand {
+    const key = `q:${info.name}:${ct}`;
+    let operand = this.quantized.get(key);
+    if (!operand) {
+      const entry = store.place(info);
+      // Named per graph: a body holding its own copies must not redefine its parent's names.
+      const data = `${this.prefix}q:${info.name}`;
+      const scales = `${data}:scales`;
+      const zeroPoints = `${data}:zero_points`;
+      if (!this.initializers.some((i) => i.name === data)) {
+        this.external(data, DT.UINT8, [entry.n, entry.kBlocks, entry.blobBytes], store.fileName, entry.dataOffset, entry.dataBytes);
+        this.external(scales, DT.FLOAT, [entry.n * entry.kBlocks], store.fileName, entry.scalesOffset, entry.scaleBytes);
+        if (entry.zeroPointBytes) this.external(zeroPoints, DT.UINT8, [entry.zeroPointBytes], store.fileName, entry.zeroPointsOffset, entry.zeroPointBytes);
+      }
+      operand = {
+        data,
+        scales: this.convert(scales, DT.FLOAT, ct),
+        zeroPoints: entry.zeroPointBytes ? zeroPoints : undefined,
+        attributes: {
+          K: { int: entry.k }, N: { int: entry.n }, bits: { int: store.scheme.bits }, block_size: { int: store.scheme.blockSize },
+          accuracy_level: { int: store.scheme.accuracyLevel },
+        },
+      };
+      this.quantized.set(key, operand);
+    }
+    return operand;
+  }
+
+  /** `x · Wᵀ (+ bias)` by MatMulNBits, in whichever graph or body `this` is. */
+  matMulNBits(x: string, w: QuantizedOperand, bias?: string): string {
+    const inputs = [x, w.data, w.scales, w.zeroPoints ?? '', ...(bias ? ['', bias] : [])];
+    while (inputs[inputs.length - 1] === '') inputs.pop();
+    return this.o('MatMulNBits', inputs, w.attributes, 'com.microsoft');
   }
 
   toGraphProto(): onnx.IGraphProto {

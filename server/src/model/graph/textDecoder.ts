@@ -13,7 +13,8 @@
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import type { TextConfig } from '../checkpoint/config';
 import { type AttentionKind, decomposedAttention } from './attention';
-import { type Dim, DT, Graph } from './onnxGraph';
+import { type Dim, DT, Graph, type QuantizedOperand } from './onnxGraph';
+import type { QuantizedWeights } from './quantizedWeights';
 
 /**
  * The graph's arithmetic type. fp16 halves the weights' device memory and the cache that
@@ -116,13 +117,23 @@ export interface DecoderOutputs {
  */
 export type WeightOf = (name: string, elemType: number) => string;
 
+/** The checkpoint's tensors as the decoder reads them; every function returns outermost-graph values. */
+export interface DecoderWeights {
+  /** A tensor converted to an element type (the cast folds at load). */
+  value: WeightOf;
+  /** A tensor as stored (bf16), for row lookups that convert only the rows they read. */
+  stored: (name: string) => { value: string; elemType: number };
+  /** Linear weights quantized for MatMulNBits; absent: every linear layer is a Gemm on `value`. */
+  quantized?: (name: string, elemType: number) => QuantizedOperand;
+}
+
 /**
  * Emits the decoder's nodes into `g` (a model graph or a Loop body), computing in `ct`
  * (DT.FLOAT or DT.FLOAT16). Logits come out as float32.
  */
-export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: DecoderInputs, ct: number, attention: AttentionKind = 'fused'): DecoderOutputs {
-  const w = (name: string) => weight(name, ct);
-  const f32 = (name: string) => weight(name, DT.FLOAT);
+export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io: DecoderInputs, ct: number, attention: AttentionKind = 'fused'): DecoderOutputs {
+  const w = (name: string) => weights.value(name, ct);
+  const f32 = (name: string) => weights.value(name, DT.FLOAT);
   /** A float constant in the compute type (cast from float32: folded at session creation). */
   const constant = (values: number[] | Float32Array, dims: number[]) => g.convert(g.constFloat(values, dims), DT.FLOAT, ct);
   const present = new Map<string, string>();
@@ -132,8 +143,10 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
   // x [1, seq, in] · Wᵀ with W as stored ([out, in]): Gemm's transB reads it in place, so the
   // weights' one in-memory copy is the cast ONNX Runtime folds at load (a transposed
   // copy for MatMul would be a second; docs/engine.md, "Memory"). A bias is Gemm's C.
-  const linear = (x: string, name: string, bias?: string) =>
-    g.o('Unsqueeze', [g.o('Gemm', [g.o('Squeeze', [x, i64([0])]), w(name), ...(bias ? [w(bias)] : [])], { transB: { int: 1 } }), i64([0])]);
+  // Quantized weights: MatMulNBits reads its blockwise integers as stored, the same way round.
+  const linear = (x: string, name: string, bias?: string) => weights.quantized
+    ? g.matMulNBits(x, weights.quantized(name, ct), bias ? w(bias) : undefined)
+    : g.o('Unsqueeze', [g.o('Gemm', [g.o('Squeeze', [x, i64([0])]), w(name), ...(bias ? [w(bias)] : [])], { transB: { int: 1 } }), i64([0])]);
   const silu = (x: string) => g.o('Mul', [x, g.o('Sigmoid', [x])]);
   const ms = 'com.microsoft';
   // Qwen3.5's RMSNorm scales by (1 + w): the operators take the scale, so add the 1 here
@@ -144,9 +157,15 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
     g.o('SimplifiedLayerNormalization', [x, scale], { axis: { int: -1 }, epsilon: { float: epsilon }, stash_type: { int: 1 } });
   const { inputIds, positionIds, logitsStart } = io;
 
-  // Embedding, with the vision tower's features written over the placeholder tokens.
-  const embedTable = w('model.language_model.embed_tokens.weight');
-  const embedded = reshape(g.o('Gather', [embedTable, inputIds]), [-1, t.hiddenSize]);
+  // Embedding, with the vision tower's features written over the placeholder tokens. With
+  // quantized weights the (tied) head is a MatMulNBits of its own, so nothing needs the whole
+  // table in the compute type: gather the stored rows and convert only those.
+  const embedName = 'model.language_model.embed_tokens.weight';
+  const stored = weights.stored(embedName);
+  const rows = weights.quantized
+    ? g.convert(g.o('Gather', [stored.value, inputIds]), stored.elemType, ct)
+    : g.o('Gather', [w(embedName), inputIds]);
+  const embedded = reshape(rows, [-1, t.hiddenSize]);
   let hidden = reshape(io.visual ? g.o('ScatterND', [embedded, io.visual.index, g.convert(io.visual.embeds, DT.FLOAT, ct)]) : embedded, [1, -1, t.hiddenSize]);
 
   // The residual stream: each block's output is added to it by the norm that follows
@@ -268,12 +287,25 @@ export function emitDecoder(g: Graph, t: TextConfig, weight: WeightOf, io: Decod
   return { logits: g.convert(linear(tail, t.tieWordEmbeddings ? 'model.language_model.embed_tokens.weight' : 'lm_head.weight'), ct, DT.FLOAT), present };
 }
 
-/** A checkpoint's tensors as graph values (initializers referencing the files, cast in the graph). */
-function weightsOf(checkpoint: Checkpoint, g: Graph): WeightOf {
-  return (name, elemType) => {
-    const info = checkpoint.tensors.get(name);
-    if (!info) throw new Error(`tensor ${name} missing`);
-    return g.weight(info, elemType);
+/**
+ * A checkpoint's tensors as graph values of `g` (initializers referencing the files, cast in
+ * the graph), and its linear weights quantized into `store` when there is one, as
+ * initializers of `quantizedHost`. ONNX Runtime pre-packs a MatMulNBits weight (its fast
+ * integer kernels need that) only when the weight is a constant of the node's own graph or
+ * of its parent: the decode Loop's body, two levels down, gets initializers of its own — the
+ * same bytes of the same file, so nothing more on disk, and one packed copy per kernel as
+ * the If branch has (measured: unpacked, the Loop decoded 10–40× slower).
+ */
+export function decoderWeightsOf(checkpoint: Checkpoint, g: Graph, store?: QuantizedWeights, quantizedHost: Graph = g): DecoderWeights {
+  const info = (name: string) => {
+    const found = checkpoint.tensors.get(name);
+    if (!found) throw new Error(`tensor ${name} missing`);
+    return found;
+  };
+  return {
+    value: (name, elemType) => g.weight(info(name), elemType),
+    stored: (name) => ({ value: g.rawWeight(info(name)), elemType: g.storedType(info(name)) }),
+    ...(store ? { quantized: (name: string, elemType: number) => (store.copiesInSubgraphs ? quantizedHost : g).quantizedWeight(info(name), store, elemType) } : {}),
   };
 }
 
@@ -281,9 +313,10 @@ function weightsOf(checkpoint: Checkpoint, g: Graph): WeightOf {
 export const NON_FINITE_TOKEN = -1;
 
 /** The body of the decode loop: the decoder on one token, then argmax and the stop test. */
-function decodeStepBody(t: TextConfig, precision: Precision, weights: WeightOf, rotary: DecoderInputs['rotary'], stopIds: string, attention: AttentionKind): Graph {
+function decodeStepBody(t: TextConfig, precision: Precision, weightsIn: (host: Graph) => DecoderWeights, rotary: DecoderInputs['rotary'], stopIds: string, attention: AttentionKind): Graph {
   const cache = cacheSpecs(t, precision);
   const body = Graph.body('decode_step');
+  const weights = weightsIn(body);
   body.input('iteration', DT.INT64, []);
   body.input('condition', DT.BOOL, []);
   const token = body.input('token_in', DT.INT64, [1, 1]);
@@ -318,7 +351,7 @@ function decodeStepBody(t: TextConfig, precision: Precision, weights: WeightOf, 
  * Both branches of the `If` read the outer graph's weights. Outputs: the cache, `logits`
  * (empty in decode mode) and `tokens` (empty in forward mode; its last may be a stop id).
  */
-export function buildTextModel(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32', attention: AttentionKind = 'fused'): Graph {
+export function buildTextModel(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32', attention: AttentionKind = 'fused', quantized?: QuantizedWeights): Graph {
   const t = checkpoint.config.text;
   const ct = computeType(precision);
   const g = new Graph('qwen3_5_text', location);
@@ -340,7 +373,7 @@ export function buildTextModel(checkpoint: Checkpoint, location: (file: string) 
   const steps = g.input('steps', DT.INT64, []);
   const stopIds = g.input('stop_ids', DT.INT64, ['stops']);
   for (const spec of cache) g.input(spec.input, spec.elemType, spec.dims);
-  const weights = weightsOf(checkpoint, g);
+  const weights = decoderWeightsOf(checkpoint, g, quantized);
   const cacheDims = (spec: CacheSpec) => spec.dims.map((d) => (d === 'past' ? 'total' : d));
 
   const forward = Graph.body('forward');
@@ -352,7 +385,7 @@ export function buildTextModel(checkpoint: Checkpoint, location: (file: string) 
   const decode = Graph.body('decode');
   const loopOutputs = ['next_token', 'next_position', ...cache.map((spec) => `${spec.output}_l`), 'tokens_scan'];
   decode.op('Loop', [steps, decode.constBool(true), token, position, ...cache.map((spec) => spec.input)],
-    { body: { graph: decodeStepBody(t, precision, weights, io.rotary, stopIds, attention).toGraphProto() } }, { outputs: loopOutputs });
+    { body: { graph: decodeStepBody(t, precision, (host) => decoderWeightsOf(checkpoint, g, quantized, host), io.rotary, stopIds, attention).toGraphProto() } }, { outputs: loopOutputs });
   for (const spec of cache) decode.output(`${spec.output}_d`, `${spec.output}_l`, spec.elemType, cacheDims(spec));
   decode.output('logits_d', decode.o('ConstantOfShape', [decode.constInt64([1, 0, t.vocabSize])]), DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
   decode.output('tokens_d', decode.o('Reshape', ['tokens_scan', decode.constInt64([-1])]), DT.INT64, ['generated']);

@@ -15,6 +15,7 @@ import type { VisionConfig } from '../checkpoint/config';
 import { DT, Graph } from './onnxGraph';
 import { computeType, type Precision } from './textDecoder';
 import { type AttentionKind, decomposedBidirectionalAttention } from './attention';
+import type { QuantizedWeights } from './quantizedWeights';
 
 const f32 = Math.fround;
 
@@ -82,11 +83,12 @@ export function visionAuxiliaries(v: VisionConfig, gh: number, gw: number): Visi
  * Inputs: pixel_values [pairs, S, C·T·P·P], pos_index [S, 4], pos_weight [S, 4], cos/sin
  * [S, head_dim]. Output: features [pairs, S/4, out_hidden].
  */
-export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32', attention: AttentionKind = 'fused'): Graph {
+export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32', attention: AttentionKind = 'fused', quantized?: QuantizedWeights): Graph {
   const v = checkpoint.config.vision;
   const ct = computeType(precision);
   const g = new Graph('qwen3_5_vision', location);
-  const w = (name: string) => g.weight(checkpoint.tensors.get(`model.visual.${name}`)!, ct);
+  const tensor = (name: string) => checkpoint.tensors.get(`model.visual.${name}`)!;
+  const w = (name: string) => g.weight(tensor(name), ct);
   const i64 = (values: number[]) => g.constInt64(values);
   // x [..., in] · Wᵀ + b by Gemm over the rows, W as stored ([out, in]; transB reads it in
   // place: one in-memory copy of the weights, as in the text graph).
@@ -95,8 +97,11 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
     const leading = g.o('Slice', [g.o('Shape', [x]), i64([0]), i64([-1])]);
     return g.o('Reshape', [rows, g.o('Concat', [leading, i64([out])], { axis: { int: 0 } })]);
   };
+  // Quantized weights: MatMulNBits over the last axis, the bias its own input. A weight of
+  // more dimensions (the patch Conv3d) is quantized as [out, product of the rest].
   const linear = (x: string, name: string) => {
-    const [out, inputs] = checkpoint.tensors.get(`model.visual.${name}.weight`)!.shape;
+    if (quantized) return g.matMulNBits(x, g.quantizedWeight(tensor(`${name}.weight`), quantized, ct), w(`${name}.bias`));
+    const [out, inputs] = tensor(`${name}.weight`).shape;
     return affine(x, w(`${name}.weight`), w(`${name}.bias`), inputs, out);
   };
   // float32 statistics whatever the input type (stash_type 1), as torch's LayerNorm keeps them.
@@ -112,8 +117,9 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
   const sin = g.convert(g.input('sin', DT.FLOAT, ['patches', headDim]), DT.FLOAT, ct);
 
   // The Conv3d over whole patches is a linear map of each patch row.
-  const patchWeight = g.o('Reshape', [w('patch_embed.proj.weight'), i64([v.hiddenSize, patchDim])]);
-  let hidden = affine(pixels, patchWeight, w('patch_embed.proj.bias'), patchDim, v.hiddenSize);
+  let hidden = quantized
+    ? linear(pixels, 'patch_embed.proj')
+    : affine(pixels, g.o('Reshape', [w('patch_embed.proj.weight'), i64([v.hiddenSize, patchDim])]), w('patch_embed.proj.bias'), patchDim, v.hiddenSize);
   const positions = g.o('ReduceSum', [g.o('Mul', [g.o('Gather', [w('pos_embed.weight'), posIndex]), g.o('Unsqueeze', [posWeight, i64([-1])])]), i64([1])], { keepdims: { int: 0 } });
   hidden = g.o('Add', [hidden, positions]); // [pairs, S, hidden]
 

@@ -13,6 +13,8 @@ import { readNodePlacement } from './placement';
 import type { GraphTarget, RuntimeOptions } from './runtime';
 import type { WebGpuAdapter } from './webgpuAdapter';
 import type { Precision } from '../graph/textDecoder';
+import type { WeightsPrecision } from '../graph/quantizedWeights';
+import { type DriftReport, measureDrift } from './drift';
 
 export interface CheckReport {
   ok: boolean;
@@ -20,6 +22,11 @@ export interface CheckReport {
   /** The WebGPU adapter (vendor, architecture, backend, software or not, shader-f16). */
   adapter?: WebGpuAdapter;
   precision: Precision;
+  /** The linear layers' weights and their scheme. */
+  weights: WeightsPrecision;
+  weightsScheme: string;
+  /** Quantized weights only: their drift from the bf16 weights on the same provider and precision. */
+  drift?: DriftReport;
   /** How the graph was built for the provider (attention: fused or decomposed). */
   target: GraphTarget;
   fallbackReason?: string;
@@ -55,7 +62,11 @@ export async function checkModel(dir: string, options: RuntimeOptions & { steps?
   // The profiler's trace says where each operator ran; it lives in a folder of its own.
   const profileDir = await mkdtemp(join(tmpdir(), 'vscan-check-'));
   try {
-    return await runCheck(dir, { ...options, profileDir });
+    const report = await runCheck(dir, { ...options, profileDir });
+    if (report.weights === 'bf16') return report;
+    // Same provider and precision as the check's own load, so that only the weights differ.
+    const drift = await measureDrift(dir, report.weights, { ...options, executionProvider: report.executionProvider as RuntimeOptions['executionProvider'], precision: report.precision });
+    return { ...report, drift, ok: report.ok && drift.ok };
   } finally {
     await rm(profileDir, { recursive: true, force: true });
   }
@@ -121,6 +132,8 @@ async function runCheck(dir: string, options: RuntimeOptions & { steps?: number;
     executionProvider: engine.report.executionProvider,
     ...(engine.report.adapter ? { adapter: engine.report.adapter } : {}),
     precision: engine.report.precision,
+    weights: engine.report.weights,
+    weightsScheme: engine.report.weightsScheme,
     target: engine.report.target,
     cpuNodes: placement.cpu,
     ...(engine.report.fallbackReason ? { fallbackReason: engine.report.fallbackReason } : {}),

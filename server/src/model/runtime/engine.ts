@@ -125,7 +125,7 @@ export class TextEngine {
     const tokenizer = await ModelTokenizer.load(dir);
     // The cache stays on the GPU where the provider allows it (WebGPU): only logits cross.
     const deviceOutputs = cacheSpecs(checkpoint.config.text).map((spec) => spec.output);
-    const { session, report } = await createSession(checkpoint, (location, precision, target) => buildTextModel(checkpoint, location, precision, target.attention), 'text-model', { deviceOutputs, ...options });
+    const { session, report } = await createSession(checkpoint, (location, precision, target, quantized) => buildTextModel(checkpoint, location, precision, target.attention, quantized), 'text-model', { deviceOutputs, ...options });
     return new TextEngine(checkpoint, tokenizer, session, report, await stopIds(dir, tokenizer), cacheSpecs(checkpoint.config.text, report.precision));
   }
 

@@ -23,6 +23,7 @@ interface Pending {
   reject: (error: Error) => void;
   onToken?: (token: number, text: string) => void;
   onProgress?: (progress: TaskProgress) => void;
+  onLoadProgress?: RuntimeOptions['onLoadProgress'];
 }
 
 /** dist/engine.js beside this bundle, or the TypeScript source under tsx (tests). */
@@ -51,6 +52,7 @@ export class EngineHost {
       if (!waiter) return;
       if (message.type === 'token') return waiter.onToken?.(message.token, message.text);
       if (message.type === 'progress') return waiter.onProgress?.(message.progress);
+      if (message.type === 'loadProgress') return waiter.onLoadProgress?.(message.stage, message.detail);
       this.pending.delete(message.id);
       if (message.type === 'error') waiter.reject(Object.assign(new Error(message.message), { cancelled: message.cancelled === true }));
       else waiter.resolve(message);
@@ -77,9 +79,16 @@ export class EngineHost {
     return { id, done };
   }
 
-  /** Loads a checkpoint; remembered, so a restarted engine reloads it on the next request. */
+  /**
+   * Loads a checkpoint; remembered, so a restarted engine reloads it on the next request.
+   * `onLoadProgress` stays here (functions do not cross to the process); its stages come back.
+   */
   async load(dir: string, options: RuntimeOptions = {}): Promise<SessionReport> {
-    const reply = await this.request({ type: 'load', dir, options }).done;
+    const { onLoadProgress, probeAdapter: _probe, ...sent } = options;
+    const pending = this.request({ type: 'load', dir, options: sent });
+    const waiter = this.pending.get(pending.id);
+    if (waiter) waiter.onLoadProgress = onLoadProgress;
+    const reply = await pending.done;
     this.loaded = { dir, options };
     return (reply as Extract<FromEngine, { type: 'loaded' }>).report;
   }

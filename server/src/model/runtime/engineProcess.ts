@@ -24,7 +24,7 @@ async function handle(message: ToEngine): Promise<void> {
       cancelled.get(message.target)?.abort();
       return;
     case 'load':
-      model = await VideoModel.load(message.dir, message.options);
+      model = await VideoModel.load(message.dir, { ...message.options, onLoadProgress: (stage, detail) => send({ type: 'loadProgress', id: message.id, stage, detail }) });
       engine = model.text;
       send({ type: 'loaded', id: message.id, report: engine.report });
       return;

@@ -7,7 +7,7 @@ import type { FindCandidate, TaskProgress } from '../../tasks/videoTasks';
 import type { WindowCaption } from '../../tasks/windows';
 import type { SamplingOptions } from '../../video/plan';
 import type { GenerateOptions, GenerateResult } from './engine';
-import type { RuntimeOptions, SessionReport } from './runtime';
+import type { LoadStage, RuntimeOptions, SessionReport } from './runtime';
 
 /** A caption or find over a video file, run entirely in the engine process. */
 export interface VideoTaskRequest {
@@ -39,8 +39,8 @@ export type RemoteGenerateOptions = Omit<GenerateOptions, 'onToken' | 'onLogits'
 
 /** Host → engine. */
 export type ToEngine =
-  /** Load a checkpoint (replacing any loaded one). */
-  | { type: 'load'; id: number; dir: string; options: RuntimeOptions }
+  /** Load a checkpoint (replacing any loaded one); its stages stream back as `loadProgress`. */
+  | { type: 'load'; id: number; dir: string; options: Omit<RuntimeOptions, 'onLoadProgress' | 'probeAdapter'> }
   /** Generate from token ids; tokens stream back as `token` messages. */
   | { type: 'generate'; id: number; promptIds: number[]; options: RemoteGenerateOptions }
   /** Caption or find over a video; progress and partial text stream back. */
@@ -53,6 +53,8 @@ export type ToEngine =
 /** Engine → host. */
 export type FromEngine =
   | { type: 'loaded'; id: number; report: SessionReport }
+  /** A load moving through its stages (quantizing the weights, the first time, takes minutes). */
+  | { type: 'loadProgress'; id: number; stage: LoadStage; detail: string }
   | { type: 'encoded'; id: number; ids: number[] }
   | { type: 'token'; id: number; token: number; text: string }
   | { type: 'progress'; id: number; progress: TaskProgress }

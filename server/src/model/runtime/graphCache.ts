@@ -5,9 +5,10 @@
  * or replaced: such an entry pins gigabytes for nothing. `vscan cache list|clean` shows and
  * removes them.
  */
+import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../workspace/atomicWrite';
 
 /** The cache folder: `$XDG_CACHE_HOME/video-scan/onnx`, else `~/.cache/video-scan/onnx`. */
@@ -25,6 +26,22 @@ export interface GraphCacheSource {
 
 export const SOURCE_FILE = 'source.json';
 
+/**
+ * The identity of a checkpoint's weight files as they are now (path, size, modification
+ * time), 12 hex digits: quantized weights are named by it (`weights-<scheme>-<identity>.bin`),
+ * so an entry whose file carries another identity was made from weights since replaced.
+ */
+export async function weightFilesIdentity(paths: string[]): Promise<string> {
+  const hash = createHash('sha1');
+  for (const path of paths) {
+    const info = await stat(path);
+    hash.update(`${resolve(path)}\0${info.size}\0${info.mtimeMs}\0`);
+  }
+  return hash.digest('hex').slice(0, 12);
+}
+
+const QUANTIZED_FILE = /^weights-.*-([0-9a-f]{12})\.bin$/;
+
 /** Records where an entry's links come from, so `cache list` can tell live entries from stale ones. */
 export async function writeGraphCacheSource(folder: string, source: GraphCacheSource): Promise<void> {
   await writeFileAtomic(join(folder, SOURCE_FILE), JSON.stringify(source, null, 2) + '\n');
@@ -37,7 +54,7 @@ export interface GraphCacheEntry {
   checkpoint?: string;
   /** Bytes of the entry's own files (graph, records). */
   graphBytes: number;
-  /** Bytes of weight files that only this entry still holds (their checkpoint file is gone or was replaced). */
+  /** Bytes of weight files that only this entry still holds (their checkpoint file is gone or was replaced), and of quantized weights made from such files. */
   pinnedBytes: number;
   /** `live`: every weight link is the checkpoint's current file; `stale`: some link holds bytes nothing else uses. */
   state: 'live' | 'stale';
@@ -82,12 +99,20 @@ export async function listGraphCache(cacheDir = defaultGraphCacheDir()): Promise
     let graphBytes = 0;
     let pinnedBytes = 0;
     let lastBuilt = info.mtime;
+    // What the entry's quantized weights should be named after, if they were made from the checkpoint as it is.
+    const identity = source ? await weightFilesIdentity(Object.values(source.links)).catch(() => undefined) : undefined;
     for (const file of await readdir(folder)) {
       const path = join(folder, file);
       const fileInfo = await lstat(path);
       if (!fileInfo.isFile()) continue;
       if (file.endsWith('.onnx')) lastBuilt = fileInfo.mtime;
       const original = source?.links[file];
+      const quantized = QUANTIZED_FILE.exec(file);
+      if (quantized) {
+        if (quantized[1] === identity) graphBytes += fileInfo.size;
+        else pinnedBytes += fileInfo.size; // made from weights that are gone or were replaced
+        continue;
+      }
       if (original === undefined && fileInfo.nlink === 1 && !file.endsWith('.safetensors')) {
         graphBytes += fileInfo.size; // the graph and records
         continue;

@@ -17,12 +17,15 @@ import { defaultGraphCacheDir, writeGraphCacheSource } from './graphCache';
 import { writeFileAtomic } from '../../workspace/atomicWrite';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
+import { describeScheme, EXACT_ACCURACY_LEVEL, QuantizedWeights, type WeightsChoice, type WeightsPrecision } from '../graph/quantizedWeights';
+import { ensureQuantizedFile, quantizedFileName, quantizeToBuffer, type QuantizeProgress } from './quantizedFile';
 import { cudaProblem } from './providerLibraries';
-import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError } from './providers';
+import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError, weightsFor } from './providers';
 import { type AdapterProbe, describeAdapter, probeWebGpuAdapter, type WebGpuAdapter } from './webgpuAdapter';
 import { firstLine } from './firstLine';
 
-export { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, type PrecisionChoice, precisionFor, ProviderUnavailableError } from './providers';
+export { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, type PrecisionChoice, precisionFor, ProviderUnavailableError, weightsFor } from './providers';
+export type { WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
 
 export interface SessionReport {
   executionProvider: ExecutionProvider;
@@ -30,6 +33,12 @@ export interface SessionReport {
   adapter?: WebGpuAdapter;
   /** The graph's arithmetic type. */
   precision: Precision;
+  /** What the linear layers' weights are: the checkpoint's bf16, or quantized (MatMulNBits). */
+  weights: WeightsPrecision;
+  /** The weights' scheme in words (`int4-b32-asym-acc4`; `bf16`). */
+  weightsScheme: string;
+  /** Milliseconds spent quantizing on this load (0: read from the graph cache, or not quantized). */
+  quantizeMs: number;
   /** How the graph was built for its provider. */
   target: GraphTarget;
   /** Where the outputs named in `deviceOutputs` stay between runs. */
@@ -45,7 +54,7 @@ export interface SessionReport {
 }
 
 /** Where loading is: reading headers, building the graph, linking the weights, starting the session. */
-export type LoadStage = 'checkpoint' | 'graph' | 'weights' | 'session';
+export type LoadStage = 'checkpoint' | 'graph' | 'weights' | 'quantize' | 'session';
 
 export interface RuntimeOptions {
   executionProvider?: ExecutionProviderChoice;
@@ -54,6 +63,18 @@ export interface RuntimeOptions {
    * are float32; fp16 there only emulates).
    */
   precision?: PrecisionChoice;
+  /**
+   * The linear layers' weights, orthogonal to the precision: `bf16` as stored, or `int8` /
+   * `int4` quantized once (per checkpoint and scheme) into the graph cache. `auto`: int8 on
+   * the CPU for checkpoints of 1 GiB and more, bf16 otherwise (`weightsFor`).
+   */
+  weights?: WeightsChoice;
+  /**
+   * Quantized weights computed in float32 on their dequantized values (MatMulNBits'
+   * accuracy_level 0) instead of with int8 activations: slower; for holding the graphs to a
+   * reference (tests).
+   */
+  exactQuantizedArithmetic?: boolean;
   /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
   onLoadProgress?: (stage: LoadStage, detail: string) => void;
   /** Threads for each operator (ONNX Runtime's default, all physical cores, when unset). */
@@ -96,7 +117,7 @@ async function sameFile(a: string, b: string): Promise<boolean> {
 
 export async function createSession(
   checkpoint: Checkpoint,
-  build: (location: (file: string) => string, precision: Precision, target: GraphTarget) => Graph,
+  build: (location: (file: string) => string, precision: Precision, target: GraphTarget, quantized?: QuantizedWeights) => Graph,
   name: string,
   options: RuntimeOptions = {},
 ): Promise<{ session: ort.InferenceSession; report: SessionReport }> {
@@ -107,11 +128,37 @@ export async function createSession(
   // where links are impossible, the files' bytes handed over in memory.
   let weightFiles: SessionReport['weightFiles'] = 'hard-linked';
   const externalData: { path: string; data: Uint8Array }[] = [];
-  const prepare = async (precision: Precision, target: GraphTarget): Promise<{ bytes: Uint8Array; modelFile?: string }> => {
-    options.onLoadProgress?.('graph', `building the ${name} graph (${precision})`);
-    const bytes = encodeModel(build(linkName, precision, target));
+  let quantizeMs = 0;
+  const prepare = async (precision: Precision, target: GraphTarget, weights: WeightsPrecision): Promise<{ bytes: Uint8Array; modelFile?: string }> => {
+    const accuracyLevel = options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined;
+    options.onLoadProgress?.('graph', `building the ${name} graph (${precision}, ${describeScheme(weights, accuracyLevel)} weights)`);
+    const store = weights === 'bf16' ? undefined : new QuantizedWeights(weights, await quantizedFileName(checkpoint, weights, accuracyLevel), accuracyLevel);
+    const bytes = encodeModel(build(linkName, precision, target, store));
+    const started = performance.now();
+    let reported = -1;
+    const progress: QuantizeProgress = (done, total) => {
+      const percent = Math.floor((100 * done) / total);
+      if (percent !== reported) options.onLoadProgress?.('quantize', `quantizing the ${name} weights to ${weights}: ${(reported = percent)}%`);
+    };
     options.onLoadProgress?.('weights', `linking ${checkpoint.files.length} weight file(s), ${(weightsBytes / 2 ** 30).toFixed(2)} GiB`);
-    if (weightFiles === 'in-memory') return { bytes };
+    // The weight files (and quantized weights) handed to ONNX Runtime from memory.
+    const inMemory = async (): Promise<{ bytes: Uint8Array }> => {
+      weightFiles = 'in-memory';
+      for (const file of checkpoint.files) {
+        if (!externalData.some((e) => e.path === linkName(file.path))) externalData.push({ path: linkName(file.path), data: new Uint8Array(await readFile(file.path)) });
+      }
+      if (!store?.entries.length) return { bytes };
+      // In-memory data serves the main graph's initializers only: the Loop body reads the
+      // outer ones, unpacked (slower decoding, float32 arithmetic there).
+      const flat = new QuantizedWeights(store.precision, store.fileName, accuracyLevel, false);
+      const flatBytes = encodeModel(build(linkName, precision, target, flat));
+      if (!externalData.some((e) => e.path === flat.fileName)) {
+        externalData.push({ path: flat.fileName, data: await quantizeToBuffer(flat, progress) });
+        quantizeMs = performance.now() - started;
+      }
+      return { bytes: flatBytes };
+    };
+    if (weightFiles === 'in-memory') return inMemory();
     const key = createHash('sha1').update(checkpoint.dir).update(bytes).digest('hex').slice(0, 16);
     const folder = join(options.cacheDir ?? defaultGraphCacheDir(), `${name}-${key}`);
     const modelFile = join(folder, `${name}.onnx`);
@@ -132,12 +179,13 @@ export async function createSession(
       await writeFileAtomic(modelFile, bytes);
       // What the links are links of, so that `vscan cache list|clean` can find entries whose checkpoint is gone.
       await writeGraphCacheSource(folder, { checkpoint: resolve(checkpoint.dir), links: Object.fromEntries(checkpoint.files.map((f) => [linkName(f.path), resolve(f.path)])) });
-      return { bytes, modelFile };
     } catch {
-      weightFiles = 'in-memory';
-      for (const file of checkpoint.files) externalData.push({ path: linkName(file.path), data: new Uint8Array(await readFile(file.path)) });
-      return { bytes };
+      return inMemory();
     }
+    // Quantized once per checkpoint and scheme, beside the graph; later loads read the file as
+    // it is. Outside the try above: a weight that cannot be quantized fails here, naming it.
+    if (store?.entries.length && (await ensureQuantizedFile(store, join(folder, store.fileName), progress))) quantizeMs = performance.now() - started;
+    return { bytes, modelFile };
   };
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
@@ -160,11 +208,12 @@ export async function createSession(
     if (problem) throw new Error(problem);
     const precision = precisionFor(ep, options.precision, adapter);
     const target = graphTargetFor(ep);
-    const { bytes, modelFile } = await prepare(precision, target);
+    const weights = weightsFor(ep, options.weights, weightsBytes);
+    const { bytes, modelFile } = await prepare(precision, target, weights);
     options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}${adapter ? ` on ${describeAdapter(adapter)}` : ''}, ${precision}) and converting the weights`);
-    const sessionOptions = { ...base, ...(externalData.length ? { externalData } : {}), ...providerSessionOptions(ep, options.deviceOutputs) };
+    const sessionOptions = { ...base, ...(weights === 'bf16' ? {} : { extra: { ...base.extra, session: QUANTIZED_SESSION } }), ...(externalData.length ? { externalData } : {}), ...providerSessionOptions(ep, options.deviceOutputs) };
     const session = await (modelFile ? ort.InferenceSession.create(modelFile, sessionOptions) : ort.InferenceSession.create(bytes, sessionOptions));
-    return { session, precision, target, modelFile, executionProvider: ep, adapter };
+    return { session, precision, weights, target, modelFile, executionProvider: ep, adapter };
   };
   const probeAdapter = options.probeAdapter ?? probeWebGpuAdapter;
   /** WebGPU on the adapter Dawn offers; `explicit`: a software adapter will do. */
@@ -198,12 +247,21 @@ export async function createSession(
     opened = found ?? (await open('cpu'));
     if (reasons.length) reasons.push(`using ${PROVIDER_NAMES[opened.executionProvider]}`);
   }
-  const { session, precision, target, modelFile, executionProvider, adapter } = opened;
+  const { session, precision, weights, target, modelFile, executionProvider, adapter } = opened;
   const threads = options.intraOpThreads ?? 'default';
   const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
   const deviceOutputs = executionProvider === 'webgpu' && options.deviceOutputs?.length ? 'device' : 'host';
-  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, weights, weightsScheme: describeScheme(weights, options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined), quantizeMs, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
 }
+
+/**
+ * Session options of a graph with quantized weights. MatMulNBits' fast CPU kernels (integer
+ * dot products at accuracy_level 4) run only on weights packed at load: without pre-packing
+ * it widens the whole weight to float32 in every run (measured 100× slower for one row at
+ * 8 bits). Its packed weight replaces the stored one; nothing in these graphs pre-packs
+ * float weights any more (every linear layer is a MatMulNBits).
+ */
+const QUANTIZED_SESSION = { disable_prepacking: '0' };
 
 /** Largest constant ONNX Runtime may fold: a converted weight is at most twice its bf16 bytes. */
 export function foldLimitBytes(weightsBytes: number): number {

@@ -1,0 +1,106 @@
+/**
+ * Quantized linear weights for a graph: which checkpoint tensors become `MatMulNBits`
+ * weights, and where each one's parts lie in one file written beside the graph. The graph
+ * builder asks for a tensor (`place`); the first request lays it out at the end of the file,
+ * so the same graph always gives the same layout. The runtime writes the file from the
+ * safetensors afterwards (runtime/quantizedFile.ts), tensor by tensor.
+ */
+import { type QuantizedShape, quantizedShape, type QuantScheme } from '../checkpoint/quantize';
+import type { TensorInfo } from '../checkpoint/safetensors';
+
+/**
+ * What the linear layers' weights are stored as: `bf16` is the checkpoint as it is (cast to
+ * the activation type in the graph); `int8` and `int4` are blockwise integers computed with
+ * `MatMulNBits`.
+ */
+export type WeightsPrecision = 'bf16' | 'int8' | 'int4';
+export type WeightsChoice = 'auto' | WeightsPrecision;
+export const WEIGHTS_CHOICES: readonly WeightsChoice[] = ['auto', 'bf16', 'int8', 'int4'];
+
+/**
+ * The schemes, chosen on measurements (docs/engine.md, "Quantized weights"): blocks of 32
+ * along K for both; int8 symmetric (zero points bought nothing measurable at 8 bits), int4
+ * asymmetric (a third less error than symmetric at the same speed). accuracy_level 4: the
+ * CPU kernels quantize activations to int8 per block and use integer dot products (VNNI,
+ * AVX2) — 2–4× faster than level 0 and the only fast 8-bit path.
+ */
+export const QUANT_SCHEMES: Record<Exclude<WeightsPrecision, 'bf16'>, QuantScheme & { accuracyLevel: number }> = {
+  int8: { bits: 8, blockSize: 32, symmetric: true, accuracyLevel: 4 },
+  int4: { bits: 4, blockSize: 32, symmetric: false, accuracyLevel: 4 },
+};
+
+/**
+ * accuracy_level 0: MatMulNBits computes in float32 on the dequantized weights — slower,
+ * but exactly what the quantized weights stand for, so a float64 reference can hold the
+ * graphs to rounding (the tests do; a tiny random model amplifies level 4's int8
+ * activations too much for that).
+ */
+export const EXACT_ACCURACY_LEVEL = 0;
+
+/** A scheme in words, for reports and the file name: `int4-b32-asym-acc4`. */
+export function describeScheme(precision: WeightsPrecision, accuracyLevel?: number): string {
+  if (precision === 'bf16') return 'bf16';
+  const s = QUANT_SCHEMES[precision];
+  return `${precision}-b${s.blockSize}-${s.symmetric ? 'sym' : 'asym'}-acc${accuracyLevel ?? s.accuracyLevel}`;
+}
+
+/** Where one tensor's quantized parts lie in the file (byte offsets). */
+export interface QuantizedEntry extends QuantizedShape {
+  source: TensorInfo;
+  dataOffset: number;
+  scalesOffset: number;
+  zeroPointsOffset: number;
+}
+
+/** Parts start on 64-byte boundaries (aligned reads; ONNX Runtime may map them). */
+const ALIGN = 64;
+const aligned = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
+export class QuantizedWeights {
+  readonly entries: QuantizedEntry[] = [];
+  private readonly byName = new Map<string, QuantizedEntry>();
+  private end = 0;
+
+  /**
+   * @param fileName the file's name beside the graph; it should name the scheme and the
+   * source files' identity, so that the graph (and so the cache key) changes with either.
+   */
+  /**
+   * @param copiesInSubgraphs whether a subgraph too deep for ONNX Runtime to pre-pack its
+   * parent's constants (the decode Loop's body) holds initializers of its own for the same
+   * bytes; false where the weights are handed over in memory, which ONNX Runtime accepts for
+   * the main graph's initializers only.
+   */
+  constructor(
+    readonly precision: Exclude<WeightsPrecision, 'bf16'>,
+    readonly fileName: string,
+    readonly accuracyLevel = QUANT_SCHEMES[precision].accuracyLevel,
+    readonly copiesInSubgraphs = true,
+  ) {}
+
+  get scheme(): QuantScheme & { accuracyLevel: number } {
+    return { ...QUANT_SCHEMES[this.precision], accuracyLevel: this.accuracyLevel };
+  }
+
+  /** The tensor as an [N, K] matrix (N = first dimension, K = the rest), laid out on first request. */
+  place(source: TensorInfo): QuantizedEntry {
+    let entry = this.byName.get(source.name);
+    if (!entry) {
+      const [n, ...rest] = source.shape;
+      const shape = quantizedShape(n, rest.reduce((a, b) => a * b, 1), this.scheme);
+      const dataOffset = this.end;
+      const scalesOffset = aligned(dataOffset + shape.dataBytes);
+      const zeroPointsOffset = aligned(scalesOffset + shape.scaleBytes);
+      this.end = aligned(zeroPointsOffset + shape.zeroPointBytes);
+      entry = { ...shape, source, dataOffset, scalesOffset, zeroPointsOffset };
+      this.entries.push(entry);
+      this.byName.set(source.name, entry);
+    }
+    return entry;
+  }
+
+  /** The file's size. */
+  get bytes(): number {
+    return this.end;
+  }
+}

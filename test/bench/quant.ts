@@ -1,0 +1,84 @@
+/**
+ * `npm run bench -- quant`: quantized weights against bf16 weights (computed in float32) on
+ * a random checkpoint in the exact Qwen3.5-2B layout, written by the bench. Full size (24
+ * text layers, 24 vision blocks) with BENCH_QUANT_LAYERS=24; by default full width with 4
+ * of each, which one shared 2-core machine can run a few times (the table says which).
+ * Each measurement in a fresh process, one at a time: first load (quantizing), load from
+ * the graph cache, the vision tower on frame pairs of a 1080p clip's size, a prefill and a
+ * greedy decode, resident memory after load and peak resident memory of the whole run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeRandomCheckpoint } from '../helpers/randomCheckpoint';
+import type { Table } from './stats';
+
+const SETTINGS = { pairs: 2, grid: [20, 36], promptTokens: 2048, newTokens: 32, contexts: [512, 8192, 24576] };
+
+function child(mode: string, dir: string, weights: string, cacheDir: string): Record<string, number> & Record<string, unknown> {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'quantChild.ts'), mode, dir, weights, cacheDir, JSON.stringify(SETTINGS)], { encoding: 'utf8', timeout: 3_600_000, maxBuffer: 1 << 24 });
+  if (run.status !== 0) throw new Error(`quant bench ${mode} ${weights}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
+async function folderBytes(folder: string, prefix: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(folder, { recursive: true })) if (entry.split('/').pop()!.startsWith(prefix)) total += (await stat(join(folder, entry))).size;
+  return total;
+}
+
+export async function benchQuant(tables: Table[]): Promise<void> {
+  const layers = Number(process.env.BENCH_QUANT_LAYERS ?? 4);
+  const base = join(tmpdir(), `vscan-bench-quant-${layers}`);
+  const dir = join(base, 'model');
+  // The checkpoint is kept between runs (gigabytes to write); the caches are not.
+  if (!existsSync(join(dir, 'model.safetensors'))) await writeRandomCheckpoint(dir, { textLayers: layers, visionDepth: layers });
+  const fileMiB = (await stat(join(dir, 'model.safetensors'))).size / 2 ** 20;
+  const size = layers === 24 ? 'full size (24 text layers, 24 vision blocks)' : `full width, ${layers} text layers and ${layers} vision blocks (of 24)`;
+  const results: Record<string, Record<string, number>> = {};
+  for (const weights of ['bf16', 'int8', 'int4']) {
+    const cacheDir = join(base, `cache-${weights}`);
+    await rm(cacheDir, { recursive: true, force: true });
+    const first = child('load', dir, weights, cacheDir);
+    const run = child('run', dir, weights, cacheDir);
+    results[weights] = { ...run, firstLoadMs: first.loadMs, quantizeMs: first.quantizeMs, fileMiB: (await folderBytes(cacheDir, 'weights-')) / 2 ** 20 };
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+  // Decode against the context, with int8 weights (their prefill is the fastest to reach 24k tokens; the cache is the same).
+  const contexts = child('contexts', dir, 'int8', join(base, 'cache-contexts')).rows as unknown as Record<string, number>[];
+  await rm(join(base, 'cache-contexts'), { recursive: true, force: true });
+  const first = contexts[0];
+  tables.push({
+    title: `Decode time per token against the context (CPU, int8 weights, ${size})`,
+    head: ['context tokens', 'prefill s', 'decode ms/token, 16-token Loop', 'ratio to the shortest', 'decode ms/token, one run per token', 'ratio to the shortest', 'peak resident MiB'],
+    rows: contexts.map((r) => [String(r.context), (r.prefillMs / 1000).toFixed(1), r.loopMsPerToken.toFixed(1), `${(r.loopMsPerToken / first.loopMsPerToken).toFixed(2)}×`, r.singleMsPerToken.toFixed(1), `${(r.singleMsPerToken / first.singleMsPerToken).toFixed(2)}×`, r.peakMiB.toFixed(0)]),
+    notes: ['32 greedy tokens after a text prompt of each length (the Loop, the default), then 8 with one run per token; one process, prefill in chunks of 2,048.'],
+  });
+  const drift: Record<string, Record<string, number>> = {};
+  for (const weights of ['int8', 'int4']) drift[weights] = child('drift', dir, weights, join(base, 'cache-drift'));
+  await rm(join(base, 'cache-drift'), { recursive: true, force: true });
+  const b = results.bf16;
+  const ratio = (value: number, baseline: number) => `${(baseline / value).toFixed(2)}×`;
+  const s = (ms: number) => (ms / 1000).toFixed(1);
+  tables.push({
+    title: `Quantized weights on CPU: random Qwen3.5-2B layout, ${size}, bf16 file ${(fileMiB / 1024).toFixed(2)} GiB`,
+    head: ['weights', 'first load s (quantizing)', 'cached load s', `vision tower ms (${SETTINGS.pairs} pairs of ${SETTINGS.grid.join('×')} patches)`, `prefill ms (${SETTINGS.promptTokens} tokens)`, 'decode ms/token', 'resident after load MiB', 'peak resident MiB', 'quantized file MiB'],
+    rows: Object.entries(results).map(([weights, r]) => [
+      weights === 'bf16' ? 'bf16 (fp32 arithmetic)' : weights,
+      `${s(r.firstLoadMs)}${r.quantizeMs ? ` (${s(r.quantizeMs)})` : ''}`,
+      s(r.loadMs),
+      `${r.visionMs.toFixed(0)} (${ratio(r.visionMs, b.visionMs)})`,
+      `${r.prefillMs.toFixed(0)} (${ratio(r.prefillMs, b.prefillMs)})`,
+      `${r.decodeMsPerToken.toFixed(1)} (${ratio(r.decodeMsPerToken, b.decodeMsPerToken)})`,
+      r.loadedMiB.toFixed(0),
+      `${r.peakMiB.toFixed(0)} (${(r.peakMiB / b.peakMiB).toFixed(2)}×)`,
+      r.fileMiB ? r.fileMiB.toFixed(0) : '—',
+    ]),
+    notes: [
+      `Ratios in brackets: speed against bf16 weights in float32 in the same run (higher is faster), memory as a fraction of bf16's. Greedy decode of ${SETTINGS.newTokens} tokens after the prefill (16-token Loop blocks). Each row in a fresh process, one process at a time.`,
+      `Drift from bf16 on this checkpoint (8 chat prompts' last-row logits; one frame pair's vision features): ${Object.entries(drift).map(([w, d]) => `${w}: logits cosine ≥ ${d.minLogitCosine.toFixed(4)}, relative error ≤ ${d.maxLogitRelativeError.toFixed(3)}, top-1 ${(100 * d.top1Agreement).toFixed(0)}%, vision cosine ≥ ${d.minVisionCosine.toFixed(4)} (mean ${d.meanVisionCosine.toFixed(4)})`).join('; ')}.`,
+    ],
+  });
+}
