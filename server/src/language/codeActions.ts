@@ -114,16 +114,102 @@ function isUnsorted(block: SceneBlock): boolean {
   return false;
 }
 
+/** What the fix-all did in one block. */
+interface BlockFix {
+  edit: TextEdit;
+  swapped: number;
+  removed: number;
+  sorted: boolean;
+}
+
 /**
- * The fix-all: sorts every unsorted block, the one fix that is safe unattended (clamping,
- * trimming and removing change what an event says). One pass over the document.
+ * The safe fixes of one block, as one edit from its first event line to its last: reversed
+ * spans swapped, exact duplicates (same span and description as an earlier event of the
+ * block) removed, and the events sorted by start time; comment and blank lines stay put.
+ * A block with several events on one line is only sorted (as its quick fix does), and one
+ * with events on its `Events:` line is left to the formatter.
+ */
+function fixBlock(doc: VscanDocument, block: SceneBlock): BlockFix | undefined {
+  const events = block.events;
+  if (!events.length) return undefined;
+  if (events.some((e) => !e.ownsLine)) {
+    const edits = isUnsorted(block) ? sortBlockEdits(doc, events[0]) : undefined;
+    return edits?.length ? { edit: edits[0], swapped: 0, removed: 0, sorted: true } : undefined;
+  }
+  if (events.some((e) => doc.lineKinds[e.line] !== LineKind.Event)) return undefined;
+  const seen = new Set<string>();
+  let swapped = 0;
+  let removed = 0;
+  const kept: { text: string; start: number; end: number; order: number }[] = [];
+  for (const e of events) {
+    let text = doc.lines[e.line];
+    let start = e.startValue ?? Infinity;
+    let end = e.endValue ?? Infinity;
+    if (e.startValue !== undefined && e.endValue !== undefined && e.endValue < e.startValue) {
+      const s = e.start;
+      const t = e.end;
+      // The start token comes before the end token on the line.
+      text = text.slice(0, s.range.start.character) + t.text + text.slice(s.range.end.character, t.range.start.character) + s.text + text.slice(t.range.end.character);
+      [start, end] = [end, start];
+      swapped++;
+    }
+    if (Number.isFinite(start) && Number.isFinite(end)) {
+      const key = `${start}\0${end}\0${e.description}`;
+      if (seen.has(key)) {
+        removed++;
+        continue;
+      }
+      seen.add(key);
+    }
+    kept.push({ text, start, end, order: kept.length });
+  }
+  const order = [...kept].sort((a, b) => a.start - b.start || a.end - b.end || a.order - b.order);
+  const sorted = order.some((entry, i) => entry.order !== i);
+  if (!swapped && !removed && !sorted) return undefined;
+  // Event lines take the kept events in order; slots left over (removed duplicates) go.
+  const first = events[0].line;
+  const last = events[events.length - 1].line;
+  const out: string[] = [];
+  let slot = 0;
+  for (let line = first; line <= last; line++) {
+    if (doc.lineKinds[line] !== LineKind.Event) out.push(doc.lines[line]);
+    else if (slot < order.length) out.push(order[slot++].text);
+    else slot++;
+  }
+  const edit = { range: { start: { line: first, character: 0 }, end: { line: last, character: doc.lines[last].length } }, newText: out.join(doc.eol) };
+  return { edit, swapped, removed, sorted };
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * The fix-all (`source.fixAll.vscan`, e.g. on save): the fixes whose intent is not in doubt —
+ * swap reversed spans, remove exact duplicates within a block, sort each block by start
+ * time. Clamping, trimming an overlap and linking a video change what an annotation says, so
+ * they stay quick fixes chosen by hand. One pass over the document, one edit per block.
  */
 export function fixAllAction(doc: VscanDocument, uri: string): CodeAction | undefined {
   const edits: TextEdit[] = [];
+  let swapped = 0;
+  let removed = 0;
+  let sorted = 0;
   for (const block of doc.blocks) {
-    if (block.events.length && isUnsorted(block)) edits.push(...(sortBlockEdits(doc, block.events[0]) ?? []));
+    const fixed = fixBlock(doc, block);
+    if (!fixed) continue;
+    edits.push(fixed.edit);
+    swapped += fixed.swapped;
+    removed += fixed.removed;
+    if (fixed.sorted) sorted++;
   }
-  return edits.length ? { title: 'Sort the events of every block by start time', kind: FIX_ALL_KIND, edit: { changes: { [uri]: edits } } } : undefined;
+  if (!edits.length) return undefined;
+  const parts = [
+    swapped ? `swap ${count(swapped, 'reversed span', 'reversed spans')}` : '',
+    removed ? `remove ${count(removed, 'duplicate', 'duplicates')}` : '',
+    sorted ? `sort ${count(sorted, 'block', 'blocks')} by start time` : '',
+  ].filter(Boolean);
+  return { title: `Fix all: ${parts.join(', ')}`, kind: FIX_ALL_KIND, edit: { changes: { [uri]: edits } } };
 }
 
 /**
