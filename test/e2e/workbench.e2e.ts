@@ -182,7 +182,7 @@ test('Install GPU Support (CUDA) from the palette downloads the verified provide
 
 // ---- The timeline (issue #13) ----
 
-type PreviewWindow = { videoScanPreview: { timeline: { view: { viewStart: number; secondsPerPixel: number }; scenes: unknown[]; lastTrackMs: number }; captions(): string; events(): unknown[] } };
+type PreviewWindow = { videoScanPreview: { timeline: { view: { viewStart: number; secondsPerPixel: number }; duration: number; scenes: unknown[]; lastTrackMs: number }; captions(): string; events(): unknown[] } };
 
 /** Focuses the editor of `name` (its tab) and puts the cursor on a 1-based line. */
 async function goToLine(name: string, line: number): Promise<void> {
@@ -279,6 +279,8 @@ test('the timeline: zoom and scroll, click on the ruler seeks, dragging an edge 
   await palette('video-scan: Open Preview to the Side');
   let frame = await previewFrame('kitchen.vscan');
   const view = () => frame.evaluate(() => (window as unknown as PreviewWindow).videoScanPreview.timeline.view);
+  // Fitted to the video once its duration arrived (before, the view spans a placeholder second).
+  await frame.waitForFunction(() => (window as unknown as PreviewWindow).videoScanPreview.timeline.duration > 5, undefined, { timeout: 20_000 });
   const fitted = await view();
   await frame.click('#zoom-in');
   await frame.click('#zoom-in');
