@@ -14,11 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeRandomCheckpoint } from '../helpers/randomCheckpoint';
 import type { Table } from './stats';
+import { benchClip } from './video';
 
 const SETTINGS = { pairs: 2, grid: [20, 36], promptTokens: 2048, newTokens: 32, contexts: [512, 8192, 24576] };
 
-function child(mode: string, dir: string, weights: string, cacheDir: string): Record<string, number> & Record<string, unknown> {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'quantChild.ts'), mode, dir, weights, cacheDir, JSON.stringify(SETTINGS)], { encoding: 'utf8', timeout: 3_600_000, maxBuffer: 1 << 24 });
+function child(mode: string, dir: string, weights: string, cacheDir: string, settings: object = SETTINGS): Record<string, number> & Record<string, unknown> {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'quantChild.ts'), mode, dir, weights, cacheDir, JSON.stringify(settings)], { encoding: 'utf8', timeout: 3_600_000, maxBuffer: 1 << 24 });
   if (run.status !== 0) throw new Error(`quant bench ${mode} ${weights}: ${run.stderr}`);
   return JSON.parse(run.stdout);
 }
@@ -56,6 +57,7 @@ export async function benchQuant(tables: Table[]): Promise<void> {
     rows: contexts.map((r) => [String(r.context), (r.prefillMs / 1000).toFixed(1), r.loopMsPerToken.toFixed(1), `${(r.loopMsPerToken / first.loopMsPerToken).toFixed(2)}×`, r.singleMsPerToken.toFixed(1), `${(r.singleMsPerToken / first.singleMsPerToken).toFixed(2)}×`, r.peakMiB.toFixed(0)]),
     notes: ['32 greedy tokens after a text prompt of each length (the Loop, the default), then 8 with one run per token; one process, prefill in chunks of 2,048.'],
   });
+  if (process.env.BENCH_QUANT_CAPTION) await benchCaption(tables, dir, base, size);
   const drift: Record<string, Record<string, number>> = {};
   for (const weights of ['int8', 'int4']) drift[weights] = child('drift', dir, weights, join(base, 'cache-drift'));
   await rm(join(base, 'cache-drift'), { recursive: true, force: true });
@@ -80,5 +82,31 @@ export async function benchQuant(tables: Table[]): Promise<void> {
       `Ratios in brackets: speed against bf16 weights in float32 in the same run (higher is faster), memory as a fraction of bf16's. Greedy decode of ${SETTINGS.newTokens} tokens after the prefill (16-token Loop blocks). Each row in a fresh process, one process at a time.`,
       `Drift from bf16 on this checkpoint (8 chat prompts' last-row logits; one frame pair's vision features): ${Object.entries(drift).map(([w, d]) => `${w}: logits cosine ≥ ${d.minLogitCosine.toFixed(4)}, relative error ≤ ${d.maxLogitRelativeError.toFixed(3)}, top-1 ${(100 * d.top1Agreement).toFixed(0)}%, vision cosine ≥ ${d.minVisionCosine.toFixed(4)} (mean ${d.meanVisionCosine.toFixed(4)})`).join('; ')}.`,
     ],
+  });
+}
+
+/**
+ * BENCH_QUANT_CAPTION=1: a whole caption of a 30-second 1920×1080 clip (64 greedy tokens),
+ * bf16 weights in float32 against int8, each in a fresh process from an empty graph cache
+ * (the int8 row's load includes quantizing). Long at full size: minutes per row.
+ */
+async function benchCaption(tables: Table[], dir: string, base: string, size: string): Promise<void> {
+  const clip = await benchClip('clip-1080p-30s.mp4', '1920x1080', 30);
+  const rows: Record<string, Record<string, number>> = {};
+  for (const weights of ['bf16', 'int8']) {
+    const cacheDir = join(base, `cache-caption-${weights}`);
+    await rm(cacheDir, { recursive: true, force: true });
+    rows[weights] = child('caption', dir, weights, cacheDir, { ...SETTINGS, newTokens: 64, clip });
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+  const s = (ms: number) => (ms / 1000).toFixed(1);
+  tables.push({
+    title: `Caption of a 30-second 1920×1080 clip on CPU: random Qwen3.5-2B layout, ${size} (s)`,
+    head: ['weights', 'load (quantizing)', 'video stages', 'vision tower', 'prefill', 'decode', 'caption wall time', 'vs bf16', 'peak resident MiB'],
+    rows: Object.entries(rows).map(([weights, r]) => [
+      weights === 'bf16' ? 'bf16 (fp32 arithmetic)' : weights, `${s(r.loadMs)}${r.quantizeMs ? ` (${s(r.quantizeMs)})` : ''}`, s(r.video), s(r.vision),
+      `${s(r.prefill)} (${r.promptTokens} tokens)`, `${s(r.decode)} (${r.tokens} tokens)`, s(r.captionMs), `${(r.captionMs / rows.bf16.captionMs).toFixed(2)}×`, r.peakMiB.toFixed(0),
+    ]),
+    notes: ['Each row in a fresh process from an empty graph cache; the caption wall time excludes loading.'],
   });
 }

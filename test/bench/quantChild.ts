@@ -9,6 +9,7 @@ import type { WeightsPrecision } from '../../server/src/model/graph/quantizedWei
 import { measureDrift } from '../../server/src/model/runtime/drift';
 import { TextEngine } from '../../server/src/model/runtime/engine';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
+import { TRAINING_DEFAULTS } from '../../server/src/video/plan';
 import type { PreparedVideo } from '../../server/src/video/pipeline';
 
 const MiB = 2 ** 20;
@@ -17,7 +18,7 @@ const peak = () => process.resourceUsage().maxRSS / 1024;
 
 async function main(): Promise<void> {
   const [mode, dir, weights, cacheDir, settings] = process.argv.slice(2) as [string, string, WeightsPrecision, string, string];
-  const { pairs, grid, promptTokens, newTokens, contexts } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[] };
+  const { pairs, grid, promptTokens, newTokens, contexts, clip } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[]; clip?: string };
   const options = { executionProvider: 'cpu' as const, weights, cacheDir };
   if (mode === 'contexts') {
     // Decode time per token after contexts of each length (docs/benchmarks.md: decoding
@@ -36,6 +37,24 @@ async function main(): Promise<void> {
       rows.push({ context, prefillMs: loop.prefillMs, loopMsPerToken: loop.decodeMs / loop.ids.length, singleMsPerToken: single.decodeMs / single.ids.length, peakMiB: peak() });
     }
     process.stdout.write(JSON.stringify({ rows }));
+    return;
+  }
+  if (mode === 'caption') {
+    // A whole caption of the video file `clip`: load,
+    // video stages, vision tower, prefill, greedy decode, wall time and peak memory.
+    const started = performance.now();
+    const model = await VideoModel.load(dir, options);
+    const loadMs = performance.now() - started;
+    (model.text.stopIds as number[]).length = 0; // a random checkpoint: decode every token asked for
+    const captionStarted = performance.now();
+    const result = await model.caption(clip!, { sampling: TRAINING_DEFAULTS, maxNewTokens: newTokens });
+    const captionMs = performance.now() - captionStarted;
+    const video = result.run.prepared.timings;
+    const stages = result.run.timings;
+    process.stdout.write(JSON.stringify({
+      loadMs, quantizeMs: model.text.report.quantizeMs + model.visionReport.quantizeMs, captionMs, promptTokens: result.run.prompt.ids.length,
+      video: video.probe + video.decodeAndResize + video.patchify, vision: stages.vision, prefill: stages.prefill, decode: stages.decode, tokens: stages.tokens, peakMiB: peak(),
+    }));
     return;
   }
   if (mode === 'drift') {

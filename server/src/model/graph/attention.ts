@@ -69,3 +69,38 @@ export function decomposedBidirectionalAttention(g: Graph, s: Pick<AttentionShap
   const context = transpose(g.o('MatMul', [probs, transpose(v, [0, 2, 1, 3])]), [0, 2, 1, 3]); // [batch, seq, heads, dim]
   return g.o('Reshape', [context, g.constInt64([0, 0, s.heads * s.headDim])]);
 }
+
+/**
+ * One new token's grouped-query attention inside the decode Loop, which never copies the
+ * cache it started from: q [1, 1, heads·dim], k and v [1, 1, kvHeads·dim] (rotary applied);
+ * `pastKey`/`pastValue` [1, kvHeads, past, dim] are the Loop's starting cache, read where
+ * they lie; `blockKey`/`blockValue` [1, kvHeads, n, dim] the K/V of the tokens this Loop has
+ * made so far (at most a block long, carried from step to step). Returns the output
+ * [1, 1, heads·dim] and the block grown by this token. Carrying the whole cache instead made
+ * every step copy it (GroupQueryAttention writes past + new into a fresh present: at 8k
+ * context 12 ms a step for one layer of Qwen3.5-2B's width, docs/engine.md), so decoding
+ * slowed with the context; here a step reads the cache once and copies only the block.
+ * The scores against the cache are K·qᵀ, transposed afterwards: [heads × past] floats,
+ * where transposing K itself would copy the cache. Softmax in float32, as elsewhere.
+ */
+export function blockDecodeAttention(g: Graph, s: AttentionShape, q: string, k: string, v: string, past: { key: string; value: string }, block: { key: string; value: string }, ct: number): { output: string; blockKey: string; blockValue: string } {
+  const i64 = (values: number[]) => g.constInt64(values);
+  const reshape = (x: string, dims: number[]) => g.o('Reshape', [x, i64(dims)]);
+  const swapLast = (x: string) => g.o('Transpose', [x], { perm: { ints: [0, 1, 3, 2] } });
+  const toHeads = (x: string) => reshape(x, [1, s.kvHeads, 1, s.headDim]); // one token: [1, seq, kv·dim] is already head-major
+  const blockKey = g.o('Concat', [block.key, toHeads(k)], { axis: { int: 2 } });
+  const blockValue = g.o('Concat', [block.value, toHeads(v)], { axis: { int: 2 } });
+  // Query head h reads K/V head ⌊h / group⌋: [1, kvHeads, group, dim].
+  const grouped = reshape(q, [1, s.kvHeads, s.heads / s.kvHeads, s.headDim]);
+  const pastScores = swapLast(g.o('MatMul', [past.key, swapLast(grouped)])); // [1, kv, group, past]
+  const blockScores = g.o('MatMul', [grouped, swapLast(blockKey)]); // [1, kv, group, n]
+  const scores = g.o('Mul', [g.convert(g.o('Concat', [pastScores, blockScores], { axis: { int: -1 } }), ct, DT.FLOAT), g.constFloat([s.scale], [])]);
+  const probs = g.convert(g.o('Softmax', [scores], { axis: { int: -1 } }), DT.FLOAT, ct);
+  const pastLength = g.o('Gather', [g.o('Shape', [past.key]), i64([2])]);
+  const slice = (from: string, to: string) => g.o('Slice', [probs, from, to, i64([-1])]);
+  const context = g.o('Add', [
+    g.o('MatMul', [slice(i64([0]), pastLength), past.value]),
+    g.o('MatMul', [slice(pastLength, i64([2147483647])), blockValue]),
+  ]); // [1, kv, group, dim]: heads in order kv·group + r
+  return { output: reshape(context, [1, 1, s.heads * s.headDim]), blockKey, blockValue };
+}

@@ -12,7 +12,7 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import type { TextConfig } from '../checkpoint/config';
-import { type AttentionKind, decomposedAttention } from './attention';
+import { type AttentionKind, blockDecodeAttention, decomposedAttention } from './attention';
 import { type Dim, DT, Graph, type QuantizedOperand } from './onnxGraph';
 import type { QuantizedWeights } from './quantizedWeights';
 
@@ -103,6 +103,12 @@ export interface DecoderInputs {
   logitsStart: string;
   /** The value holding each cache input (by its graph input name, e.g. `past_key.3`). */
   cache: (inputName: string) => string;
+  /**
+   * Inside the decode Loop: the K/V cache the Loop started from (by input name), read in
+   * place; `cache` then gives, for K/V, only the tokens this Loop has made
+   * (blockDecodeAttention), and the present K/V are that block grown by one.
+   */
+  loopStart?: (inputName: string) => string;
 }
 
 export interface DecoderOutputs {
@@ -213,7 +219,10 @@ export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io
       // one position stream, not the multimodal three.
       const shape = { heads: t.numAttentionHeads, kvHeads: t.numKeyValueHeads, headDim: t.headDim, scale: 1 / Math.sqrt(t.headDim) };
       let merged: string, keys: string, values: string;
-      if (attention === 'decomposed') {
+      if (io.loopStart) {
+        const start = { key: io.loopStart(`past_key.${layer}`), value: io.loopStart(`past_value.${layer}`) };
+        ({ output: merged, blockKey: keys, blockValue: values } = blockDecodeAttention(g, shape, q, k, v, start, { key: pastKey, value: pastValue }, ct));
+      } else if (attention === 'decomposed') {
         ({ output: merged, presentKey: keys, presentValue: values } = decomposedAttention(g, shape, q, k, v, pastKey, pastValue, ct));
       } else {
         const total = g.o('Add', [g.o('Gather', [g.o('Shape', [pastKey]), i64([2])]), seqLen]); // [1]
@@ -321,9 +330,11 @@ function decodeStepBody(t: TextConfig, precision: Precision, weightsIn: (host: G
   body.input('condition', DT.BOOL, []);
   const token = body.input('token_in', DT.INT64, [1, 1]);
   const position = body.input('position_in', DT.INT64, [1]);
-  for (const spec of cache) body.input(`${spec.input}_in`, spec.elemType, spec.dims);
+  // K/V carry only the tokens this Loop makes ('block'); the rest the cache the Loop started from.
+  const blockDims = (spec: CacheSpec) => spec.dims.map((d) => (d === 'past' ? 'block' : d));
+  for (const spec of cache) body.input(`${spec.input}_in`, spec.elemType, blockDims(spec));
   const positionIds = body.o('Reshape', [body.o('Expand', [position, body.constInt64([3])]), body.constInt64([3, 1, 1])]);
-  const out = emitDecoder(body, t, weights, { inputIds: token, positionIds, rotary, logitsStart: body.constInt64([0]), cache: (name) => `${name}_in` }, computeType(precision), attention);
+  const out = emitDecoder(body, t, weights, { inputIds: token, positionIds, rotary, logitsStart: body.constInt64([0]), cache: (name) => `${name}_in`, loopStart: (name) => name }, computeType(precision), attention);
   // Non-finite logits (an fp16 overflow) end the loop with the token NON_FINITE_TOKEN, which
   // the engine turns into an error: an argmax over them would be garbage. Their sum s is
   // non-finite too, and s − s is NaN exactly then.
@@ -336,7 +347,7 @@ function decodeStepBody(t: TextConfig, precision: Precision, weightsIn: (host: G
   body.output('condition_out', body.o('Not', [stop]), DT.BOOL, []);
   body.output('token_out', next, DT.INT64, [1, 1]);
   body.output('position_out', body.o('Add', [position, body.constInt64([1])]), DT.INT64, [1]);
-  for (const spec of cache) body.output(`${spec.output}_out`, out.present.get(spec.output)!, spec.elemType, spec.dims.map((d) => (d === 'past' ? 'total' : d)));
+  for (const spec of cache) body.output(`${spec.output}_out`, out.present.get(spec.output)!, spec.elemType, blockDims(spec));
   body.output('token_scan', body.o('Reshape', [next, body.constInt64([1])]), DT.INT64, [1]);
   return body;
 }
@@ -346,8 +357,10 @@ function decodeStepBody(t: TextConfig, precision: Precision, weightsIn: (host: G
  * - `forward` (mode = true): prefill or single steps — any number of new tokens after any
  *   cache; logits from `logits_start` on;
  * - `decode` (mode = false): up to `steps` greedy tokens in one run — an ONNX Loop whose
- *   body is the decoder on one token, with the whole cache as loop-carried state, stopping
- *   at a stop id — so the cache crosses the session boundary once per block of tokens.
+ *   body is the decoder on one token, stopping at a stop id — so the cache crosses the
+ *   session boundary once per block of tokens. The DeltaNet states are loop-carried; the
+ *   K/V cache the run starts from is read in place and only the block's own K/V are
+ *   carried, appended to it once at the end (blockDecodeAttention).
  * Both branches of the `If` read the outer graph's weights. Outputs: the cache, `logits`
  * (empty in decode mode) and `tokens` (empty in forward mode; its last may be a stop id).
  */
@@ -384,9 +397,16 @@ export function buildTextModel(checkpoint: Checkpoint, location: (file: string) 
 
   const decode = Graph.body('decode');
   const loopOutputs = ['next_token', 'next_position', ...cache.map((spec) => `${spec.output}_l`), 'tokens_scan'];
-  decode.op('Loop', [steps, decode.constBool(true), token, position, ...cache.map((spec) => spec.input)],
+  // K/V enter the Loop empty (the body reads the cache it starts from in place) and leave it
+  // as the block of tokens it made, appended once per run instead of copied once per token.
+  const isKv = (spec: CacheSpec) => spec.kind === 'key' || spec.kind === 'value';
+  const emptyBlock = (spec: CacheSpec) => decode.o('Slice', [spec.input, decode.constInt64([0]), decode.constInt64([0]), decode.constInt64([2])]);
+  decode.op('Loop', [steps, decode.constBool(true), token, position, ...cache.map((spec) => (isKv(spec) ? emptyBlock(spec) : spec.input))],
     { body: { graph: decodeStepBody(t, precision, (host) => decoderWeightsOf(checkpoint, g, quantized, host), io.rotary, stopIds, attention).toGraphProto() } }, { outputs: loopOutputs });
-  for (const spec of cache) decode.output(`${spec.output}_d`, `${spec.output}_l`, spec.elemType, cacheDims(spec));
+  for (const spec of cache) {
+    const present = isKv(spec) ? decode.o('Concat', [spec.input, `${spec.output}_l`], { axis: { int: 2 } }) : `${spec.output}_l`;
+    decode.output(`${spec.output}_d`, present, spec.elemType, cacheDims(spec));
+  }
   decode.output('logits_d', decode.o('ConstantOfShape', [decode.constInt64([1, 0, t.vocabSize])]), DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
   decode.output('tokens_d', decode.o('Reshape', ['tokens_scan', decode.constInt64([-1])]), DT.INT64, ['generated']);
 

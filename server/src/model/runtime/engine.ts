@@ -43,7 +43,7 @@ export interface GenerateOptions {
   visual?: { embeds: Float32Array; index: number[] };
   /**
    * Greedy tokens per session run (default 16; 1 where the cache stays on the device). Above 1 the graph's decode mode (an ONNX
-   * Loop with the cache as loop-carried state) generates a block of tokens per run, so the
+   * Loop over the cache) generates a block of tokens per run, so the
    * cache crosses the session boundary once per block; tokens stream block by block and
    * cancellation takes effect between blocks. 1: one run per token. Sampling always uses
    * one run per token.
