@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   ConfigurationRequest,
+  LogMessageNotification,
   createProtocolConnection,
   type Diagnostic,
   DidChangeTextDocumentNotification,
@@ -35,6 +36,9 @@ export class TestClient {
   readonly stderr: string[] = [];
   private readonly latest = new Map<string, PublishDiagnosticsParams>();
   private waiters: Waiter[] = [];
+  /** The server's window/logMessage lines, and who waits for one. */
+  readonly logs: string[] = [];
+  private logWaiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
 
   private constructor(transport: Transport) {
     if (transport === 'stdio') {
@@ -54,7 +58,21 @@ export class TestClient {
         return false;
       });
     });
+    this.connection.onNotification(LogMessageNotification.type, ({ message }) => {
+      this.logs.push(message);
+      this.logWaiters = this.logWaiters.filter((w) => (w.pattern.test(message) ? (w.resolve(message), false) : true));
+    });
     this.connection.listen();
+  }
+
+  /** The first log line matching `pattern` (already logged, or the next one; fails after 20 s). */
+  log(pattern: RegExp): Promise<string> {
+    const seen = this.logs.find((line) => pattern.test(line));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern}; got ${JSON.stringify(this.logs.slice(-5))}`)), 20_000);
+      this.logWaiters.push({ pattern, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+    });
   }
 
   /**

@@ -3,7 +3,7 @@
  * document version, gathers each document's video context, and answers requests through
  * the pure language service. Diagnostics are pushed (textDocument/publishDiagnostics).
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   type CancellationToken,
@@ -36,6 +36,8 @@ import {
 import { engineSettings, readServerSettings, type ServerSettings } from './settings';
 import { registerModelRequests } from './modelRequests';
 import { registerLibrary } from './library';
+import type { LibraryInitializationOptions } from './libraryProtocol';
+import { pruneFolder } from '../io/pruneFolder';
 import { modelLabel } from '../model/acquire/modelSpec';
 import { ModelNotDownloadedError } from '../model/acquire/resolveModel';
 
@@ -47,6 +49,11 @@ interface DocumentState {
   parsed: service.VscanDocument;
   context: service.DocumentContext;
 }
+
+/** What the preview's proxies and filmstrips may take on disk (a proxy is ~10 MB a minute of video). */
+export const PREVIEW_CACHE_BYTES = 2 * 2 ** 30;
+/** What the library's thumbnails may take (each is a few kB). */
+export const THUMBNAIL_CACHE_BYTES = 64 * 2 ** 20;
 
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
@@ -279,6 +286,22 @@ export function startServer(connection: Connection): void {
     killAllTools();
   });
 
+  /**
+   * The preview's proxies and filmstrips and the library's thumbnails are made on demand and
+   * kept for next time; at start, each folder is brought back within its size, least
+   * recently used first (io/pruneFolder.ts), so they never fill the disk.
+   */
+  function pruneCaches(preview: string | undefined, libraryStorage: string | undefined): void {
+    const folders: [string | undefined, number][] = [[preview, PREVIEW_CACHE_BYTES], [libraryStorage && join(libraryStorage, 'thumbnails'), THUMBNAIL_CACHE_BYTES]];
+    for (const [folder, maxBytes] of folders) {
+      if (!folder) continue;
+      void pruneFolder(folder, maxBytes).then(
+        (r) => { if (r.removed) log(`${folder}: removed ${r.removed} least recently used files (${Math.round(r.freedBytes / 2 ** 20)} MiB) to stay within ${Math.round(maxBytes / 2 ** 20)} MiB`); },
+        (error: unknown) => log(`${folder}: not pruned (${error instanceof Error ? error.message : String(error)})`),
+      );
+    }
+  }
+
   connection.onInitialize((params) => {
     pullConfiguration = params.capabilities.workspace?.configuration === true;
     const options = params.initializationOptions as InitializationOptions | undefined;
@@ -286,6 +309,7 @@ export function startServer(connection: Connection): void {
     trusted = options?.trusted !== false;
     library.initialize(params);
     previewCache = typeof options?.previewCache === 'string' ? options.previewCache : undefined;
+    pruneCaches(previewCache, (params.initializationOptions as LibraryInitializationOptions | undefined)?.libraryStorage);
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
