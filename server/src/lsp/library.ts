@@ -29,6 +29,8 @@ const MAX_SEARCH_RESULTS = 200;
 const MAX_GROUNDED = 20;
 /** The index is saved this long after the last change, not on every keystroke. */
 const SAVE_DELAY_MS = 2000;
+/** How long typing pauses before an open document is indexed again. */
+const REINDEX_DELAY_MS = 400;
 
 /** What the library needs from the rest of the server. */
 export interface LibraryHost {
@@ -110,9 +112,24 @@ export function registerLibrary(host: LibraryHost): LibraryService {
     updates = updates.then(() => ready).then(update).then(scheduleSave, (error: unknown) => host.log(`library update failed: ${String(error)}`));
   }
 
+  // Typing re-indexes a document once it pauses, not per keystroke: re-indexing a 10,000-event
+  // file costs more than its validation, and every search indexes open documents first
+  // (current()), so a search never sees a stale one.
+  const typing = new Map<string, NodeJS.Timeout>();
   documents.onDidOpen((e) => void ready.then(() => indexOpen(e.document)));
-  documents.onDidChangeContent((e) => void ready.then(() => indexOpen(e.document)));
+  documents.onDidChangeContent((e) => {
+    clearTimeout(typing.get(e.document.uri));
+    const timer = setTimeout(() => {
+      typing.delete(e.document.uri);
+      const document = documents.get(e.document.uri);
+      if (document) void ready.then(() => indexOpen(document));
+    }, REINDEX_DELAY_MS);
+    timer.unref?.();
+    typing.set(e.document.uri, timer);
+  });
   documents.onDidClose((e) => {
+    clearTimeout(typing.get(e.document.uri));
+    typing.delete(e.document.uri);
     const path = pathOf(e.document.uri);
     // Closed unsaved, the disk's version is the truth again.
     if (path) enqueue(async () => { await indexFileFromDisk(index, path, undefined); });
