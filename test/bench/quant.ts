@@ -57,6 +57,7 @@ export async function benchQuant(tables: Table[]): Promise<void> {
     rows: contexts.map((r) => [String(r.context), (r.prefillMs / 1000).toFixed(1), r.loopMsPerToken.toFixed(1), `${(r.loopMsPerToken / first.loopMsPerToken).toFixed(2)}×`, r.singleMsPerToken.toFixed(1), `${(r.singleMsPerToken / first.singleMsPerToken).toFixed(2)}×`, r.peakMiB.toFixed(0)]),
     notes: ['32 greedy tokens after a text prompt of each length (the Loop, the default), then 8 with one run per token; one process, prefill in chunks of 2,048.'],
   });
+  benchLinearKernels(tables);
   if (process.env.BENCH_QUANT_CAPTION) await benchCaption(tables, dir, base, size);
   const drift: Record<string, Record<string, number>> = {};
   for (const weights of ['int8', 'int4']) drift[weights] = child('drift', dir, weights, join(base, 'cache-drift'));
@@ -108,5 +109,25 @@ async function benchCaption(tables: Table[], dir: string, base: string, size: st
       `${s(r.prefill)} (${r.promptTokens} tokens)`, `${s(r.decode)} (${r.tokens} tokens)`, s(r.captionMs), `${(r.captionMs / rows.bf16.captionMs).toFixed(2)}×`, r.peakMiB.toFixed(0),
     ]),
     notes: ['Each row in a fresh process from an empty graph cache; the caption wall time excludes loading.'],
+  });
+}
+
+/**
+ * One linear layer's kernels at the vision tower's and prefill's shapes and at one decoded
+ * row (`linearKernels.ts`, one process per shape, rounds alternating): why int8's vision
+ * tower and prefill are far less than 2× fp32's (docs/benchmarks.md, "Where the time goes").
+ */
+export function benchLinearKernels(tables: Table[]): void {
+  const shapes = [[720, 1024, 4096], [720, 4096, 1024], [2048, 2048, 6144], [2048, 6144, 2048], [16, 2048, 6144], [1, 2048, 6144]];
+  const results = shapes.map(([m, k, n]) => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'linearKernels.ts'), String(m), String(k), String(n), m < 100 ? '21' : '7'], { encoding: 'utf8', timeout: 600_000 });
+    if (run.status !== 0) throw new Error(`linear kernels ${m}×${k}×${n}: ${run.stderr}`);
+    return JSON.parse(run.stdout) as { M: number; K: number; N: number; rows: { name: string; medianMs: number; speedVsFloat32: number; relativeError: number }[] };
+  });
+  tables.push({
+    title: 'One linear layer on CPU: float32 MatMul against 8-bit kernels (median ms, speed against float32, relative error)',
+    head: ['rows M × K → N', ...results[0].rows.map((r) => r.name)],
+    rows: results.map((r) => [`${r.M} × ${r.K} → ${r.N}`, ...r.rows.map((v) => `${v.medianMs.toFixed(2)} (${v.speedVsFloat32.toFixed(2)}×, ${(100 * v.relativeError).toFixed(1)}%)`)]),
+    notes: ['Random weights; activations uniform with every 64th column 30× larger. One process per shape, the four kernels alternating for 7 rounds (21 below 100 rows).'],
   });
 }
