@@ -186,9 +186,25 @@ type PreviewWindow = { videoScanPreview: { timeline: { view: { viewStart: number
 
 /** Focuses the editor of `name` (its tab) and puts the cursor on a 1-based line. */
 async function goToLine(name: string, line: number): Promise<void> {
-  await openGoToLine(name);
-  await page.keyboard.type(String(line)); // after the ':' Go to Line starts with
-  await page.keyboard.press('Enter');
+  for (let attempt = 1; ; attempt++) {
+    await openGoToLine(name);
+    await page.keyboard.type(String(line)); // after the ':' Go to Line starts with
+    // Enter only while the box still has focus and holds the line: a box that closed meanwhile
+    // (focus taken on a loaded machine) would let Enter split the line the cursor was moved to.
+    const holds = await page.waitForFunction((want) => {
+      const input = document.querySelector('.quick-input-widget .quick-input-box input') as HTMLInputElement | null;
+      return Boolean(input && document.activeElement === input && input.value === want);
+    }, `:${line}`, { timeout: 5_000 }).then(() => true, () => false);
+    if (holds) {
+      await page.keyboard.press('Enter');
+      return;
+    }
+    await page.keyboard.press('Escape');
+    if (attempt === 3) {
+      await shot(`failed-go-to-line-${line}-${name}`);
+      throw new Error(`Go to Line ${line} did not hold in ${name}`);
+    }
+  }
 }
 
 /**
