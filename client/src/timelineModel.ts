@@ -5,6 +5,7 @@
  * event) without parsing anything.
  */
 import type { TimelineParams, TimelineVideo } from '../../server/src/lsp/protocol';
+import { firstAtOrAfterLine } from '../../server/src/language/navigation';
 import { applyTimelineDiff, type TimeFormat, type TimelineEvent, type TimelineScene } from '../../server/src/language/timeline';
 import { type TimeTable, timeTable } from '../../webview/src/timeline';
 
@@ -34,16 +35,10 @@ export class TimelineModel {
     return true;
   }
 
-  /** The first event on `line` (events are in document order, so lines ascend): binary search. */
+  /** The first event on `line` (events are in document order, so lines ascend). */
   eventOnLine(line: number): TimelineEvent | undefined {
-    let lo = 0;
-    let hi = this.events.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.events[mid].line < line) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.events[lo]?.line === line ? this.events[lo] : undefined;
+    const event = this.events[firstAtOrAfterLine(this.events, line)];
+    return event?.line === line ? event : undefined;
   }
 
   /** Events sorted by time, built on first use after a change. */

@@ -4,7 +4,7 @@ import type { DocumentContext } from './context';
 import type { DiagnosticData } from './diagnostics';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import { type EventEntry, LineKind, type SceneBlock, type VscanDocument } from './document';
-import { firstEventAtOrAfter, timeAt } from './navigation';
+import { firstAtOrAfterLine, timeAt } from './navigation';
 import { findHeader } from './parser';
 import { rankBySimilarity } from './similarity';
 import type { VscanSettings } from './settings';
@@ -35,7 +35,7 @@ function eventOf(doc: VscanDocument, index: number | undefined, line: number): E
 /** The event whose span starts where the diagnostic does: a binary search, events being in line order. */
 function eventAtRange(doc: VscanDocument, diagnostic: Diagnostic): EventEntry | undefined {
   const { line, character } = diagnostic.range.start;
-  for (let i = firstEventAtOrAfter(doc, line); i < doc.events.length && doc.events[i].line === line; i++) {
+  for (let i = firstAtOrAfterLine(doc.events, line); i < doc.events.length && doc.events[i].line === line; i++) {
     if (doc.events[i].open === character) return doc.events[i];
   }
   return undefined;

@@ -10,13 +10,16 @@ export function contains(range: Range, position: Position): boolean {
   return true;
 }
 
-/** Index of the first event on `line` or later (events are in document order). */
-export function firstEventAtOrAfter(doc: VscanDocument, line: number): number {
+/**
+ * Index of the first item on `line` or later, in items sorted by line (a document's events
+ * or blocks, the preview's timeline events): binary search.
+ */
+export function firstAtOrAfterLine(items: readonly { line: number }[], line: number): number {
   let lo = 0;
-  let hi = doc.events.length;
+  let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (doc.events[mid].line < line) lo = mid + 1;
+    if (items[mid].line < line) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -24,7 +27,7 @@ export function firstEventAtOrAfter(doc: VscanDocument, line: number): number {
 
 export function eventsOnLine(doc: VscanDocument, line: number): EventEntry[] {
   const out: EventEntry[] = [];
-  for (let i = firstEventAtOrAfter(doc, line); i < doc.events.length && doc.events[i].line === line; i++) {
+  for (let i = firstAtOrAfterLine(doc.events, line); i < doc.events.length && doc.events[i].line === line; i++) {
     out.push(doc.events[i]);
   }
   return out;
@@ -32,20 +35,14 @@ export function eventsOnLine(doc: VscanDocument, line: number): EventEntry[] {
 
 /** The last event before `line`, if any. */
 export function eventBefore(doc: VscanDocument, line: number): EventEntry | undefined {
-  const index = firstEventAtOrAfter(doc, line) - 1;
+  const index = firstAtOrAfterLine(doc.events, line) - 1;
   return index >= 0 ? doc.events[index] : undefined;
 }
 
 /** The Scene block a line belongs to (the last one starting at or before it). */
 export function blockAt(doc: VscanDocument, line: number): SceneBlock | undefined {
-  let lo = 0;
-  let hi = doc.blocks.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (doc.blocks[mid].line <= line) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo > 0 ? doc.blocks[lo - 1] : undefined;
+  const index = firstAtOrAfterLine(doc.blocks, line + 1) - 1;
+  return index >= 0 ? doc.blocks[index] : undefined;
 }
 
 export interface TimeAt {
