@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { isVideoFileName, LARGE_DOCUMENT_CHARS, parseVscan, type VscanDocument } from '../language';
 import { readRegularFile } from '../io/regularFile';
 import { writeFileAtomic } from '../workspace/atomicWrite';
-import { linkedVideoPath } from '../workspace/videoContext';
+import { linkedVideoPath, siblingVideos as videosIn } from '../workspace/videoContext';
 import { LibraryIndex } from './searchIndex';
 
 /** Most `.vscan` files one library indexes; the rest are reported, not read. */
@@ -112,7 +112,7 @@ async function readForIndex(file: string, siblingVideos: readonly string[] | und
     reason = (error as Error).message;
   }
   const doc = text === undefined ? undefined : parseVscan(text);
-  const siblings = siblingVideos ?? (await readdir(dirname(file)).catch(() => [] as string[])).filter(isVideoFileName);
+  const siblings = siblingVideos ?? (await videosIn(dirname(file)));
   return { file, stamp, doc, video: doc && linkedVideoPath(doc, file, siblings)?.path, reason };
 }
 

@@ -6,12 +6,12 @@
  */
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
-import { isVideoFileName, parseVscan } from '../language';
+import { parseVscan } from '../language';
 import { readRegularFile } from '../io/regularFile';
 import { writeNewFile } from '../tasks/writeResult';
 import { probeVideo } from '../video/probe';
 import { writeFileAtomic } from '../workspace/atomicWrite';
-import { linkedVideoPath } from '../workspace/videoContext';
+import { linkedVideoPath, siblingVideos } from '../workspace/videoContext';
 import { type Annotation, AnnotationFormatError, annotationOf, annotationToVscan, type ExportFormat, exportAnnotations, importAnnotations } from './formats';
 
 /** Largest annotation file read for export or import (as `vscan check` reads). */
@@ -27,14 +27,10 @@ async function readText(file: string): Promise<string> {
   return bytes.toString('utf8');
 }
 
-async function videosBeside(file: string): Promise<string[]> {
-  return (await readdir(dirname(file)).catch(() => [] as string[])).filter(isVideoFileName);
-}
-
 /** A `.vscan` file's annotation: its video named relative to `root`; its duration probed when `probe` and the video is there. */
 export async function annotationOfFile(file: string, root: string, probe: false | { ffprobePath?: string }): Promise<Annotation> {
   const doc = parseVscan(await readText(file));
-  const linked = linkedVideoPath(doc, file, await videosBeside(file));
+  const linked = linkedVideoPath(doc, file, await siblingVideos(dirname(file)));
   const videoPath = linked?.path ?? join(dirname(file), basename(file, '.vscan'));
   const annotation: Annotation = { ...annotationOf(doc, ''), video: relative(root, videoPath) || basename(videoPath) };
   if (probe && linked) {
@@ -133,7 +129,7 @@ export async function importFile(file: string, out?: string): Promise<{ written:
   const text = await readText(file);
   const base = basename(file, extname(file));
   // A subtitle file does not name its video: the one with its base name beside it, else none (the .vscan then links by base name).
-  const defaultVideo = (await videosBeside(file)).find((name) => basename(name, extname(name)) === base) ?? '';
+  const defaultVideo = (await siblingVideos(dirname(file))).find((name) => basename(name, extname(name)) === base) ?? '';
   const annotations = importAnnotations(file, text, defaultVideo);
   if (!annotations.length) throw new AnnotationFormatError(`${file}: holds no video's events`);
   const outIsFile = out !== undefined && out.endsWith('.vscan');

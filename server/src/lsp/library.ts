@@ -4,7 +4,6 @@
  * and modification time), kept in the client's storage between sessions, updated on file
  * events, answering `workspace/symbol`, `videoScan/searchLibrary` and `videoScan/thumbnail`.
  */
-import { readdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -12,12 +11,12 @@ import {
   type SymbolInformation, SymbolKind, type TextDocuments, type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { isVideoFileName, type VscanDocument } from '../language';
+import type { VscanDocument } from '../language';
 import { groundHits, type GroundingAnswer, type GroundingWindow, type RankedHit } from '../library/grounding';
 import { indexFileFromDisk, indexFileFor, loadIndex, saveIndex, syncLibrary } from '../library/libraryFolders';
 import { LibraryIndex } from '../library/searchIndex';
 import { videoThumbnail } from '../video/thumbnail';
-import { linkedVideoPath } from '../workspace/videoContext';
+import { linkedVideoPath, siblingVideos } from '../workspace/videoContext';
 import { ExportAnnotationsRequest, ImportAnnotationsRequest, type LibraryInitializationOptions, type LibrarySearchResult, SearchLibraryRequest, ThumbnailRequest } from './libraryProtocol';
 import { AnnotationFormatError } from '../library/formats';
 import { exportPath, importFile } from '../library/transfer';
@@ -100,7 +99,7 @@ export function registerLibrary(host: LibraryHost): LibraryService {
     const stamp = `open:${document.version}`;
     if (!path || index.isCurrent(path, stamp)) return;
     const doc = host.parsed(document);
-    const siblings = (await readdir(dirname(path)).catch(() => [] as string[])).filter(isVideoFileName);
+    const siblings = await siblingVideos(dirname(path));
     if (documents.get(document.uri)?.version !== document.version) return; // superseded while the folder was read
     index.update(path, stamp, doc, linkedVideoPath(doc, path, siblings)?.path);
     scheduleSave();

@@ -32,7 +32,8 @@ async function existsNotFolder(path: string): Promise<boolean> {
 const listings = new Map<string, { mtimeMs: number; videos: string[] }>();
 const MAX_LISTINGS = 64;
 
-async function siblingVideos(folder: string): Promise<readonly string[]> {
+/** The video file names in `folder`, sorted (listed again only when the folder changes). */
+export async function siblingVideos(folder: string): Promise<readonly string[]> {
   try {
     const { mtimeMs } = await stat(folder);
     const cached = listings.get(folder);
