@@ -100,7 +100,7 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
   // Quantized weights: MatMulNBits over the last axis, the bias its own input. A weight of
   // more dimensions (the patch Conv3d) is quantized as [out, product of the rest].
   const linear = (x: string, name: string) => {
-    if (quantized) return g.matMulNBits(x, g.quantizedWeight(tensor(`${name}.weight`), quantized, ct), w(`${name}.bias`));
+    if (quantized) return g.quantizedMatMul(x, g.quantizedWeight(tensor(`${name}.weight`), quantized, ct), w(`${name}.bias`));
     const [out, inputs] = tensor(`${name}.weight`).shape;
     return affine(x, w(`${name}.weight`), w(`${name}.bias`), inputs, out);
   };

@@ -5,7 +5,7 @@
 import type * as ort from 'onnxruntime-node';
 import type { AttentionKind } from '../graph/attention';
 import type { Precision } from '../graph/textDecoder';
-import type { WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
+import type { Int8Kernel, WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
 import { describeAdapter, type WebGpuAdapter } from './webgpuAdapter';
 
 export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
@@ -28,10 +28,16 @@ export interface GraphTarget {
    * (WebGPU: see graph/attention.ts).
    */
   attention: AttentionKind;
+  /**
+   * The kernel of int8 linear layers: on the CPU the integer GEMM with per-row activations
+   * (2–6× float32 at many rows, where MatMulNBits' 8-bit kernel is 1.2–1.4×; docs/engine.md,
+   * "Quantized weights"); elsewhere MatMulNBits, the kernel with GPU implementations.
+   */
+  int8: Int8Kernel;
 }
 
-export function graphTargetFor(ep: ExecutionProvider): GraphTarget {
-  return { attention: ep === 'webgpu' ? 'decomposed' : 'fused' };
+export function graphTargetFor(ep: ExecutionProvider, int8?: Int8Kernel): GraphTarget {
+  return { attention: ep === 'webgpu' ? 'decomposed' : 'fused', int8: int8 ?? (ep === 'cpu' ? 'integer-gemm' : 'blockwise') };
 }
 
 /**
