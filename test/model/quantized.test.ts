@@ -4,14 +4,18 @@
  * the graph cache holding the file, and `model check`'s drift from bf16.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as ort from 'onnxruntime-node';
 import { dirname, join } from 'node:path';
 import { before, test } from 'node:test';
 import { dequantizeColumns, dequantizeRows, quantizeOutputs, quantizeRows, quantizedShape } from '../../server/src/model/checkpoint/quantize';
 import { seededRandom } from '../../server/src/model/checkpoint/tiny';
 import { buildTextModel } from '../../server/src/model/graph/textDecoder';
 import { buildVisionEncoder } from '../../server/src/model/graph/visionEncoder';
-import { QUANT_SCHEMES, QuantizedWeights } from '../../server/src/model/graph/quantizedWeights';
+import { EXACT_ACCURACY_LEVEL, QUANT_SCHEMES, QuantizedWeights } from '../../server/src/model/graph/quantizedWeights';
+import { DT, encodeModel, Graph } from '../../server/src/model/graph/onnxGraph';
+import { readSafetensorsHeader, writeSafetensors } from '../../server/src/model/checkpoint/safetensors';
 import { checkModel } from '../../server/src/model/runtime/check';
 import { DRIFT_TOLERANCE } from '../../server/src/model/runtime/drift';
 import { cleanGraphCache, listGraphCache } from '../../server/src/model/runtime/graphCache';
@@ -28,8 +32,9 @@ import { tempTinyCheckpoint } from '../helpers/tinyModel';
 /**
  * Largest |Δ| against the float64 reference run on the dequantized weights, relative to the
  * largest reference value, with MatMulNBits computing in float32 (accuracy_level 0, the
- * `exactQuantizedArithmetic` option): rounding only. Measured on the tiny checkpoint: text
- * 1.6×10⁻⁵ (int8) and 7.6×10⁻⁶ (int4), vision 6.9×10⁻⁷ and 8.4×10⁻⁷; the file with its
+ * `exactQuantizedArithmetic` option; int8 on the CPU: the per-column weights multiplied out
+ * in float32): rounding only. Measured on the tiny checkpoint: text 1.9×10⁻⁵ (int8; 1.6×10⁻⁵
+ * blockwise) and 7.6×10⁻⁶ (int4), vision 5.7×10⁻⁷ and 8.4×10⁻⁷; the file with its
  * nibbles swapped (int4) or its bytes paired the wrong way (int8) reads above 0.1.
  */
 const REFERENCE_TOLERANCE = 1e-4;
@@ -88,6 +93,43 @@ test('every value comes back within half a step of its block, for both schemes',
       assert.ok(Math.abs(back[i] - values[i]) <= scale / 2 + 1e-6 * Math.abs(values[i]), `${scheme.bits}-bit value ${i}: ${values[i]} → ${back[i]} (step ${scale})`);
     }
   }
+});
+
+test('per-column int8: B [K, N] holds the stored [N, K] transposed with one scale per output; the integer GEMM (activations per row) and the exact path both read it so', async () => {
+  // Outputs (columns of B) 10⁻² … 10² apart and input rows 10⁻¹ … 10² apart: a scale taken
+  // from the wrong column or row, or B read the wrong way round, is off by orders of magnitude.
+  const [n, k, m] = [5, 64, 4];
+  const random = seededRandom(21);
+  const w = Float32Array.from({ length: n * k }, (_, i) => (random.uniform() - 0.5) * 10 ** (Math.floor(i / k) - 2));
+  const x = Float32Array.from({ length: m * k }, (_, i) => (random.uniform() - 0.5) * 10 ** (Math.floor(i / k) - 1));
+  const bias = Float32Array.from({ length: n }, (_, i) => i - 2);
+  const folder = await mkdtemp(join(tmpdir(), 'vscan-per-column-'));
+  await writeSafetensors(join(folder, 'w.safetensors'), [{ name: 'w', dtype: 'F32', shape: [n, k], data: new Uint8Array(w.buffer) }]);
+  const [info] = await readSafetensorsHeader(join(folder, 'w.safetensors'));
+  const norm = (v: Float32Array, row: number) => Math.hypot(...v.subarray(row * k, (row + 1) * k));
+  for (const exact of [false, true]) {
+    const store = new QuantizedWeights('int8', 'w.bin', exact ? EXACT_ACCURACY_LEVEL : undefined, true, 'integer-gemm');
+    const g = new Graph('linear');
+    g.output('y', g.quantizedMatMul(g.input('x', DT.FLOAT, [m, k]), g.quantizedWeight(info, store, DT.FLOAT), g.constFloat(bias)), DT.FLOAT, [m, n]);
+    const [entry] = store.entries;
+    assert.equal(entry.layout, 'per-column');
+    const file = await quantizeToBuffer(store);
+    const b = new Int8Array(file.buffer, entry.dataOffset, n * k);
+    const scales = new Float32Array(file.buffer.slice(entry.scalesOffset, entry.scalesOffset + 4 * n));
+    const back = dequantizeColumns(b, scales, n, k);
+    for (let i = 0; i < n * k; i++) assert.ok(Math.abs(back[i] - w[i]) <= scales[Math.floor(i / k)] / 2 * (1 + 1e-6), `w[${i}] ${w[i]} → ${back[i]}`);
+    const session = await ort.InferenceSession.create(encodeModel(g), { externalData: [{ path: 'w.bin', data: file }] });
+    const y = (await session.run({ x: new ort.Tensor('float32', x, [m, k]) })).y.data as Float32Array;
+    await session.release();
+    for (let row = 0; row < m; row++) for (let col = 0; col < n; col++) {
+      let reference = bias[col];
+      for (let i = 0; i < k; i++) reference += x[row * k + i] * back[col * k + i];
+      // Rounding only (exact), or int8 activations: |Δ| within a small part of ‖x_row‖·‖w_col‖.
+      const bound = (exact ? 1e-6 : 2e-2) * norm(x, row) * norm(w, col) + 1e-6 * Math.abs(reference);
+      assert.ok(Math.abs(y[row * n + col] - reference) <= bound, `${exact ? 'exact' : 'integer GEMM'} y[${row}, ${col}] = ${y[row * n + col]}, reference ${reference}`);
+    }
+  }
+  await rm(folder, { recursive: true, force: true });
 });
 
 /** The reference's weights with every tensor the graph quantizes replaced by what its quantized form stands for. */
