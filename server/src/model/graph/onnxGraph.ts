@@ -69,6 +69,7 @@ export class Graph {
   private readonly weights = new Map<string, string>();
   private readonly quantized = new Map<string, QuantizedOperand>();
   private readonly shared = new Map<string, string>();
+  private readonly rowQuantizedOf = new Map<string, { quantized: string; rowScale: string; zero: string }>();
 
   constructor(readonly name: string, private readonly location: ExternalLocation = (file) => file, isBody = false) {
     // Subgraph prefixes count from 0 for each model, so the same checkpoint always builds
@@ -242,6 +243,14 @@ export class Graph {
    * column's scales (ONNX Runtime's fusion of MatMulInteger → Cast → Mul makes the same node).
    */
   private integerGemm(x: string, w: QuantizedOperand): string {
+    const { quantized, rowScale, zero } = this.rowQuantized(x);
+    return this.o('MatMulIntegerToFloat', [quantized, w.data, rowScale, w.scales, zero], {}, 'com.microsoft');
+  }
+
+  /** x quantized per row, once per value: layers that read the same x (q/k/v, gate/up) share it. */
+  private rowQuantized(x: string): { quantized: string; rowScale: string; zero: string } {
+    const known = this.rowQuantizedOf.get(x);
+    if (known) return known;
     const range = this.o('Max', [this.o('ReduceMax', [this.o('Abs', [x]), this.sharedConst('axes', () => this.constInt64([-1]))], { keepdims: { int: 1 } }), this.sharedConst('tiny', () => this.constFloat([1e-30], []))]);
     const rowScale = this.o('Mul', [range, this.sharedConst('inv127', () => this.constFloat([1 / 127], []))]);
     const zero = this.sharedConst('zp128', () => {
@@ -250,7 +259,9 @@ export class Graph {
       return name;
     });
     const quantized = this.o('QuantizeLinear', [this.o('Div', [x, rowScale]), this.sharedConst('one', () => this.constFloat([1], [])), zero]);
-    return this.o('MatMulIntegerToFloat', [quantized, w.data, rowScale, w.scales, zero], {}, 'com.microsoft');
+    const made = { quantized, rowScale, zero };
+    this.rowQuantizedOf.set(x, made);
+    return made;
   }
 
   /** A constant made once per graph. */
