@@ -78,10 +78,11 @@ export const AUTO_QUANTIZE_MIN_BYTES = 2 ** 30;
 /**
  * The linear layers' weights: as asked, or for `auto` what the measurements justify
  * (docs/benchmarks.md, "Quantized weights"): int8 on the CPU for checkpoints of at least
- * AUTO_QUANTIZE_MIN_BYTES — at the full 2B size it ran the vision tower 2.2×, prefill 2.8× and
- * decoding 5.2× as fast as bf16 weights in float32, with 0.62× the peak memory, and moved a random checkpoint's logits
- * to cosine ≥ 0.995 (top-1 8/8) — and bf16 elsewhere: MatMulNBits has not been measured on a
- * GPU, and a small model gains nothing.
+ * AUTO_QUANTIZE_MIN_BYTES — through the CPU's integer GEMM it prefilled 2.3–2.8× and decoded
+ * 2.7–4.3× as fast as bf16 weights in float32 (full width, 4 of 24 layers, a loaded machine),
+ * with 0.6× the peak memory, and moved a random checkpoint's logits to cosine ≥ 0.994 (top-1
+ * 8/8) — and bf16 elsewhere: MatMulNBits has not been measured on a GPU, and a small model
+ * gains nothing.
  */
 export function weightsFor(ep: ExecutionProvider, asked: WeightsChoice | undefined, weightsBytes: number): WeightsPrecision {
   if (asked && asked !== 'auto') return asked;
