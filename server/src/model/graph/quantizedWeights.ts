@@ -1,6 +1,6 @@
 /**
- * Quantized linear weights for a graph: which checkpoint tensors become `MatMulNBits`
- * weights, and where each one's parts lie in one file written beside the graph. The graph
+ * Quantized linear weights for a graph: which checkpoint tensors become `MatMulNBits` or
+ * integer-GEMM weights (blockwise or per column), and where each one's parts lie in one file written beside the graph. The graph
  * builder asks for a tensor (`place`); the first request lays it out at the end of the file,
  * so the same graph always gives the same layout. The runtime writes the file from the
  * safetensors afterwards (runtime/quantizedFile.ts), tensor by tensor.

@@ -300,8 +300,8 @@ export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io
 /**
  * A checkpoint's tensors as graph values of `g` (initializers referencing the files, cast in
  * the graph), and its linear weights quantized into `store` when there is one, as
- * initializers of `quantizedHost`. ONNX Runtime pre-packs a MatMulNBits weight (its fast
- * integer kernels need that) only when the weight is a constant of the node's own graph or
+ * initializers of `quantizedHost`. ONNX Runtime pre-packs a quantized weight (MatMulNBits' and
+ * the integer GEMM's fast kernels need that) only when the weight is a constant of the node's own graph or
  * of its parent: the decode Loop's body, two levels down, gets initializers of its own — the
  * same bytes of the same file, so nothing more on disk, and one packed copy per kernel as
  * the If branch has (measured: unpacked, the Loop decoded 10–40× slower).

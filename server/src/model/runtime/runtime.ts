@@ -33,7 +33,7 @@ export interface SessionReport {
   adapter?: WebGpuAdapter;
   /** The graph's arithmetic type. */
   precision: Precision;
-  /** What the linear layers' weights are: the checkpoint's bf16, or quantized (MatMulNBits). */
+  /** What the linear layers' weights are: the checkpoint's bf16, or quantized (MatMulNBits, or on the CPU int8's integer GEMM: `weightsScheme`). */
   weights: WeightsPrecision;
   /** The weights' scheme in words (`int4-b32-asym-acc4`; `bf16`). */
   weightsScheme: string;
@@ -71,7 +71,7 @@ export interface RuntimeOptions {
   weights?: WeightsChoice;
   /**
    * Quantized weights computed in float32 on their dequantized values (MatMulNBits'
-   * accuracy_level 0) instead of with int8 activations: slower; for holding the graphs to a
+   * accuracy_level 0; the integer GEMM's weights multiplied out) instead of with int8 activations: slower; for holding the graphs to a
    * reference (tests).
    */
   exactQuantizedArithmetic?: boolean;
@@ -265,8 +265,9 @@ export async function createSession(
  * Session options of a graph with quantized weights. MatMulNBits' fast CPU kernels (integer
  * dot products at accuracy_level 4) run only on weights packed at load: without pre-packing
  * it widens the whole weight to float32 in every run (measured 100× slower for one row at
- * 8 bits). Its packed weight replaces the stored one; nothing in these graphs pre-packs
- * float weights any more (every linear layer is a MatMulNBits).
+ * 8 bits); the integer GEMM (`MatMulIntegerToFloat`) would pack B again in every run. The
+ * packed weight replaces the stored one; nothing in these graphs pre-packs float weights
+ * any more (every linear layer is quantized).
  */
 const QUANTIZED_SESSION = { disable_prepacking: '0' };
 
