@@ -16,6 +16,9 @@ import { writeRandomCheckpoint } from '../helpers/randomCheckpoint';
 import type { Table } from './stats';
 import { benchClip } from './video';
 
+/** The rows' names: int8-nbits is int8 through MatMulNBits (the CPU's kernel before the integer GEMM). */
+const WEIGHTS_LABELS: Record<string, string> = { bf16: 'bf16 (fp32 arithmetic)', 'int8-nbits': 'int8, MatMulNBits b32', int8: 'int8, per-column integer GEMM' };
+
 const SETTINGS = { pairs: 2, grid: [20, 36], promptTokens: 2048, newTokens: 32, contexts: [512, 8192, 24576] };
 
 function child(mode: string, dir: string, weights: string, cacheDir: string, settings: object = SETTINGS): Record<string, number> & Record<string, unknown> {
@@ -39,7 +42,7 @@ export async function benchQuant(tables: Table[]): Promise<void> {
   const fileMiB = (await stat(join(dir, 'model.safetensors'))).size / 2 ** 20;
   const size = layers === 24 ? 'full size (24 text layers, 24 vision blocks)' : `full width, ${layers} text layers and ${layers} vision blocks (of 24)`;
   const results: Record<string, Record<string, number>> = {};
-  for (const weights of ['bf16', 'int8', 'int4']) {
+  for (const weights of ['bf16', 'int8-nbits', 'int8', 'int4']) {
     const cacheDir = join(base, `cache-${weights}`);
     await rm(cacheDir, { recursive: true, force: true });
     const first = child('load', dir, weights, cacheDir);
@@ -60,7 +63,7 @@ export async function benchQuant(tables: Table[]): Promise<void> {
   benchLinearKernels(tables);
   if (process.env.BENCH_QUANT_CAPTION) await benchCaption(tables, dir, base, size);
   const drift: Record<string, Record<string, number>> = {};
-  for (const weights of ['int8', 'int4']) drift[weights] = child('drift', dir, weights, join(base, 'cache-drift'));
+  for (const weights of ['int8-nbits', 'int8', 'int4']) drift[weights] = child('drift', dir, weights, join(base, 'cache-drift'));
   await rm(join(base, 'cache-drift'), { recursive: true, force: true });
   const b = results.bf16;
   const ratio = (value: number, baseline: number) => `${(baseline / value).toFixed(2)}×`;
@@ -69,7 +72,7 @@ export async function benchQuant(tables: Table[]): Promise<void> {
     title: `Quantized weights on CPU: random Qwen3.5-2B layout, ${size}, bf16 file ${(fileMiB / 1024).toFixed(2)} GiB`,
     head: ['weights', 'first load s (quantizing)', 'cached load s', `vision tower ms (${SETTINGS.pairs} pairs of ${SETTINGS.grid.join('×')} patches)`, `prefill ms (${SETTINGS.promptTokens} tokens)`, 'decode ms/token', 'resident after load MiB', 'peak resident MiB', 'quantized file MiB'],
     rows: Object.entries(results).map(([weights, r]) => [
-      weights === 'bf16' ? 'bf16 (fp32 arithmetic)' : weights,
+      WEIGHTS_LABELS[weights] ?? weights,
       `${s(r.firstLoadMs)}${r.quantizeMs ? ` (${s(r.quantizeMs)})` : ''}`,
       s(r.loadMs),
       `${r.visionMs.toFixed(0)} (${ratio(r.visionMs, b.visionMs)})`,
@@ -81,7 +84,7 @@ export async function benchQuant(tables: Table[]): Promise<void> {
     ]),
     notes: [
       `Ratios in brackets: speed against bf16 weights in float32 in the same run (higher is faster), memory as a fraction of bf16's. Greedy decode of ${SETTINGS.newTokens} tokens after the prefill (16-token Loop blocks). Each row in a fresh process, one process at a time.`,
-      `Drift from bf16 on this checkpoint (8 chat prompts' last-row logits; one frame pair's vision features): ${Object.entries(drift).map(([w, d]) => `${w}: logits cosine ≥ ${d.minLogitCosine.toFixed(4)}, relative error ≤ ${d.maxLogitRelativeError.toFixed(3)}, top-1 ${(100 * d.top1Agreement).toFixed(0)}%, vision cosine ≥ ${d.minVisionCosine.toFixed(4)} (mean ${d.meanVisionCosine.toFixed(4)})`).join('; ')}.`,
+      `Drift from bf16 on this checkpoint (8 chat prompts' last-row logits; one frame pair's vision features): ${Object.entries(drift).map(([w, d]) => `${WEIGHTS_LABELS[w] ?? w}: logits cosine ≥ ${d.minLogitCosine.toFixed(4)}, relative error ≤ ${d.maxLogitRelativeError.toFixed(3)}, top-1 ${(100 * d.top1Agreement).toFixed(0)}%, vision cosine ≥ ${d.minVisionCosine.toFixed(4)} (mean ${d.meanVisionCosine.toFixed(4)})`).join('; ')}.`,
     ],
   });
 }
@@ -122,12 +125,12 @@ export function benchLinearKernels(tables: Table[]): void {
   const results = shapes.map(([m, k, n]) => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'linearKernels.ts'), String(m), String(k), String(n), m < 100 ? '21' : '7'], { encoding: 'utf8', timeout: 600_000 });
     if (run.status !== 0) throw new Error(`linear kernels ${m}×${k}×${n}: ${run.stderr}`);
-    return JSON.parse(run.stdout) as { M: number; K: number; N: number; rows: { name: string; medianMs: number; speedVsFloat32: number; relativeError: number }[] };
+    return JSON.parse(run.stdout) as { M: number; K: number; N: number; rows: { name: string; medianMs: number; speedVsFloat32: number; relativeError: number; relativeErrorOutlierTokens: number }[] };
   });
   tables.push({
-    title: 'One linear layer on CPU: float32 MatMul against 8-bit kernels (median ms, speed against float32, relative error)',
+    title: 'One linear layer on CPU: float32 MatMul against 8-bit kernels (median ms, speed against float32, relative error with outlier channels / outlier tokens)',
     head: ['rows M × K → N', ...results[0].rows.map((r) => r.name)],
-    rows: results.map((r) => [`${r.M} × ${r.K} → ${r.N}`, ...r.rows.map((v) => `${v.medianMs.toFixed(2)} (${v.speedVsFloat32.toFixed(2)}×, ${(100 * v.relativeError).toFixed(1)}%)`)]),
-    notes: ['Random weights; activations uniform with every 64th column 30× larger. One process per shape, the four kernels alternating for 7 rounds (21 below 100 rows).'],
+    rows: results.map((r) => [`${r.M} × ${r.K} → ${r.N}`, ...r.rows.map((v) => `${v.medianMs.toFixed(2)} (${v.speedVsFloat32.toFixed(2)}×, ${(100 * v.relativeError).toFixed(1)}% / ${(100 * v.relativeErrorOutlierTokens).toFixed(1)}%)`)]),
+    notes: ['Random weights; activations uniform with every 64th column 30× larger (outlier channels; timed) or every 64th row 100× larger (outlier tokens). One process per shape, the kernels alternating for 7 rounds (21 below 100 rows).'],
   });
 }

@@ -17,9 +17,11 @@ const rss = () => process.memoryUsage().rss / MiB;
 const peak = () => process.resourceUsage().maxRSS / 1024;
 
 async function main(): Promise<void> {
-  const [mode, dir, weights, cacheDir, settings] = process.argv.slice(2) as [string, string, WeightsPrecision, string, string];
+  const [mode, dir, label, cacheDir, settings] = process.argv.slice(2) as [string, string, string, string, string];
+  // `int8-nbits`: int8 through MatMulNBits, the CPU's int8 kernel before the integer GEMM (for comparison).
+  const weights = (label === 'int8-nbits' ? 'int8' : label) as WeightsPrecision;
   const { pairs, grid, promptTokens, newTokens, contexts, clip } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[]; clip?: string };
-  const options = { executionProvider: 'cpu' as const, weights, cacheDir };
+  const options = { executionProvider: 'cpu' as const, weights, cacheDir, ...(label === 'int8-nbits' ? { int8Kernel: 'blockwise' as const } : {}) };
   if (mode === 'contexts') {
     // Decode time per token after contexts of each length (docs/benchmarks.md: decoding
     // should not slow with the context much beyond reading the cache).

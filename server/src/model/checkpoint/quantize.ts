@@ -129,3 +129,37 @@ export function dequantizeRows(q: QuantizedRows, rows: number, k: number, scheme
   }
   return out;
 }
+
+/**
+ * Per-column int8 for an integer GEMM (ONNX Runtime's `MatMulIntegerToFloat`): a weight W
+ * [N, K] (one row per output) keeps one float scale per output, max|w| / 127 over its K
+ * values, and its values as signed bytes round(w / scale) in [−127, 127], so that
+ * w ≈ q · scale. The kernel reads B as x's right operand, [K, N] row-major: the file holds
+ * the transpose (quantizedFile.ts transposes as it writes).
+ */
+export interface ColumnQuantized {
+  /** [rows, K] as the rows came (one output each), not yet transposed. */
+  values: Int8Array;
+  scales: Float32Array;
+}
+
+export function quantizeOutputs(values: Float32Array, rows: number, k: number): ColumnQuantized {
+  const out = new Int8Array(rows * k);
+  const scales = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let max = 0;
+    for (let i = r * k; i < (r + 1) * k; i++) max = Math.max(max, Math.abs(values[i]));
+    const scale = Math.fround(max / 127);
+    const inverse = scale > 0 ? 1 / scale : 0;
+    for (let i = r * k; i < (r + 1) * k; i++) out[i] = Math.max(-127, Math.min(127, Math.round(values[i] * inverse)));
+    scales[r] = scale;
+  }
+  return { values: out, scales };
+}
+
+/** The inverse, from the file's layout: B [K, N] int8 and scales [N] → W [N, K] float32 (tests, drift reports). */
+export function dequantizeColumns(b: Int8Array, scales: Float32Array, n: number, k: number): Float32Array {
+  const out = new Float32Array(n * k);
+  for (let row = 0; row < n; row++) for (let i = 0; i < k; i++) out[row * k + i] = b[i * n + row] * scales[row];
+  return out;
+}

@@ -5,7 +5,7 @@
  */
 import { onnx } from 'onnx-proto';
 import type { TensorInfo } from '../checkpoint/safetensors';
-import type { QuantizedWeights } from './quantizedWeights';
+import type { LinearRole, QuantizedWeights, QuantLayout } from './quantizedWeights';
 
 export const DT = onnx.TensorProto.DataType;
 
@@ -42,8 +42,16 @@ export function valueInfoOf(name: string, elemType: number, dims: Dim[] | undefi
 /** Where an external tensor's bytes are, relative to the model file. */
 export type ExternalLocation = (file: string) => string;
 
-/** A quantized weight as MatMulNBits takes it: its parts (graph values) and attributes. */
+/**
+ * A quantized weight as its kernel takes it: its parts (graph values) and, blockwise,
+ * MatMulNBits' attributes; per-column, int8 B [K, N] and float32 scales [N].
+ */
 export interface QuantizedOperand {
+  layout: QuantLayout;
+  /** Per-column only: float32 on the dequantized weights instead of the integer GEMM. */
+  exact: boolean;
+  /** The compute type the operand was made for. */
+  ct: number;
   data: string;
   scales: string;
   zeroPoints?: string;
@@ -60,6 +68,8 @@ export class Graph {
   private prefix = '';
   private readonly weights = new Map<string, string>();
   private readonly quantized = new Map<string, QuantizedOperand>();
+  private readonly shared = new Map<string, string>();
+  private readonly rowQuantizedOf = new Map<string, { quantized: string; rowScale: string; zero: string }>();
 
   constructor(readonly name: string, private readonly location: ExternalLocation = (file) => file, isBody = false) {
     // Subgraph prefixes count from 0 for each model, so the same checkpoint always builds
@@ -170,30 +180,35 @@ export class Graph {
   }
 
   /**
-   * `x · Wᵀ (+ bias)` with W quantized (`store`'s scheme) by `com.microsoft.MatMulNBits`, which
-   * takes x of any rank [..., K] in the compute type `ct`. The quantized parts are
-   * initializers of this graph (the outermost one: branches and loop bodies share them);
-   * scales are stored as float32 and cast to `ct` here (folded at load).
+   * W quantized into `store` as `role` needs it (quantizedWeights.ts), for `quantizedMatMul`
+   * with x in the compute type `ct`. The quantized parts are initializers of this graph (the
+   * outermost one: branches and loop bodies share them); MatMulNBits' scales are stored as
+   * float32 and cast to `ct` here (folded at load).
    */
-  quantizedWeight(info: TensorInfo, store: QuantizedWeights, ct: number): QuantizedOperand {
+  quantizedWeight(info: TensorInfo, store: QuantizedWeights, ct: number, role: LinearRole = 'linear'): QuantizedOperand {
     const key = `q:${info.name}:${ct}`;
     let operand = this.quantized.get(key);
     if (!operand) {
-      const entry = store.place(info);
+      const entry = store.place(info, role);
       // Named per graph: a body holding its own copies must not redefine its parent's names.
       const data = `${this.prefix}q:${info.name}`;
       const scales = `${data}:scales`;
       const zeroPoints = `${data}:zero_points`;
+      const perColumn = entry.layout === 'per-column';
       if (!this.initializers.some((i) => i.name === data)) {
-        this.external(data, DT.UINT8, [entry.n, entry.kBlocks, entry.blobBytes], store.fileName, entry.dataOffset, entry.dataBytes);
-        this.external(scales, DT.FLOAT, [entry.n * entry.kBlocks], store.fileName, entry.scalesOffset, entry.scaleBytes);
+        if (perColumn) this.external(data, DT.INT8, [entry.k, entry.n], store.fileName, entry.dataOffset, entry.dataBytes);
+        else this.external(data, DT.UINT8, [entry.n, entry.kBlocks, entry.blobBytes], store.fileName, entry.dataOffset, entry.dataBytes);
+        this.external(scales, DT.FLOAT, [entry.scaleBytes / 4], store.fileName, entry.scalesOffset, entry.scaleBytes);
         if (entry.zeroPointBytes) this.external(zeroPoints, DT.UINT8, [entry.zeroPointBytes], store.fileName, entry.zeroPointsOffset, entry.zeroPointBytes);
       }
       operand = {
+        layout: entry.layout,
+        exact: store.exact,
+        ct,
         data,
-        scales: this.convert(scales, DT.FLOAT, ct),
+        scales: perColumn ? scales : this.convert(scales, DT.FLOAT, ct),
         zeroPoints: entry.zeroPointBytes ? zeroPoints : undefined,
-        attributes: {
+        attributes: perColumn ? {} : {
           K: { int: entry.k }, N: { int: entry.n }, bits: { int: store.scheme.bits }, block_size: { int: store.scheme.blockSize },
           accuracy_level: { int: store.scheme.accuracyLevel },
         },
@@ -203,11 +218,57 @@ export class Graph {
     return operand;
   }
 
-  /** `x · Wᵀ (+ bias)` by MatMulNBits, in whichever graph or body `this` is. */
-  matMulNBits(x: string, w: QuantizedOperand, bias?: string): string {
-    const inputs = [x, w.data, w.scales, w.zeroPoints ?? '', ...(bias ? ['', bias] : [])];
-    while (inputs[inputs.length - 1] === '') inputs.pop();
-    return this.o('MatMulNBits', inputs, w.attributes, 'com.microsoft');
+  /** `x · Wᵀ (+ bias)` for x [..., K] in W's compute type, by W's kernel, in whichever graph or body `this` is. */
+  quantizedMatMul(x: string, w: QuantizedOperand, bias?: string): string {
+    if (w.layout === 'blockwise') {
+      const inputs = [x, w.data, w.scales, w.zeroPoints ?? '', ...(bias ? ['', bias] : [])];
+      while (inputs[inputs.length - 1] === '') inputs.pop();
+      return this.o('MatMulNBits', inputs, w.attributes, 'com.microsoft');
+    }
+    const product = w.exact
+      // What the weights stand for, in float32, folded at load. Cast and Mul, not
+      // DequantizeLinear: ONNX Runtime would rewrite DequantizeLinear → MatMul into a
+      // MatMulNBits, which cannot reach a weight held by an outer graph.
+      ? this.o('MatMul', [x, this.convert(this.o('Mul', [this.o('Cast', [w.data], { to: { int: DT.FLOAT } }), w.scales]), DT.FLOAT, w.ct)])
+      : this.convert(this.integerGemm(this.convert(x, w.ct, DT.FLOAT), w), DT.FLOAT, w.ct);
+    return bias ? this.o('Add', [product, bias]) : product;
+  }
+
+  /**
+   * x [..., K] float32 × B [K, N] int8 per column, with x quantized per row (per token):
+   * each row's max |x| maps to ±127 around a zero point of 128 (u8; ONNX Runtime's integer
+   * GEMM takes A's zero point per tensor only, so a per-row zero is out, and symmetric rows
+   * need none). Per row, not per tensor: one token with outlying activations coarsens only
+   * its own row. `MatMulIntegerToFloat` multiplies the int32 products by the row's and the
+   * column's scales (ONNX Runtime's fusion of MatMulInteger → Cast → Mul makes the same node).
+   */
+  private integerGemm(x: string, w: QuantizedOperand): string {
+    const { quantized, rowScale, zero } = this.rowQuantized(x);
+    return this.o('MatMulIntegerToFloat', [quantized, w.data, rowScale, w.scales, zero], {}, 'com.microsoft');
+  }
+
+  /** x quantized per row, once per value: layers that read the same x (q/k/v, gate/up) share it. */
+  private rowQuantized(x: string): { quantized: string; rowScale: string; zero: string } {
+    const known = this.rowQuantizedOf.get(x);
+    if (known) return known;
+    const range = this.o('Max', [this.o('ReduceMax', [this.o('Abs', [x]), this.sharedConst('axes', () => this.constInt64([-1]))], { keepdims: { int: 1 } }), this.sharedConst('tiny', () => this.constFloat([1e-30], []))]);
+    const rowScale = this.o('Mul', [range, this.sharedConst('inv127', () => this.constFloat([1 / 127], []))]);
+    const zero = this.sharedConst('zp128', () => {
+      const name = this.fresh('const_u8');
+      this.initializers.push({ name, dataType: DT.UINT8, dims: [], int32Data: [128] });
+      return name;
+    });
+    const quantized = this.o('QuantizeLinear', [this.o('Div', [x, rowScale]), this.sharedConst('one', () => this.constFloat([1], [])), zero]);
+    const made = { quantized, rowScale, zero };
+    this.rowQuantizedOf.set(x, made);
+    return made;
+  }
+
+  /** A constant made once per graph. */
+  private sharedConst(key: string, make: () => string): string {
+    let name = this.shared.get(key);
+    if (!name) this.shared.set(key, (name = make()));
+    return name;
   }
 
   toGraphProto(): onnx.IGraphProto {

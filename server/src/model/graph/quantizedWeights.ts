@@ -1,6 +1,6 @@
 /**
- * Quantized linear weights for a graph: which checkpoint tensors become `MatMulNBits`
- * weights, and where each one's parts lie in one file written beside the graph. The graph
+ * Quantized linear weights for a graph: which checkpoint tensors become `MatMulNBits` or
+ * integer-GEMM weights (blockwise or per column), and where each one's parts lie in one file written beside the graph. The graph
  * builder asks for a tensor (`place`); the first request lays it out at the end of the file,
  * so the same graph always gives the same layout. The runtime writes the file from the
  * safetensors afterwards (runtime/quantizedFile.ts), tensor by tensor.
@@ -37,16 +37,41 @@ export const QUANT_SCHEMES: Record<Exclude<WeightsPrecision, 'bf16'>, QuantSchem
  */
 export const EXACT_ACCURACY_LEVEL = 0;
 
-/** A scheme in words, for reports and the file name: `int4-b32-asym-acc4`. */
-export function describeScheme(precision: WeightsPrecision, accuracyLevel?: number): string {
+/**
+ * Which kernel computes the int8 linear layers. `blockwise`: MatMulNBits (the WebGPU
+ * provider's kernel; int4 always). `integer-gemm`: the CPU's — int8 weights per output
+ * column, [K, N], and the activations quantized to int8 per row (per token) in the graph,
+ * multiplied by ONNX Runtime's u8×s8 integer GEMM (`MatMulIntegerToFloat`), which is
+ * 2–6× float32 at the vision tower's and prefill's many rows where MatMulNBits' 8-bit kernel
+ * is 1.2–1.4× (docs/engine.md, "Quantized weights"). The tied head stays blockwise there: it
+ * only ever sees a few rows, where both kernels are fast, and blocks of 32 drift less.
+ */
+export type Int8Kernel = 'blockwise' | 'integer-gemm';
+
+/** How one weight is laid out: MatMulNBits' blocks, or int8 [K, N] with a scale per column. */
+export type QuantLayout = 'blockwise' | 'per-column';
+
+/** What a weight is used as: a linear layer over many rows, or the head (the last rows only). */
+export type LinearRole = 'linear' | 'head';
+
+/** A scheme in words, for reports and the file name: `int4-b32-asym-acc4`, `int8-col-acc4`. */
+export function describeScheme(precision: WeightsPrecision, accuracyLevel?: number, kernel: Int8Kernel = 'blockwise'): string {
   if (precision === 'bf16') return 'bf16';
   const s = QUANT_SCHEMES[precision];
-  return `${precision}-b${s.blockSize}-${s.symmetric ? 'sym' : 'asym'}-acc${accuracyLevel ?? s.accuracyLevel}`;
+  const level = accuracyLevel ?? s.accuracyLevel;
+  if (precision === 'int8' && kernel === 'integer-gemm') return `int8-col-acc${level}`;
+  return `${precision}-b${s.blockSize}-${s.symmetric ? 'sym' : 'asym'}-acc${level}`;
+}
+
+/** Sizes of one per-column int8 weight [N, K]: B [K, N] bytes, N float32 scales. */
+function perColumnShape(n: number, k: number): QuantizedShape {
+  return { n, k, kBlocks: 1, blobBytes: k, dataBytes: n * k, scaleBytes: n * 4, zeroPointBytes: 0 };
 }
 
 /** Where one tensor's quantized parts lie in the file (byte offsets). */
 export interface QuantizedEntry extends QuantizedShape {
   source: TensorInfo;
+  layout: QuantLayout;
   dataOffset: number;
   scalesOffset: number;
   zeroPointsOffset: number;
@@ -76,23 +101,41 @@ export class QuantizedWeights {
     readonly fileName: string,
     readonly accuracyLevel = QUANT_SCHEMES[precision].accuracyLevel,
     readonly copiesInSubgraphs = true,
-  ) {}
+    readonly kernel: Int8Kernel = 'blockwise',
+  ) {
+    if (kernel === 'integer-gemm' && precision !== 'int8') throw new Error(`the integer GEMM takes int8 weights, not ${precision}`);
+  }
+
+  /**
+   * accuracy_level 0 (EXACT_ACCURACY_LEVEL): float32 arithmetic on the dequantized weights,
+   * for either layout.
+   */
+  get exact(): boolean {
+    return this.accuracyLevel === EXACT_ACCURACY_LEVEL;
+  }
+
+  layoutFor(role: LinearRole): QuantLayout {
+    return this.kernel === 'integer-gemm' && role === 'linear' ? 'per-column' : 'blockwise';
+  }
 
   get scheme(): QuantScheme & { accuracyLevel: number } {
     return { ...QUANT_SCHEMES[this.precision], accuracyLevel: this.accuracyLevel };
   }
 
   /** The tensor as an [N, K] matrix (N = first dimension, K = the rest), laid out on first request. */
-  place(source: TensorInfo): QuantizedEntry {
+  place(source: TensorInfo, role: LinearRole = 'linear'): QuantizedEntry {
+    const layout = this.layoutFor(role);
     let entry = this.byName.get(source.name);
+    if (entry && entry.layout !== layout) throw new Error(`${source.name}: asked for as ${layout} after ${entry.layout}`);
     if (!entry) {
       const [n, ...rest] = source.shape;
-      const shape = quantizedShape(n, rest.reduce((a, b) => a * b, 1), this.scheme);
+      const k = rest.reduce((a, b) => a * b, 1);
+      const shape = layout === 'per-column' ? perColumnShape(n, k) : quantizedShape(n, k, this.scheme);
       const dataOffset = this.end;
       const scalesOffset = aligned(dataOffset + shape.dataBytes);
       const zeroPointsOffset = aligned(scalesOffset + shape.scaleBytes);
       this.end = aligned(zeroPointsOffset + shape.zeroPointBytes);
-      entry = { ...shape, source, dataOffset, scalesOffset, zeroPointsOffset };
+      entry = { ...shape, source, layout, dataOffset, scalesOffset, zeroPointsOffset };
       this.entries.push(entry);
       this.byName.set(source.name, entry);
     }

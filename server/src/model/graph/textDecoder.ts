@@ -14,7 +14,7 @@ import type { Checkpoint } from '../checkpoint/checkpoint';
 import type { TextConfig } from '../checkpoint/config';
 import { type AttentionKind, blockDecodeAttention, decomposedAttention } from './attention';
 import { type Dim, DT, Graph, type QuantizedOperand } from './onnxGraph';
-import type { QuantizedWeights } from './quantizedWeights';
+import type { LinearRole, QuantizedWeights } from './quantizedWeights';
 
 /**
  * The graph's arithmetic type. fp16 halves the weights' device memory and the cache that
@@ -129,8 +129,8 @@ export interface DecoderWeights {
   value: WeightOf;
   /** A tensor as stored (bf16), for row lookups that convert only the rows they read. */
   stored: (name: string) => { value: string; elemType: number };
-  /** Linear weights quantized for MatMulNBits; absent: every linear layer is a Gemm on `value`. */
-  quantized?: (name: string, elemType: number) => QuantizedOperand;
+  /** Linear weights quantized (as a linear layer or as the head); absent: every linear layer is a Gemm on `value`. */
+  quantized?: (name: string, elemType: number, role?: LinearRole) => QuantizedOperand;
 }
 
 /**
@@ -149,9 +149,10 @@ export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io
   // x [1, seq, in] · Wᵀ with W as stored ([out, in]): Gemm's transB reads it in place, so the
   // weights' one in-memory copy is the cast ONNX Runtime folds at load (a transposed
   // copy for MatMul would be a second; docs/engine.md, "Memory"). A bias is Gemm's C.
-  // Quantized weights: MatMulNBits reads its blockwise integers as stored, the same way round.
-  const linear = (x: string, name: string, bias?: string) => weights.quantized
-    ? g.matMulNBits(x, weights.quantized(name, ct), bias ? w(bias) : undefined)
+  // Quantized weights: their kernel's layout (graph/quantizedWeights.ts); the head, which only
+  // ever sees the last rows, may be laid out apart from the linear layers.
+  const linear = (x: string, name: string, bias?: string, role?: LinearRole) => weights.quantized
+    ? g.quantizedMatMul(x, weights.quantized(name, ct, role), bias ? w(bias) : undefined)
     : g.o('Unsqueeze', [g.o('Gemm', [g.o('Squeeze', [x, i64([0])]), w(name), ...(bias ? [w(bias)] : [])], { transB: { int: 1 } }), i64([0])]);
   const silu = (x: string) => g.o('Mul', [x, g.o('Sigmoid', [x])]);
   const ms = 'com.microsoft';
@@ -293,14 +294,14 @@ export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io
   const finalHidden = addThenNorm('model.language_model.norm.weight');
   const tail = g.o('Slice', [finalHidden, logitsStart, i64([2147483647]), i64([1])]);
   // With tied embeddings the head reads the same [vocab, hidden] table as the embedding.
-  return { logits: g.convert(linear(tail, t.tieWordEmbeddings ? 'model.language_model.embed_tokens.weight' : 'lm_head.weight'), ct, DT.FLOAT), present };
+  return { logits: g.convert(linear(tail, t.tieWordEmbeddings ? 'model.language_model.embed_tokens.weight' : 'lm_head.weight', undefined, 'head'), ct, DT.FLOAT), present };
 }
 
 /**
  * A checkpoint's tensors as graph values of `g` (initializers referencing the files, cast in
  * the graph), and its linear weights quantized into `store` when there is one, as
- * initializers of `quantizedHost`. ONNX Runtime pre-packs a MatMulNBits weight (its fast
- * integer kernels need that) only when the weight is a constant of the node's own graph or
+ * initializers of `quantizedHost`. ONNX Runtime pre-packs a quantized weight (MatMulNBits' and
+ * the integer GEMM's fast kernels need that) only when the weight is a constant of the node's own graph or
  * of its parent: the decode Loop's body, two levels down, gets initializers of its own — the
  * same bytes of the same file, so nothing more on disk, and one packed copy per kernel as
  * the If branch has (measured: unpacked, the Loop decoded 10–40× slower).
@@ -314,7 +315,7 @@ export function decoderWeightsOf(checkpoint: Checkpoint, g: Graph, store?: Quant
   return {
     value: (name, elemType) => g.weight(info(name), elemType),
     stored: (name) => ({ value: g.rawWeight(info(name)), elemType: g.storedType(info(name)) }),
-    ...(store ? { quantized: (name: string, elemType: number) => (store.copiesInSubgraphs ? quantizedHost : g).quantizedWeight(info(name), store, elemType) } : {}),
+    ...(store ? { quantized: (name: string, elemType: number, role?: LinearRole) => (store.copiesInSubgraphs ? quantizedHost : g).quantizedWeight(info(name), store, elemType, role) } : {}),
   };
 }
 

@@ -97,10 +97,10 @@ export function buildVisionEncoder(checkpoint: Checkpoint, location: (file: stri
     const leading = g.o('Slice', [g.o('Shape', [x]), i64([0]), i64([-1])]);
     return g.o('Reshape', [rows, g.o('Concat', [leading, i64([out])], { axis: { int: 0 } })]);
   };
-  // Quantized weights: MatMulNBits over the last axis, the bias its own input. A weight of
+  // Quantized weights: their kernel over the last axis (Graph.quantizedMatMul), with the bias. A weight of
   // more dimensions (the patch Conv3d) is quantized as [out, product of the rest].
   const linear = (x: string, name: string) => {
-    if (quantized) return g.matMulNBits(x, g.quantizedWeight(tensor(`${name}.weight`), quantized, ct), w(`${name}.bias`));
+    if (quantized) return g.quantizedMatMul(x, g.quantizedWeight(tensor(`${name}.weight`), quantized, ct), w(`${name}.bias`));
     const [out, inputs] = tensor(`${name}.weight`).shape;
     return affine(x, w(`${name}.weight`), w(`${name}.bias`), inputs, out);
   };

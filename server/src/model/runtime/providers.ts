@@ -5,7 +5,7 @@
 import type * as ort from 'onnxruntime-node';
 import type { AttentionKind } from '../graph/attention';
 import type { Precision } from '../graph/textDecoder';
-import type { WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
+import type { Int8Kernel, WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
 import { describeAdapter, type WebGpuAdapter } from './webgpuAdapter';
 
 export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
@@ -28,10 +28,16 @@ export interface GraphTarget {
    * (WebGPU: see graph/attention.ts).
    */
   attention: AttentionKind;
+  /**
+   * The kernel of int8 linear layers: on the CPU the integer GEMM with per-row activations
+   * (2–6× float32 at many rows, where MatMulNBits' 8-bit kernel is 1.2–1.4×; docs/engine.md,
+   * "Quantized weights"); elsewhere MatMulNBits, the kernel with GPU implementations.
+   */
+  int8: Int8Kernel;
 }
 
-export function graphTargetFor(ep: ExecutionProvider): GraphTarget {
-  return { attention: ep === 'webgpu' ? 'decomposed' : 'fused' };
+export function graphTargetFor(ep: ExecutionProvider, int8?: Int8Kernel): GraphTarget {
+  return { attention: ep === 'webgpu' ? 'decomposed' : 'fused', int8: int8 ?? (ep === 'cpu' ? 'integer-gemm' : 'blockwise') };
 }
 
 /**
@@ -72,10 +78,12 @@ export const AUTO_QUANTIZE_MIN_BYTES = 2 ** 30;
 /**
  * The linear layers' weights: as asked, or for `auto` what the measurements justify
  * (docs/benchmarks.md, "Quantized weights"): int8 on the CPU for checkpoints of at least
- * AUTO_QUANTIZE_MIN_BYTES — at the full 2B size it ran the vision tower 2.2×, prefill 2.8× and
- * decoding 5.2× as fast as bf16 weights in float32, with 0.62× the peak memory, and moved a random checkpoint's logits
- * to cosine ≥ 0.995 (top-1 8/8) — and bf16 elsewhere: MatMulNBits has not been measured on a
- * GPU, and a small model gains nothing.
+ * AUTO_QUANTIZE_MIN_BYTES — through the CPU's integer GEMM it prefilled at a median 2.0–2.6×,
+ * ran the vision tower at 1.6–1.85× and decoded 2.5–4.3× as fast as bf16 weights in float32
+ * (full width, 4 of 24 layers, a loaded machine),
+ * with 0.6× the peak memory, and moved a random checkpoint's logits to cosine ≥ 0.994 (top-1
+ * 8/8) — and bf16 elsewhere: MatMulNBits has not been measured on a GPU, and a small model
+ * gains nothing.
  */
 export function weightsFor(ep: ExecutionProvider, asked: WeightsChoice | undefined, weightsBytes: number): WeightsPrecision {
   if (asked && asked !== 'auto') return asked;

@@ -8,9 +8,9 @@
  */
 import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
 import type { Checkpoint } from '../checkpoint/checkpoint';
-import { quantizeRows } from '../checkpoint/quantize';
+import { quantizeOutputs, quantizeRows } from '../checkpoint/quantize';
 import { DTYPE_BYTES, fromBfloat16, type TensorInfo } from '../checkpoint/safetensors';
-import { describeScheme, type QuantizedWeights, type WeightsPrecision } from '../graph/quantizedWeights';
+import { describeScheme, type Int8Kernel, type QuantizedEntry, type QuantizedWeights, type WeightsPrecision } from '../graph/quantizedWeights';
 import { weightFilesIdentity } from './graphCache';
 
 /** Source bytes per slice (at least one row is read whatever the size). */
@@ -21,8 +21,8 @@ export const SLICE_BYTES = 16 * 2 ** 20;
  * (path, size, modification time), so that replaced weights get a new file — and, since the
  * graph names the file, a new graph cache entry.
  */
-export async function quantizedFileName(checkpoint: Checkpoint, precision: Exclude<WeightsPrecision, 'bf16'>, accuracyLevel?: number): Promise<string> {
-  return `weights-${describeScheme(precision, accuracyLevel)}-${await weightFilesIdentity(checkpoint.files.map((f) => f.path))}.bin`;
+export async function quantizedFileName(checkpoint: Checkpoint, precision: Exclude<WeightsPrecision, 'bf16'>, accuracyLevel?: number, kernel?: Int8Kernel): Promise<string> {
+  return `weights-${describeScheme(precision, accuracyLevel, kernel)}-${await weightFilesIdentity(checkpoint.files.map((f) => f.path))}.bin`;
 }
 
 /** float16 bits → float32 (exact). */
@@ -47,6 +47,30 @@ function toFloat32(bytes: Uint8Array, info: TensorInfo): Float32Array {
   throw new Error(`${info.file}: tensor ${info.name} is ${info.dtype}; only BF16, F16 and F32 weights can be quantized`);
 }
 
+/**
+ * A per-column tensor's B [K, N] gathered in memory as its rows (outputs) are quantized,
+ * slice by slice: each slice fills columns of every row of B, so B is written whole at the
+ * end. Its size is one linear layer's int8 (12 MiB for the 2B model's largest; the head,
+ * the one far larger tensor, is blockwise), not the source's.
+ */
+class PerColumnTensor {
+  readonly bytes: Uint8Array;
+  private readonly b: Int8Array;
+
+  constructor(private readonly entry: QuantizedEntry) {
+    this.bytes = new Uint8Array(entry.layout === 'per-column' ? entry.dataBytes : 0);
+    this.b = new Int8Array(this.bytes.buffer);
+  }
+
+  /** Quantizes rows [first, first + rows) into B's columns; returns their scales. */
+  add(values: Float32Array, first: number, rows: number): Float32Array {
+    const { n, k } = this.entry;
+    const q = quantizeOutputs(values, rows, k);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < k; i++) this.b[i * n + first + r] = q.values[r * k + i];
+    return q.scales;
+  }
+}
+
 /** Where quantized bytes go: a file (positional writes) or a buffer. */
 type Sink = (bytes: Uint8Array, offset: number) => Promise<void>;
 
@@ -65,18 +89,24 @@ async function quantizeInto(store: QuantizedWeights, sink: Sink, onProgress?: Qu
       const valueBytes = DTYPE_BYTES[source.dtype];
       const rowsPerSlice = Math.max(1, Math.floor(sliceBytes / (k * valueBytes)));
       const zpRowBytes = entry.zeroPointBytes / n;
+      const columns = new PerColumnTensor(entry);
       for (let row = 0; row < n; row += rowsPerSlice) {
         const rows = Math.min(rowsPerSlice, n - row);
         const raw = new Uint8Array(rows * k * valueBytes);
         const { bytesRead } = await handle.read(raw, 0, raw.length, source.offset + row * k * valueBytes);
         if (bytesRead !== raw.length) throw new Error(`${source.file}: tensor ${source.name}: file shrank while quantizing`);
-        const q = quantizeRows(toFloat32(raw, source), rows, k, store.scheme);
-        await sink(q.data, entry.dataOffset + row * kBlocks * blobBytes);
-        await sink(new Uint8Array(q.scales.buffer), entry.scalesOffset + row * kBlocks * 4);
-        if (entry.zeroPointBytes) await sink(q.zeroPoints, entry.zeroPointsOffset + row * zpRowBytes);
+        if (entry.layout === 'per-column') {
+          await sink(new Uint8Array(columns.add(toFloat32(raw, source), row, rows).buffer), entry.scalesOffset + row * 4);
+        } else {
+          const q = quantizeRows(toFloat32(raw, source), rows, k, store.scheme);
+          await sink(q.data, entry.dataOffset + row * kBlocks * blobBytes);
+          await sink(new Uint8Array(q.scales.buffer), entry.scalesOffset + row * kBlocks * 4);
+          if (entry.zeroPointBytes) await sink(q.zeroPoints, entry.zeroPointsOffset + row * zpRowBytes);
+        }
         done += raw.length;
         onProgress?.(done, total);
       }
+      if (entry.layout === 'per-column') await sink(columns.bytes, entry.dataOffset);
     }
   } finally {
     for (const handle of handles.values()) await handle.close();

@@ -17,7 +17,7 @@ import { defaultGraphCacheDir, writeGraphCacheSource } from './graphCache';
 import { writeFileAtomic } from '../../workspace/atomicWrite';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
-import { describeScheme, EXACT_ACCURACY_LEVEL, QuantizedWeights, type WeightsChoice, type WeightsPrecision } from '../graph/quantizedWeights';
+import { describeScheme, EXACT_ACCURACY_LEVEL, type Int8Kernel, QuantizedWeights, type WeightsChoice, type WeightsPrecision } from '../graph/quantizedWeights';
 import { ensureQuantizedFile, quantizedFileName, quantizeToBuffer, type QuantizeProgress } from './quantizedFile';
 import { cudaProblem } from './providerLibraries';
 import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError, weightsFor } from './providers';
@@ -33,7 +33,7 @@ export interface SessionReport {
   adapter?: WebGpuAdapter;
   /** The graph's arithmetic type. */
   precision: Precision;
-  /** What the linear layers' weights are: the checkpoint's bf16, or quantized (MatMulNBits). */
+  /** What the linear layers' weights are: the checkpoint's bf16, or quantized (MatMulNBits, or on the CPU int8's integer GEMM: `weightsScheme`). */
   weights: WeightsPrecision;
   /** The weights' scheme in words (`int4-b32-asym-acc4`; `bf16`). */
   weightsScheme: string;
@@ -71,10 +71,15 @@ export interface RuntimeOptions {
   weights?: WeightsChoice;
   /**
    * Quantized weights computed in float32 on their dequantized values (MatMulNBits'
-   * accuracy_level 0) instead of with int8 activations: slower; for holding the graphs to a
+   * accuracy_level 0; the integer GEMM's weights multiplied out) instead of with int8 activations: slower; for holding the graphs to a
    * reference (tests).
    */
   exactQuantizedArithmetic?: boolean;
+  /**
+   * The kernel of int8 weights, instead of the provider's (`graphTargetFor`): the bench
+   * compares MatMulNBits with the CPU's integer GEMM this way.
+   */
+  int8Kernel?: Int8Kernel;
   /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
   onLoadProgress?: (stage: LoadStage, detail: string) => void;
   /** Threads for each operator (ONNX Runtime's default, all physical cores, when unset). */
@@ -131,8 +136,10 @@ export async function createSession(
   let quantizeMs = 0;
   const prepare = async (precision: Precision, target: GraphTarget, weights: WeightsPrecision): Promise<{ bytes: Uint8Array; modelFile?: string }> => {
     const accuracyLevel = options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined;
-    options.onLoadProgress?.('graph', `building the ${name} graph (${precision}, ${describeScheme(weights, accuracyLevel)} weights)`);
-    const store = weights === 'bf16' ? undefined : new QuantizedWeights(weights, await quantizedFileName(checkpoint, weights, accuracyLevel), accuracyLevel);
+    // int4 is MatMulNBits everywhere; int8 takes the target's kernel.
+    const kernel = weights === 'int8' ? target.int8 : 'blockwise';
+    options.onLoadProgress?.('graph', `building the ${name} graph (${precision}, ${describeScheme(weights, accuracyLevel, kernel)} weights)`);
+    const store = weights === 'bf16' ? undefined : new QuantizedWeights(weights, await quantizedFileName(checkpoint, weights, accuracyLevel, kernel), accuracyLevel, true, kernel);
     const bytes = encodeModel(build(linkName, precision, target, store));
     const started = performance.now();
     let reported = -1;
@@ -150,7 +157,7 @@ export async function createSession(
       if (!store?.entries.length) return { bytes };
       // In-memory data serves the main graph's initializers only: the Loop body reads the
       // outer ones, unpacked (slower decoding, float32 arithmetic there).
-      const flat = new QuantizedWeights(store.precision, store.fileName, accuracyLevel, false);
+      const flat = new QuantizedWeights(store.precision, store.fileName, accuracyLevel, false, store.kernel);
       const flatBytes = encodeModel(build(linkName, precision, target, flat));
       if (!externalData.some((e) => e.path === flat.fileName)) {
         externalData.push({ path: flat.fileName, data: await quantizeToBuffer(flat, progress) });
@@ -207,7 +214,7 @@ export async function createSession(
     const problem = ep === 'cuda' ? cudaProblem() : undefined;
     if (problem) throw new Error(problem);
     const precision = precisionFor(ep, options.precision, adapter);
-    const target = graphTargetFor(ep);
+    const target = graphTargetFor(ep, options.int8Kernel);
     const weights = weightsFor(ep, options.weights, weightsBytes);
     const { bytes, modelFile } = await prepare(precision, target, weights);
     options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}${adapter ? ` on ${describeAdapter(adapter)}` : ''}, ${precision}) and converting the weights`);
@@ -251,15 +258,16 @@ export async function createSession(
   const threads = options.intraOpThreads ?? 'default';
   const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
   const deviceOutputs = executionProvider === 'webgpu' && options.deviceOutputs?.length ? 'device' : 'host';
-  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, weights, weightsScheme: describeScheme(weights, options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined), quantizeMs, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, weights, weightsScheme: describeScheme(weights, options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined, weights === 'int8' ? target.int8 : 'blockwise'), quantizeMs, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
 }
 
 /**
  * Session options of a graph with quantized weights. MatMulNBits' fast CPU kernels (integer
  * dot products at accuracy_level 4) run only on weights packed at load: without pre-packing
  * it widens the whole weight to float32 in every run (measured 100× slower for one row at
- * 8 bits). Its packed weight replaces the stored one; nothing in these graphs pre-packs
- * float weights any more (every linear layer is a MatMulNBits).
+ * 8 bits); the integer GEMM (`MatMulIntegerToFloat`) would pack B again in every run. The
+ * packed weight replaces the stored one; nothing in these graphs pre-packs float weights
+ * any more (every linear layer is quantized).
  */
 const QUANTIZED_SESSION = { disable_prepacking: '0' };
 
