@@ -22,6 +22,8 @@ import { cleanGraphCache, listGraphCache } from '../../server/src/model/runtime/
 import { ensureQuantizedFile, quantizeToBuffer } from '../../server/src/model/runtime/quantizedFile';
 import { openCheckpoint } from '../../server/src/model/checkpoint/checkpoint';
 import { TextEngine } from '../../server/src/model/runtime/engine';
+import { integerGemmIsExact } from '../../server/src/model/runtime/integerGemmProbe';
+import { SATURATING_GEMM } from '../../server/src/model/runtime/runtime';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import type { PreparedVideo } from '../../server/src/video/pipeline';
 import { loadWeights, maxDifference, referenceForward, type Vec, videoLikePositions } from '../helpers/referenceModel';
@@ -268,6 +270,34 @@ test('quantized once: the file sits in the graph cache under a name with its sch
   assert.equal(new Set([first, eight, plain].map((e) => dirname(e.report.modelFile!))).size, 3);
   assert.equal(plain.report.weightsScheme, 'bf16');
   for (const engine of [first, second, eight, plain]) await engine.session.release();
+});
+
+/** What MLAS would pick here: x86 without VNNI sums byte pairs in saturating 16 bits (integerGemmProbe.ts). */
+async function cpuSaturates(): Promise<boolean | undefined> {
+  if (process.arch === 'arm64') return false;
+  const flags = await readFile('/proc/cpuinfo', 'utf8').catch(() => undefined);
+  return flags === undefined ? undefined : !/\b(avx512_vnni|avx_vnni)\b/.test(flags);
+}
+
+test('the CPU\'s integer GEMM is asked whether it sums exactly: int8 takes it where it does and MatMulNBits, saying why, where it saturates', async () => {
+  // The probe against the CPU's own flags (checked under qemu's Haswell model too: 8,160 for 1,032,256).
+  const expected = await cpuSaturates();
+  if (expected !== undefined) assert.equal(await integerGemmIsExact(), !expected);
+  for (const exact of [true, false]) {
+    const engine = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir: join(cacheDir, 'probe'), weights: 'int8', probeIntegerGemm: async () => exact });
+    assert.equal(engine.report.weightsScheme, exact ? 'int8-col-acc4' : 'int8-b32-sym-acc4');
+    assert.equal(engine.report.target.int8, exact ? 'integer-gemm' : 'blockwise');
+    assert.equal(engine.report.fallbackReason, exact ? undefined : SATURATING_GEMM);
+    await engine.session.release();
+  }
+  // bf16 and int4 never ask.
+  const asked: string[] = [];
+  for (const weights of ['bf16', 'int4'] as const) {
+    const engine = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir: join(cacheDir, 'probe'), weights, probeIntegerGemm: async () => { asked.push(weights); return false; } });
+    assert.equal(engine.report.fallbackReason, undefined);
+    await engine.session.release();
+  }
+  assert.deepEqual(asked, []);
 });
 
 for (const weights of ['int8', 'int4'] as const) {

@@ -23,6 +23,7 @@ import { cudaProblem } from './providerLibraries';
 import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError, weightsFor } from './providers';
 import { type AdapterProbe, describeAdapter, probeWebGpuAdapter, type WebGpuAdapter } from './webgpuAdapter';
 import { firstLine } from './firstLine';
+import { integerGemmIsExact } from './integerGemmProbe';
 
 export { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, type PrecisionChoice, precisionFor, ProviderUnavailableError, weightsFor } from './providers';
 export type { WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
@@ -43,7 +44,10 @@ export interface SessionReport {
   target: GraphTarget;
   /** Where the outputs named in `deviceOutputs` stay between runs. */
   deviceOutputs: 'host' | 'device';
-  /** Why `auto` did not take the first provider, in one line (each fallback with its reason). */
+  /**
+   * Why `auto` did not take the first provider, and why int8 did not take the CPU's integer
+   * GEMM, in one line (each fallback with its reason).
+   */
   fallbackReason?: string;
   /** Threads per operator as asked, or 'default'. */
   threads: number | 'default';
@@ -80,6 +84,8 @@ export interface RuntimeOptions {
    * compares MatMulNBits with the CPU's integer GEMM this way.
    */
   int8Kernel?: Int8Kernel;
+  /** Whether the CPU's integer GEMM sums exactly (default: ask it, integerGemmProbe.ts); tests substitute what they need. */
+  probeIntegerGemm?: () => Promise<boolean>;
   /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
   onLoadProgress?: (stage: LoadStage, detail: string) => void;
   /** Threads for each operator (ONNX Runtime's default, all physical cores, when unset). */
@@ -214,8 +220,11 @@ export async function createSession(
     const problem = ep === 'cuda' ? cudaProblem() : undefined;
     if (problem) throw new Error(problem);
     const precision = precisionFor(ep, options.precision, adapter);
-    const target = graphTargetFor(ep, options.int8Kernel);
     const weights = weightsFor(ep, options.weights, weightsBytes);
+    // The CPU's integer GEMM only where it sums exactly (integerGemmProbe.ts); MatMulNBits otherwise.
+    const saturates = !options.int8Kernel && ep === 'cpu' && weights === 'int8' && !(await (options.probeIntegerGemm ?? integerGemmIsExact)());
+    kernelNote = saturates ? SATURATING_GEMM : undefined;
+    const target = graphTargetFor(ep, saturates ? 'blockwise' : options.int8Kernel);
     const { bytes, modelFile } = await prepare(precision, target, weights);
     options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}${adapter ? ` on ${describeAdapter(adapter)}` : ''}, ${precision}) and converting the weights`);
     const sessionOptions = { ...base, ...(weights === 'bf16' ? {} : { extra: { ...base.extra, session: QUANTIZED_SESSION } }), ...(externalData.length ? { externalData } : {}), ...providerSessionOptions(ep, options.deviceOutputs) };
@@ -233,6 +242,7 @@ export async function createSession(
 
   let opened: Awaited<ReturnType<typeof open>>;
   const reasons: string[] = [];
+  let kernelNote: string | undefined;
   if (choice === 'cpu') {
     opened = await open('cpu');
   } else if (choice === 'cuda') {
@@ -256,10 +266,13 @@ export async function createSession(
   }
   const { session, precision, weights, target, modelFile, executionProvider, adapter } = opened;
   const threads = options.intraOpThreads ?? 'default';
-  const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
+  const fallbackReason = reasons.length || kernelNote ? [...reasons, ...(kernelNote ? [kernelNote] : [])].join('; ') : undefined;
   const deviceOutputs = executionProvider === 'webgpu' && options.deviceOutputs?.length ? 'device' : 'host';
   return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, weights, weightsScheme: describeScheme(weights, options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined, weights === 'int8' ? target.int8 : 'blockwise'), quantizeMs, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
 }
+
+/** Said where int8 falls back from the integer GEMM to MatMulNBits. */
+export const SATURATING_GEMM = "int8 through MatMulNBits: this CPU's integer GEMM adds its byte products in saturating 16 bits (x86 without VNNI), which would clip them";
 
 /**
  * Session options of a graph with quantized weights. MatMulNBits' fast CPU kernels (integer
