@@ -7,7 +7,7 @@ import { samplingFromEnv } from '../video/plan';
 import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
 import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { expandPaths, isVideoName } from './files';
-import { loadProgressPrinter, numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
+import { loadProgressPrinter, numberFlag, peakResidentBytes, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
 import { modelLabel } from '../model/acquire/modelSpec';
 import { parseShard } from '../library/shards';
@@ -30,11 +30,6 @@ const OPTIONS = {
   window: { type: 'string' }, overlap: { type: 'string' }, force: { type: 'boolean' },
   shard: { type: 'string' }, jobs: { type: 'string' }, 'no-pipeline': { type: 'boolean' },
 } as const;
-
-/** The process's peak resident memory so far, in bytes (the engine runs in this process). */
-function peakResidentBytes(): number {
-  return process.resourceUsage().maxRSS * 1024;
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
