@@ -155,13 +155,14 @@ async function runBatchCommand(positionals: string[], values: ReturnType<typeof 
   const log = values.json ? undefined : (line: string) => console.log(line);
   const jobs = Math.min(await jobsThatFit(requestedJobs, modelDir, (line) => console.error(line)), Math.max(1, videos.length));
   const sampling = samplingFromEnv();
+  const pipeline = values['no-pipeline'] !== true;
   let workers: { captionOne: CaptionOne; dispose(): void }[];
   if (jobs === 1) {
     const model = await VideoModel.load(modelDir, runtime);
     if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
-    workers = [{ captionOne: (video) => model.captionLong(video, { sampling, maxNewTokens, ...long }), dispose: () => undefined }];
+    workers = [{ captionOne: (video) => model.captionLong(video, { sampling, maxNewTokens, pipeline, ...long }), dispose: () => undefined }];
   } else {
-    workers = engineWorkers(jobs, modelDir, runtime, { sampling, maxNewTokens, ...long });
+    workers = engineWorkers(jobs, modelDir, runtime, { sampling, maxNewTokens, pipeline, ...long });
   }
   try {
     const summary = await runCaptionBatch(videos, workers.map((w) => w.captionOne), { force: values.force === true, modelLabel: modelLabel(values.model!), log });
