@@ -74,7 +74,7 @@ export async function benchPipelineWide(tables: Table[], cacheParent: string): P
  * window prepared during this one's model run) against the same caption with the stages in
  * turn, interleaved in one run so both see the same machine load.
  */
-async function benchPipeline(tables: Table[], model: VideoModel, checkpoint: string, clips: { label: string; file: string; maxNewTokens: number }[]): Promise<void> {
+export async function benchPipeline(tables: Table[], model: VideoModel, checkpoint: string, clips: { label: string; file: string; maxNewTokens: number }[]): Promise<void> {
   const rows: string[][] = [];
   const load = () => loadavg()[0].toFixed(1);
   const loadBefore = load();
