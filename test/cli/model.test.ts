@@ -47,6 +47,7 @@ test('model check --json reports ok on CPU with a logit difference below 1e-4', 
   assert.equal(report.executionProvider, 'cpu');
   assert.equal(report.precision, 'fp32');
   assert.ok(report.maxAbsLogitDiff < 1e-4);
+  assert.ok(report.peakResidentBytes > 50 * 2 ** 20, `peak resident memory ${report.peakResidentBytes}`);
 });
 
 test('model check --precision fp16 builds the half-precision graph (the CUDA default); a bad choice exits 2', () => {

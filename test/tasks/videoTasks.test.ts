@@ -87,12 +87,20 @@ test('vscan caption writes clip.vscan beside the video, then clip.2.vscan; --dum
   const result = JSON.parse(first.stdout);
   assert.equal(result.file, join(dir, 'clip.vscan'));
   assert.equal(typeof result.format_ok, 'boolean');
+  // The timings: per window, the stages summed against the wall time, and the peak memory of the process.
+  const { timings } = result;
+  assert.equal(timings.pipeline, true);
+  assert.equal(timings.windows.length, 1);
+  assert.ok(timings.wallMs > 0 && timings.stagesMs > timings.windows[0].model.vision, JSON.stringify(timings));
+  assert.equal(timings.overlapMs, timings.stagesMs - timings.wallMs);
+  assert.ok(timings.peakResidentBytes > 50 * 2 ** 20, 'the peak includes the runtime and the model');
   const text = await readFile(result.file, 'utf8');
   assert.match(text, /^Video: clip\.mkv\nModel: tiny\n/);
   // A video named on the command line is captioned into the next free name, as the README
   // and the editor's command say (it was skipped before); the first caption is untouched.
-  const second = JSON.parse(vscan(['caption', video, '--model', tiny, '--max-new-tokens', '4', '--json', '--ep', 'cpu']).stdout);
+  const second = JSON.parse(vscan(['caption', video, '--model', tiny, '--max-new-tokens', '4', '--json', '--ep', 'cpu', '--no-pipeline']).stdout);
   assert.equal(second.file, join(dir, 'clip.2.vscan'));
+  assert.equal(second.timings.pipeline, false);
   assert.equal(await readFile(result.file, 'utf8'), text, 'the first caption is untouched');
   // In a folder, a video that has its .vscan is skipped (re-running a folder resumes it); --force captions it again.
   const folder = join(dir, 'resume');

@@ -11,7 +11,7 @@ import { checkModel } from '../model/runtime/check';
 import { describeAdapter } from '../model/runtime/webgpuAdapter';
 import { argmax, TextEngine, textPositions } from '../model/runtime/engine';
 import { stripThink } from '../model/checkpoint/tokenizer';
-import { loadProgressPrinter as loadProgress, numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
+import { loadProgressPrinter as loadProgress, numberFlag, peakResidentBytes, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
 import { HUB_HELP, runHubCommand } from './modelHub';
 
@@ -116,7 +116,7 @@ export async function runModelCommand(args: string[]): Promise<number> {
     }
     case 'check': {
       const report = await checkModel(dir, { ...runtimeFlags(values), onLoadProgress: loadProgress(values.json === true) });
-      if (values.json) console.log(JSON.stringify(report, null, 2));
+      if (values.json) console.log(JSON.stringify({ ...report, peakResidentBytes: peakResidentBytes() }, null, 2));
       else {
         if (report.fallbackReason) console.error(report.fallbackReason);
         console.log(`loaded ${report.loaded.dir}: ${(report.loaded.parameters / 1e6).toFixed(2)} M parameters, ${(report.loaded.weightsBytes / 2 ** 30).toFixed(3)} GiB of weights (${report.loaded.weightFiles}), graph ${report.loaded.modelFile ?? 'in memory'}`);

@@ -7,18 +7,20 @@ import { samplingFromEnv } from '../video/plan';
 import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
 import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { expandPaths, isVideoName } from './files';
-import { loadProgressPrinter, numberFlag, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
+import { loadProgressPrinter, numberFlag, peakResidentBytes, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
 import { resolveModelDir } from '../model/acquire/resolveModel';
 import { modelLabel } from '../model/acquire/modelSpec';
 import { parseShard } from '../library/shards';
 import { type BatchSummary, batchVideos, type CaptionOne, engineWorkers, jobsThatFit, runCaptionBatch } from './captionBatch';
 
 export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--weights …] [--threads N] [--max-new-tokens N]
-                [--window S] [--overlap S] [--force] [--dump DIR] [--shard I/N] [--jobs K]
+                [--window S] [--overlap S] [--force] [--dump DIR] [--shard I/N] [--jobs K] [--no-pipeline]
                 (a video named writes clip.vscan, or clip.2.vscan… when that exists; in folders, videos
                  with a .vscan already are skipped unless --force; a folder's --json is a summary
                  {videos, jobs, done, skipped, failed}; --shard I/N takes this process's share of the
-                 videos, 0 ≤ I < N; --jobs K captions K at once, one engine process each)
+                 videos, 0 ≤ I < N; --jobs K captions K at once, one engine process each; --json gives each
+                 caption's timings: per window, the stages summed, the wall time, their overlap and the peak
+                 resident memory; --no-pipeline runs the stages one after another instead of overlapping them)
   vscan find <video> "<event>" --model MODEL [--json] [--ep …] [--precision …] [--weights …] [--window S] [--overlap S] [--dump DIR]
   vscan generate <video> --model MODEL --prompt TEXT [--json]`;
 
@@ -26,7 +28,7 @@ const OPTIONS = {
   model: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ...RUNTIME_FLAGS,
   'max-new-tokens': { type: 'string' }, dump: { type: 'string' }, prompt: { type: 'string' }, seed: { type: 'string' },
   window: { type: 'string' }, overlap: { type: 'string' }, force: { type: 'boolean' },
-  shard: { type: 'string' }, jobs: { type: 'string' },
+  shard: { type: 'string' }, jobs: { type: 'string' }, 'no-pipeline': { type: 'boolean' },
 } as const;
 
 async function exists(path: string): Promise<boolean> {
@@ -53,8 +55,8 @@ async function dumpRun(dir: string, run: VideoTaskRun): Promise<void> {
 function progressPrinter(enabled: boolean): VideoTaskOptions['onProgress'] {
   if (!enabled) return undefined;
   let last = '';
-  return ({ stage, done, total }) => {
-    const line = stage === 'generating' ? `generating: ${done} tokens` : `${stage}: ${done}/${total}`;
+  return ({ stage, done, total, decoded }) => {
+    const line = stage === 'generating' ? `generating: ${done} tokens` : `${stage}: ${done}/${total}${decoded ? ` (frames ${decoded.done}/${decoded.total})` : ''}`;
     if (line !== last) process.stderr.write(`\r${line.padEnd(40)}`);
     last = line;
   };
@@ -80,7 +82,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
   }
   const model = await VideoModel.load(await resolveModelDir(values.model), { ...runtime, onLoadProgress: loadProgressPrinter(values.json === true, 'quantize') });
   if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
-  const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true) };
+  const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true), pipeline: values['no-pipeline'] !== true };
   if (command === 'find') {
     const result = await model.findLong(videos[0], positionals[1], { ...options, ...long });
     console.log(values.json ? JSON.stringify(result) : result.span ? `${result.span[0]} – ${result.span[1]} s${result.format_ok ? '' : ' (answer not in the trained format)'}` : `no span found in the answer: ${result.raw}`);
@@ -116,7 +118,8 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
     if (!written && !values.json) process.stdout.write(text); // written nowhere: the caption goes to standard output rather than being lost
     const events = caption.windows.flatMap((w) => w.events);
     const scene = caption.windows.map((w) => w.scene).join(' ');
-    results.push({ video, file: written, notice: kept.notice, ...(written ? {} : { text }), caption: caption.raw, scene, events, format_ok: caption.format_ok, raw: caption.raw, windows: caption.windows, merged: caption.merged });
+    results.push({ video, file: written, notice: kept.notice, ...(written ? {} : { text }), caption: caption.raw, scene, events, format_ok: caption.format_ok, raw: caption.raw, windows: caption.windows, merged: caption.merged,
+      timings: { ...caption.wall, peakResidentBytes: peakResidentBytes(), pipeline: options.pipeline, windows: caption.timings } });
     if (!values.json && written) console.log(`wrote ${written}${caption.windows.length > 1 ? ` (${caption.windows.length} windows, ${caption.merged} duplicate events merged)` : ''}${caption.format_ok ? '' : ' (the answer was not in the trained format; kept as written)'}`);
   }
   if (values.json) console.log(JSON.stringify(videos.length === 1 && positionals.length === 1 && !(await isFolder(positionals[0])) ? results[0] : results));
@@ -152,13 +155,14 @@ async function runBatchCommand(positionals: string[], values: ReturnType<typeof 
   const log = values.json ? undefined : (line: string) => console.log(line);
   const jobs = Math.min(await jobsThatFit(requestedJobs, modelDir, (line) => console.error(line)), Math.max(1, videos.length));
   const sampling = samplingFromEnv();
+  const pipeline = values['no-pipeline'] !== true;
   let workers: { captionOne: CaptionOne; dispose(): void }[];
   if (jobs === 1) {
     const model = await VideoModel.load(modelDir, runtime);
     if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
-    workers = [{ captionOne: (video) => model.captionLong(video, { sampling, maxNewTokens, ...long }), dispose: () => undefined }];
+    workers = [{ captionOne: (video) => model.captionLong(video, { sampling, maxNewTokens, pipeline, ...long }), dispose: () => undefined }];
   } else {
-    workers = engineWorkers(jobs, modelDir, runtime, { sampling, maxNewTokens, ...long });
+    workers = engineWorkers(jobs, modelDir, runtime, { sampling, maxNewTokens, pipeline, ...long });
   }
   try {
     const summary = await runCaptionBatch(videos, workers.map((w) => w.captionOne), { force: values.force === true, modelLabel: modelLabel(values.model!), log });

@@ -58,3 +58,8 @@ export function runtimeFlags(values: { ep?: string; precision?: string; weights?
     ...(threads === undefined ? {} : { intraOpThreads: threads }),
   };
 }
+
+/** The process's peak resident memory so far, in bytes: the engine runs in the CLI's own process, so this is the model's load and run included. */
+export function peakResidentBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}

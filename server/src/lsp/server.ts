@@ -205,8 +205,9 @@ export function startServer(connection: Connection): void {
         ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath, window: settings.window, overlap: settings.overlap,
       }, {
         signal: controller.signal,
-        onProgress: ({ stage, done, total }) => {
-          const message = stage === 'generating' ? `generating tokens ${done}` : stage === 'decoding' ? `decoding frames ${done}/${total}` : stage === 'encoding' ? `encoding vision ${done}/${total}` : 'probing';
+        onProgress: ({ stage, done, total, decoded }) => {
+          const message = stage === 'generating' ? `generating tokens ${done}` : stage === 'decoding' ? `decoding frames ${done}/${total}`
+            : stage === 'encoding' ? `encoding vision ${done}/${total}${decoded ? ` (frames ${decoded.done}/${decoded.total} decoded)` : ''}` : 'probing';
           // Token counts have no known end: report the message alone, without a percentage.
           if (stage === 'generating') progress.report(message);
           else progress.report(Math.round((done / Math.max(total, 1)) * 100), message);

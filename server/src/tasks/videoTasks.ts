@@ -8,7 +8,9 @@ import * as ortRuntime from 'onnxruntime-node';
 import { type GenerateOptions, TextEngine } from '../model/runtime/engine';
 import { createSession, type RuntimeOptions, type SessionReport } from '../model/runtime/runtime';
 import { buildVisionEncoder, visionAuxiliaries } from '../model/graph/visionEncoder';
-import { prepareVideo, type PreparedVideo } from '../video/pipeline';
+import type { PreparedVideo } from '../video/pipeline';
+import type { PixelValues } from '../video/preprocess';
+import { WindowLookahead, WindowPreparation } from './lookahead';
 import type { SamplingOptions, VisionGeometry } from '../video/plan';
 import { type CaptionEvent, type CaptionResult, type FindResult, parseCaption, parseFind } from './parse';
 import { readPrompts, type TaskPrompts } from './prompts';
@@ -37,6 +39,8 @@ export interface TaskProgress {
   stage: TaskStage;
   done: number;
   total: number;
+  /** While encoding runs beside decoding: the frames decoded and resized so far, of all. */
+  decoded?: { done: number; total: number };
 }
 
 export interface VideoTaskOptions extends Pick<GenerateOptions, 'maxNewTokens' | 'doSample' | 'temperature' | 'topP' | 'seed'> {
@@ -52,6 +56,14 @@ export interface VideoTaskOptions extends Pick<GenerateOptions, 'maxNewTokens' |
   timeOrigin?: number;
   /** The video's probe when the caller has it (windows of one video share one). */
   probe?: VideoProbe;
+  /**
+   * Overlap the stages (default true): encode frame pairs as they arrive, and prepare a long
+   * video's next window while the model runs this one. false runs each stage after the one
+   * before (the benchmark's baseline; an escape hatch); the results are the same.
+   */
+  pipeline?: boolean;
+  /** This run's frames, already being prepared (a window prepared ahead). */
+  preparation?: WindowPreparation;
 }
 
 /** The options for one window of a long video: sample only it, and show it from time 0. */
@@ -75,6 +87,26 @@ export interface LongCaption {
   firstRun: VideoTaskRun;
   /** Per window: the video stages' and the model stages' milliseconds. */
   timings: { video: PreparedVideo['timings']; model: VideoTaskRun['timings'] }[];
+  /** The whole caption's milliseconds: stages summed over windows (and the first probe), wall time, and their difference (the time overlapping saved). */
+  wall: StageSum;
+}
+
+/** How much of the stages' time overlapped: overlap = stages − wall. */
+export interface StageSum {
+  stagesMs: number;
+  wallMs: number;
+  overlapMs: number;
+}
+
+/** The milliseconds of one run's stages, video and model. */
+function stageMs(video: PreparedVideo['timings'], model: VideoTaskRun['timings']): number {
+  return video.probe + video.plan + video.decodeAndResize + video.patchify + model.vision + model.prompt + model.prefill + model.decode;
+}
+
+/** What the vision tower reads: pixel values, and (while frames still arrive) a wait for the first `count` pairs. */
+export interface EncoderInput {
+  pixelValues: PixelValues;
+  ready?(count: number): Promise<void>;
 }
 
 export interface FindCandidate {
@@ -93,8 +125,11 @@ export interface VideoTaskRun {
   prepared: PreparedVideo;
   /** Logits of the first generated position (for --dump). */
   firstLogits: Float32Array;
-  /** Milliseconds in the model stages (the video stages are in prepared.timings). */
-  timings: { vision: number; prefill: number; decode: number; tokens: number };
+  /**
+   * Milliseconds in the model stages (the video stages are in prepared.timings): vision is
+   * the tower's own runs, not the time it waited for frames.
+   */
+  timings: { vision: number; prompt: number; prefill: number; decode: number; tokens: number };
 }
 
 export class VideoModel {
@@ -123,12 +158,19 @@ export class VideoModel {
     return { patchSize: v.patchSize, temporalPatchSize: v.temporalPatchSize, mergeSize: v.spatialMergeSize, imageMean: [0.5, 0.5, 0.5], imageStd: [0.5, 0.5, 0.5] };
   }
 
-  /** Vision features for every merged token, in prompt order: [tokens × hidden]. */
-  async encode(prepared: PreparedVideo, options: Pick<VideoTaskOptions, 'onProgress' | 'signal' | 'pairsPerRun'> = {}): Promise<Float32Array> {
+  /**
+   * Vision features for every merged token, in prompt order: [tokens × hidden]. With
+   * `ready` (frames still arriving, FramePairs), each run waits only for its own pairs.
+   */
+  async encode(source: EncoderInput, options: Pick<VideoTaskOptions, 'onProgress' | 'signal' | 'pairsPerRun'> = {}): Promise<Float32Array> {
+    return (await this.encodeTimed(source, options)).features;
+  }
+
+  private async encodeTimed(source: EncoderInput, options: Pick<VideoTaskOptions, 'onProgress' | 'signal' | 'pairsPerRun'>): Promise<{ features: Float32Array; visionMs: number }> {
     const v = this.text.checkpoint.config.vision;
-    const [pairs, gh, gw] = prepared.pixelValues.gridThw;
+    const [pairs, gh, gw] = source.pixelValues.gridThw;
     const S = gh * gw;
-    const columns = prepared.pixelValues.columns;
+    const columns = source.pixelValues.columns;
     const aux = visionAuxiliaries(v, gh, gw);
     const headDim = v.hiddenSize / v.numHeads;
     const fixed = {
@@ -140,32 +182,69 @@ export class VideoModel {
     const perRun = Math.max(1, options.pairsPerRun ?? 4);
     const tokensPerPair = S / (v.spatialMergeSize ** 2);
     const out = new Float32Array(pairs * tokensPerPair * v.outHiddenSize);
+    let visionMs = 0;
     for (let first = 0; first < pairs; first += perRun) {
       if (options.signal?.aborted) throw new Error('cancelled');
       const count = Math.min(perRun, pairs - first);
-      const pixels = prepared.pixelValues.data.subarray(first * S * columns, (first + count) * S * columns);
+      await source.ready?.(first + count);
+      if (options.signal?.aborted) throw new Error('cancelled');
+      const pixels = source.pixelValues.data.subarray(first * S * columns, (first + count) * S * columns);
+      const started = performance.now();
       const result = await this.vision.run({ ...fixed, pixel_values: new ortRuntime.Tensor('float32', pixels, [count, S, columns]) });
+      visionMs += performance.now() - started;
       out.set(result.features.data as Float32Array, first * tokensPerPair * v.outHiddenSize);
       options.onProgress?.({ stage: 'encoding', done: first + count, total: pairs });
     }
-    return out;
+    return { features: out, visionMs };
   }
 
-  async run(videoFile: string, instruction: string, options: VideoTaskOptions): Promise<VideoTaskRun> {
-    options.onProgress?.({ stage: 'probing', done: 0, total: 1 });
-    const prepared = await prepareVideo(videoFile, {
+  /** Starts preparing a video's frames for this model (the options' window, sampling and tools). */
+  prepare(videoFile: string, options: VideoTaskOptions): WindowPreparation {
+    return new WindowPreparation(videoFile, {
       sampling: options.sampling,
       geometry: this.geometry,
       ffmpegPath: options.ffmpegPath,
       ffprobePath: options.ffprobePath,
       signal: options.signal,
       probe: options.probe,
-      onFrame: (done, total) => options.onProgress?.({ stage: 'decoding', done, total }),
     });
-    const visionStarted = performance.now();
-    const features = await this.encode(prepared, options);
-    const visionMs = performance.now() - visionStarted;
+  }
+
+  async run(videoFile: string, instruction: string, options: VideoTaskOptions): Promise<VideoTaskRun> {
+    options.onProgress?.({ stage: 'probing', done: 0, total: 1 });
+    const own = options.preparation ? undefined : this.prepare(videoFile, options);
+    const frames = options.preparation ?? own!;
+    try {
+      return await this.runPrepared(frames, instruction, options);
+    } catch (error) {
+      // The decoder and resizers of a run that failed end with it (a window prepared ahead is stopped by its owner).
+      await own?.stop();
+      throw error;
+    }
+  }
+
+  private async runPrepared(frames: WindowPreparation, instruction: string, options: VideoTaskOptions): Promise<VideoTaskRun> {
+    // Progress stays one line when the stages overlap: once the tower runs, decoded frames ride along with its count.
+    let encoded: { done: number; total: number } | undefined;
+    let decoded = { done: 0, total: 0 };
+    frames.show((done, total) => {
+      decoded = { done, total };
+      options.onProgress?.(encoded ? { stage: 'encoding', ...encoded, decoded } : { stage: 'decoding', done, total });
+    });
+    const pipelined = options.pipeline !== false;
+    const pairs = await frames.preparation.pairs;
+    if (!pipelined) await frames.preparation.prepared;
+    const { features, visionMs } = await this.encodeTimed(pipelined ? pairs : { pixelValues: pairs.pixelValues }, {
+      ...options,
+      onProgress: (progress) => {
+        encoded = { done: progress.done, total: progress.total };
+        options.onProgress?.(decoded.done < decoded.total ? { ...progress, decoded } : progress);
+      },
+    });
+    const prepared = await frames.preparation.prepared;
+    const promptStarted = performance.now();
     const prompt = await buildVideoPrompt(this.text.tokenizer, this.text.checkpoint.config, withTimeOrigin(prepared.plan, options.timeOrigin ?? 0), instruction, options.signal);
+    const promptMs = performance.now() - promptStarted;
     let firstLogits = new Float32Array(0);
     let generated = 0;
     const maxNewTokens = options.maxNewTokens ?? 2048;
@@ -187,7 +266,7 @@ export class VideoModel {
         options.onProgress?.({ stage: 'generating', done: ++generated, total: maxNewTokens });
       },
     });
-    return { raw: result.text, prompt, prepared, firstLogits, timings: { vision: visionMs, prefill: result.prefillMs, decode: result.decodeMs, tokens: result.ids.length } };
+    return { raw: result.text, prompt, prepared, firstLogits, timings: { vision: visionMs, prompt: promptMs, prefill: result.prefillMs, decode: result.decodeMs, tokens: result.ids.length } };
   }
 
   async caption(videoFile: string, options: VideoTaskOptions & { prompt?: string }): Promise<CaptionResult & { run: VideoTaskRun }> {
@@ -197,14 +276,16 @@ export class VideoModel {
 
   /** Captions a video of any length: one window when it fits, overlapping windows otherwise. */
   async captionLong(videoFile: string, options: VideoTaskOptions & LongVideoOptions & { prompt?: string }): Promise<LongCaption> {
+    const started = performance.now();
     const { windows, probe } = await this.windowsFor(videoFile, options);
+    const probeMs = performance.now() - started;
     const captions: WindowCaption[] = [];
     const raws: string[] = [];
     const timings: LongCaption['timings'] = [];
     let firstRun: VideoTaskRun | undefined;
-    for (const window of windows) {
-      const single = windows.length === 1;
-      const result = await this.caption(videoFile, single ? { ...options, probe } : inWindow({ ...options, probe }, window));
+    const single = windows.length === 1;
+    await this.eachWindow(videoFile, windows, options, (window) => single ? { ...options, probe } : inWindow({ ...options, probe }, window), async (windowOptions, window) => {
+      const result = await this.caption(videoFile, windowOptions);
       const toSource = sourceTimes(result.run, single ? 0 : window.start);
       captions.push({
         // The window as written (`Scene <start - end>`) is in presentation time too.
@@ -216,9 +297,26 @@ export class VideoModel {
       raws.push(result.raw);
       timings.push({ video: result.run.prepared.timings, model: result.run.timings });
       firstRun ??= result.run;
-    }
+    });
     const { captions: kept, merged } = mergeWindowEvents(captions);
-    return { windows: kept, merged, format_ok: kept.every((c) => c.format_ok), raw: raws.join('\n\n'), firstRun: firstRun!, timings };
+    const wallMs = performance.now() - started;
+    const stagesMs = timings.reduce((sum, t) => sum + stageMs(t.video, t.model), probeMs);
+    return { windows: kept, merged, format_ok: kept.every((c) => c.format_ok), raw: raws.join('\n\n'), firstRun: firstRun!, timings, wall: { stagesMs, wallMs, overlapMs: stagesMs - wallMs } };
+  }
+
+  /**
+   * Runs `body` on each window in turn with that window's frames being prepared: pipelined,
+   * the next window's frames are decoded while `body` runs the model on this one (one
+   * window ahead at most). Every preparation has stopped, its decoder and resizers gone,
+   * before this returns or throws; an error preparing a window surfaces from its own `body`.
+   */
+  private async eachWindow(videoFile: string, windows: readonly TimeWindow[], options: VideoTaskOptions, optionsFor: (window: TimeWindow) => VideoTaskOptions, body: (options: VideoTaskOptions, window: TimeWindow) => Promise<void>): Promise<void> {
+    const lookahead = new WindowLookahead(windows.length, (i) => this.prepare(videoFile, optionsFor(windows[i])), options.pipeline !== false);
+    try {
+      for (const [i, window] of windows.entries()) await body({ ...optionsFor(window), preparation: lookahead.take(i) }, window);
+    } finally {
+      await lookahead.stop();
+    }
   }
 
   /**
@@ -240,11 +338,11 @@ export class VideoModel {
     // only the answers are mapped to presentation time.
     const candidates: FindCandidate[] = [];
     const conventionSpans: ([number, number] | null)[] = [];
-    for (const window of windows) {
-      const result = await this.find(videoFile, query, inWindow({ ...options, probe }, window));
+    await this.eachWindow(videoFile, windows, options, (window) => inWindow({ ...options, probe }, window), async (windowOptions, window) => {
+      const result = await this.find(videoFile, query, windowOptions);
       conventionSpans.push(result.span && [result.span[0] + window.start, result.span[1] + window.start]);
       candidates.push({ window, span: inSource(result, window.start), format_ok: result.format_ok });
-    }
+    });
     const inside = (i: number) => {
       const span = conventionSpans[i];
       const window = candidates[i].window;

@@ -26,6 +26,12 @@ export interface DecodeOptions {
    * and thumbnails, never for the model's frames, whose resize must be exact.
    */
   width?: number;
+  /**
+   * Asked after frames are handed over: a promise pauses the pass until it settles (the
+   * receiver holds as many frames as it may), so memory stays bounded however fast the
+   * decoder is. The stall timer does not run while paused.
+   */
+  throttle?: () => Promise<void> | undefined;
 }
 
 export interface DecodedFrame {
@@ -174,8 +180,17 @@ export function decodeFrames(file: string, indices: readonly number[], onFrame: 
           armStallTimer();
         }
       } catch (error) {
-        fail(error instanceof VideoError ? error : new VideoError(file, (error as Error).message));
+        return fail(error instanceof VideoError ? error : new VideoError(file, (error as Error).message));
       }
+      const full = options.throttle?.();
+      if (!full) return;
+      child.stdout.pause();
+      clearTimeout(timer);
+      void full.then(() => {
+        if (failure) return;
+        armStallTimer();
+        child.stdout.resume();
+      });
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {

@@ -1,11 +1,14 @@
 /**
  * Video in, model input out: probe → plan → decode the planned frames → resize each as it
- * arrives → patchify. Shared by the CLI, the language server and the caption/find tasks.
+ * arrives → patchify each frame pair as soon as both of its frames are in (framePairs.ts),
+ * so the vision tower can start before the last frame is decoded (startVideo). Shared by
+ * the CLI, the language server and the caption/find tasks.
  */
 import { type DecodedFrame, decodeFrames } from './decode';
-import { chooseDecodeMethod, type DecodeChoice, decodeFramesBySeeking, readPacketTable } from './seek';
+import { chooseDecodeMethod, type DecodeChoice, decodeFramesBySeeking, type PacketTable, readPacketTable } from './seek';
 import { DEFAULT_GEOMETRY, type FramePlan, planFrames, type SamplingOptions, type VisionGeometry } from './plan';
-import { patchify, type PixelValues } from './preprocess';
+import type { PixelValues } from './preprocess';
+import { FramePairs } from './framePairs';
 import { type ProbeOptions, probeVideo, type VideoProbe, VideoError } from './probe';
 import { ResizePool } from './resizePool';
 import { frameTiming, type FrameTiming, presentationTimes } from './presentation';
@@ -63,7 +66,39 @@ function planOrExplain(file: string, probe: VideoProbe, sampling: SamplingOption
   }
 }
 
-export async function prepareVideo(file: string, options: PrepareOptions): Promise<PreparedVideo> {
+/** Frames decoded but not yet resized, in pairs: the decoder pauses beyond this (each is full size: 6 MB at 1080p). */
+const PAIRS_IN_FLIGHT = 4;
+
+/** A video being prepared: its pairs as they are written, and the whole when every frame is in. */
+export interface VideoPreparation {
+  /** Once the plan is made: the pixel values, filled pair by pair (`pairs.ready(k)`). */
+  pairs: Promise<FramePairs>;
+  /** Every frame decoded, resized and patchified. */
+  prepared: Promise<PreparedVideo>;
+}
+
+/** Prepares a video completely: probe, plan, decode, resize, patchify. */
+export function prepareVideo(file: string, options: PrepareOptions): Promise<PreparedVideo> {
+  return startVideo(file, options).prepared;
+}
+
+/**
+ * Starts preparing a video and returns at once: a reader can encode the first pairs while
+ * later frames are decoded. Both promises are marked handled here (a reader that stops
+ * early must not leave an unhandled rejection); awaiting them still throws.
+ */
+export function startVideo(file: string, options: PrepareOptions): VideoPreparation {
+  let planned!: (pairs: FramePairs) => void;
+  const pairs = new Promise<FramePairs>((resolve) => { planned = resolve; });
+  const prepared = prepareInto(file, options, planned);
+  // The plan's pairs, or the error that came before the plan (a probe that failed).
+  const preparation = { pairs: Promise.race([pairs, prepared.then(() => pairs)]), prepared };
+  preparation.pairs.catch(() => undefined);
+  prepared.catch(() => undefined);
+  return preparation;
+}
+
+async function prepareInto(file: string, options: PrepareOptions, planned: (pairs: FramePairs) => void): Promise<PreparedVideo> {
   const geometry = options.geometry ?? DEFAULT_GEOMETRY;
   let started = performance.now();
   const probe = options.probe ?? (await probeVideo(file, { ffprobePath: options.ffprobePath, signal: options.signal }));
@@ -71,8 +106,25 @@ export async function prepareVideo(file: string, options: PrepareOptions): Promi
   started = performance.now();
   const plan = planOrExplain(file, probe, options.sampling, geometry);
   const planMs = performance.now() - started;
+  const pairs = new FramePairs(plan.frameIndices.length, plan.resizedWidth, plan.resizedHeight, geometry);
+  planned(pairs);
+  try {
+    started = performance.now();
+    const { decode, table, patchifyMs } = await decodeInto(file, probe, plan, pairs, options);
+    return {
+      probe, plan, frames: pairs.frames, pixelValues: pairs.pixelValues, decode,
+      presentationSec: presentationTimes(table, probe.frameCount, plan.frameIndices),
+      timing: table && table.times.length === probe.frameCount ? frameTiming(table, probe.fps) : undefined,
+      timings: { probe: probeMs, plan: planMs, decodeAndResize: performance.now() - started - patchifyMs, patchify: patchifyMs },
+    };
+  } catch (error) {
+    pairs.fail(error as Error);
+    throw error;
+  }
+}
 
-  started = performance.now();
+/** Decodes the planned frames, resizes each as it arrives and writes each pair as it completes. */
+async function decodeInto(file: string, probe: VideoProbe, plan: FramePlan, pairs: FramePairs, options: PrepareOptions): Promise<{ decode: DecodeChoice; table: PacketTable | undefined; patchifyMs: number }> {
   const method = options.decodeMethod ?? 'auto';
   const lastIndex = plan.frameIndices[plan.frameIndices.length - 1];
   // A window far into the file starts its pass there, which needs exact frame times too.
@@ -92,19 +144,37 @@ export async function prepareVideo(file: string, options: PrepareOptions): Promi
   if (decode.method === 'seek' && table?.times.length !== probe.frameCount) {
     throw new VideoError(file, `cannot seek: ${table?.times.length ?? 0} packets for ${probe.frameCount} frames`);
   }
-  const frames: Uint8Array[] = new Array(plan.frameIndices.length);
   const pool = new ResizePool(options.threads);
   const resized: Promise<void>[] = [];
+  const total = plan.frameIndices.length;
+  const maxInFlight = PAIRS_IN_FLIGHT * (options.geometry ?? DEFAULT_GEOMETRY).temporalPatchSize;
+  let inFlight = 0;
+  let room: (() => void) | undefined;
   let done = 0;
+  let patchifyMs = 0;
   try {
     const onFrame = (frame: DecodedFrame) => {
+      inFlight++;
       // Sized from the decoded frame itself, so a probe that misjudged rotation cannot skew it.
-      resized.push(pool.resize(frame.rgb, frame.width, frame.height, plan.resizedWidth, plan.resizedHeight).then((rgb) => {
-        frames[frame.position] = rgb;
-        options.onFrame?.(++done, plan.frameIndices.length);
+      const resize = pool.resize(frame.rgb, frame.width, frame.height, plan.resizedWidth, plan.resizedHeight).then((rgb) => {
+        const started = performance.now();
+        pairs.add(frame.position, rgb);
+        patchifyMs += performance.now() - started;
+        options.onFrame?.(++done, total);
+      });
+      resized.push(resize.finally(() => {
+        inFlight--;
+        room?.();
       }));
     };
-    const decodeOptions = { ffmpegPath: options.ffmpegPath, threads: options.threads, signal: options.signal };
+    const throttle = () => inFlight < maxInFlight ? undefined : new Promise<void>((resolve) => {
+      room = () => {
+        if (inFlight >= maxInFlight) return;
+        room = undefined;
+        resolve();
+      };
+    });
+    const decodeOptions = { ffmpegPath: options.ffmpegPath, threads: options.threads, signal: options.signal, throttle };
     if (decode.method === 'seek') await decodeFramesBySeeking(file, plan.frameIndices, table!, onFrame, decodeOptions);
     else {
       // Start at the window (seek halfway before its first frame, so rounding cannot skip it).
@@ -119,15 +189,5 @@ export async function prepareVideo(file: string, options: PrepareOptions): Promi
     await Promise.allSettled(resized);
     await pool.close();
   }
-  const decodeMs = performance.now() - started;
-
-  started = performance.now();
-  const pixelValues = patchify(frames, plan.resizedWidth, plan.resizedHeight, geometry);
-  const patchifyMs = performance.now() - started;
-  return {
-    probe, plan, frames, pixelValues, decode,
-    presentationSec: presentationTimes(table, probe.frameCount, plan.frameIndices),
-    timing: table && table.times.length === probe.frameCount ? frameTiming(table, probe.fps) : undefined,
-    timings: { probe: probeMs, plan: planMs, decodeAndResize: decodeMs, patchify: patchifyMs },
-  };
+  return { decode, table, patchifyMs };
 }

@@ -86,6 +86,9 @@ export async function decodeFramesBySeeking(file: string, indices: readonly numb
   let failed = false;
   const worker = async () => {
     while (next < unique.length && !failed) {
+      const full = options.throttle?.();
+      if (full) await full;
+      if (failed || next >= unique.length) break;
       const index = unique[next++];
       if (index >= table.times.length) throw new VideoError(file, `frame ${index} is past the last frame (${table.times.length - 1})`);
       // Halfway between this frame's time and the previous one: the first frame at or after

@@ -40,6 +40,7 @@ async function handle(message: ToEngine): Promise<void> {
           prompt: request.prompt,
           ffmpegPath: request.ffmpegPath,
           ffprobePath: request.ffprobePath,
+          pipeline: request.pipeline,
           signal: controller.signal,
           onProgress: (progress: TaskProgress) => send({ type: 'progress', id: message.id, progress }),
           onText: (text: string) => send({ type: 'token', id: message.id, token: -1, text }),

@@ -25,6 +25,8 @@ export interface VideoTaskRequest {
   overlap?: number;
   /** Find only: look in this stretch of the video (seconds), not the whole of it (a library search grounding a candidate). */
   within?: { start: number; end: number };
+  /** false: the stages in turn instead of overlapped (`--no-pipeline`). */
+  pipeline?: boolean;
 }
 
 /** Caption: the windows (one for a short video), each with its scene and source-time events. */
