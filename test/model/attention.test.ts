@@ -19,8 +19,8 @@ function blockModel(): Uint8Array {
   const out = blockDecodeAttention(g, { heads, kvHeads, headDim, scale }, q, k, v,
     { key: cache('start_key', 'past'), value: cache('start_value', 'past') }, { key: cache('block_key', 'n'), value: cache('block_value', 'n') }, DT.FLOAT);
   g.output('output', out.output, DT.FLOAT);
-  g.output('block_key_out', out.blockKey, DT.FLOAT);
-  g.output('block_value_out', out.blockValue, DT.FLOAT);
+  g.output('block_key_out', out.blockKey as string, DT.FLOAT);
+  g.output('block_value_out', out.blockValue as string, DT.FLOAT);
   return encodeModel(g);
 }
 

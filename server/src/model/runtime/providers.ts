@@ -3,7 +3,7 @@
  * (fused or decomposed attention) and its precision. `runtime.ts` chooses among them.
  */
 import type * as ort from 'onnxruntime-node';
-import type { AttentionKind } from '../graph/attention';
+import type { AttentionKind, KvCacheKind } from '../graph/attention';
 import type { Precision } from '../graph/textDecoder';
 import type { WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
 import { describeAdapter, type WebGpuAdapter } from './webgpuAdapter';
@@ -11,6 +11,8 @@ import { describeAdapter, type WebGpuAdapter } from './webgpuAdapter';
 export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
 export type ExecutionProviderChoice = 'auto' | ExecutionProvider;
 export type PrecisionChoice = 'auto' | Precision;
+export type KvCacheChoice = 'auto' | KvCacheKind;
+export const KV_CACHE_CHOICES: readonly KvCacheChoice[] = ['auto', 'float', 'int8'];
 
 /** The providers' names in messages. */
 export const PROVIDER_NAMES: Record<ExecutionProvider, string> = { cuda: 'CUDA', webgpu: 'WebGPU', cpu: 'CPU' };
@@ -28,10 +30,26 @@ export interface GraphTarget {
    * (WebGPU: see graph/attention.ts).
    */
   attention: AttentionKind;
+  /**
+   * What the text decoder's K/V cache holds: floats in the compute type, or 8 bits with a
+   * scale per head and token (graph/attention.ts; its integer products are ONNX Runtime CPU
+   * kernels).
+   */
+  kvCache: KvCacheKind;
 }
 
-export function graphTargetFor(ep: ExecutionProvider): GraphTarget {
-  return { attention: ep === 'webgpu' ? 'decomposed' : 'fused' };
+/**
+ * The graph's form for a provider. The K/V cache: as asked, or for `auto` 8 bits on the CPU
+ * for checkpoints of at least AUTO_QUANTIZE_MIN_BYTES, as the weights (decoding at a 24k
+ * context then reads a quarter of the cache's bytes per token; docs/benchmarks.md, "Decode
+ * time per token against the context"), and floats elsewhere: small models stay exact
+ * against their references. 8 bits anywhere but the CPU is refused in one line (its integer
+ * products are not known to run on the GPU providers, whose cache does not cross per token).
+ */
+export function graphTargetFor(ep: ExecutionProvider, kvCache: KvCacheChoice = 'auto', weightsBytes = 0): GraphTarget {
+  if (kvCache === 'int8' && ep !== 'cpu') throw new Error(`the 8-bit K/V cache (--kv-cache int8) runs on the CPU only, not ${PROVIDER_NAMES[ep]}; use --kv-cache auto or float`);
+  const auto = ep === 'cpu' && weightsBytes >= AUTO_QUANTIZE_MIN_BYTES ? 'int8' : 'float';
+  return { attention: ep === 'webgpu' ? 'decomposed' : 'fused', kvCache: kvCache === 'auto' ? auto : kvCache };
 }
 
 /**

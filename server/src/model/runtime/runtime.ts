@@ -20,11 +20,11 @@ import type { Precision } from '../graph/textDecoder';
 import { describeScheme, EXACT_ACCURACY_LEVEL, QuantizedWeights, type WeightsChoice, type WeightsPrecision } from '../graph/quantizedWeights';
 import { ensureQuantizedFile, quantizedFileName, quantizeToBuffer, type QuantizeProgress } from './quantizedFile';
 import { cudaProblem } from './providerLibraries';
-import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError, weightsFor } from './providers';
+import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type KvCacheChoice, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError, weightsFor } from './providers';
 import { type AdapterProbe, describeAdapter, probeWebGpuAdapter, type WebGpuAdapter } from './webgpuAdapter';
 import { firstLine } from './firstLine';
 
-export { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, type PrecisionChoice, precisionFor, ProviderUnavailableError, weightsFor } from './providers';
+export { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, KV_CACHE_CHOICES, type KvCacheChoice, type PrecisionChoice, precisionFor, ProviderUnavailableError, weightsFor } from './providers';
 export type { WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
 
 export interface SessionReport {
@@ -75,6 +75,8 @@ export interface RuntimeOptions {
    * reference (tests).
    */
   exactQuantizedArithmetic?: boolean;
+  /** The text decoder's K/V cache: `auto` (8 bits on the CPU, floats elsewhere), `float` or `int8` (CPU only); `graphTargetFor`. */
+  kvCache?: KvCacheChoice;
   /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
   onLoadProgress?: (stage: LoadStage, detail: string) => void;
   /** Threads for each operator (ONNX Runtime's default, all physical cores, when unset). */
@@ -207,7 +209,7 @@ export async function createSession(
     const problem = ep === 'cuda' ? cudaProblem() : undefined;
     if (problem) throw new Error(problem);
     const precision = precisionFor(ep, options.precision, adapter);
-    const target = graphTargetFor(ep);
+    const target = graphTargetFor(ep, options.kvCache, weightsBytes);
     const weights = weightsFor(ep, options.weights, weightsBytes);
     const { bytes, modelFile } = await prepare(precision, target, weights);
     options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}${adapter ? ` on ${describeAdapter(adapter)}` : ''}, ${precision}) and converting the weights`);
