@@ -8,6 +8,8 @@ import { seededRandom } from '../../server/src/model/checkpoint/tiny';
 import type { WeightsPrecision } from '../../server/src/model/graph/quantizedWeights';
 import { measureDrift } from '../../server/src/model/runtime/drift';
 import { TextEngine } from '../../server/src/model/runtime/engine';
+import type { KvCacheChoice } from '../../server/src/model/runtime/runtime';
+import { measureKvDrift } from './kvDrift';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import { TRAINING_DEFAULTS } from '../../server/src/video/plan';
 import type { PreparedVideo } from '../../server/src/video/pipeline';
@@ -18,8 +20,12 @@ const peak = () => process.resourceUsage().maxRSS / 1024;
 
 async function main(): Promise<void> {
   const [mode, dir, weights, cacheDir, settings] = process.argv.slice(2) as [string, string, WeightsPrecision, string, string];
-  const { pairs, grid, promptTokens, newTokens, contexts, clip } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[]; clip?: string };
-  const options = { executionProvider: 'cpu' as const, weights, cacheDir };
+  const { pairs, grid, promptTokens, newTokens, contexts, clip, kvCache } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[]; clip?: string; kvCache?: KvCacheChoice };
+  const options = { executionProvider: 'cpu' as const, weights, cacheDir, kvCache };
+  if (mode === 'kv-drift') {
+    process.stdout.write(JSON.stringify({ rows: await measureKvDrift(dir, options, contexts) }));
+    return;
+  }
   if (mode === 'contexts') {
     // Decode time per token after contexts of each length (docs/benchmarks.md: decoding
     // should not slow with the context much beyond reading the cache).

@@ -1,11 +1,13 @@
 /**
  * Defaults measured at the 2B size (docs/benchmarks.md), held here because a tiny checkpoint
  * cannot show them: every weight's cast must fold at load, decoding with the cache on the
- * device runs one token per run, and `--weights auto` quantizes large models on the CPU.
+ * device runs one token per run, and `--weights auto` quantizes large models on the CPU, and
+ * `--kv-cache auto` their K/V cache.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_LOOP_STEPS, defaultLoopSteps } from '../../server/src/model/runtime/engine';
+import { graphTargetFor } from '../../server/src/model/runtime/providers';
 import { foldLimitBytes, weightsFor } from '../../server/src/model/runtime/runtime';
 
 test('the constant-folding limit admits every weight widened to float32 (the 2B tied embedding is 2.03 GB)', () => {
@@ -32,4 +34,17 @@ test('weights auto: int8 on the CPU for a model of the 2B size, bf16 for small o
   assert.equal(weightsFor('webgpu', 'auto', twoB), 'bf16');
   assert.equal(weightsFor('cpu', 'bf16', twoB), 'bf16');
   assert.equal(weightsFor('webgpu', 'int4', 600_000), 'int4');
+});
+
+test('kv-cache auto: 8 bits on the CPU for a model of the 2B size, floats for small ones and on GPUs; 8 bits on a GPU is refused in one line', () => {
+  const twoB = 4.12 * 2 ** 30;
+  assert.equal(graphTargetFor('cpu', 'auto', twoB).kvCache, 'int8');
+  assert.equal(graphTargetFor('cpu', 'auto', 600_000).kvCache, 'float');
+  assert.equal(graphTargetFor('cpu', undefined, twoB).kvCache, 'int8');
+  assert.equal(graphTargetFor('webgpu', 'auto', twoB).kvCache, 'float');
+  assert.equal(graphTargetFor('cuda', 'auto', twoB).kvCache, 'float');
+  assert.equal(graphTargetFor('cpu', 'float', twoB).kvCache, 'float');
+  assert.equal(graphTargetFor('cpu', 'int8', 600_000).kvCache, 'int8');
+  assert.deepEqual(graphTargetFor('webgpu', 'float', twoB), { attention: 'decomposed', kvCache: 'float' });
+  assert.throws(() => graphTargetFor('webgpu', 'int8', twoB), /^Error: the 8-bit K\/V cache \(--kv-cache int8\) runs on the CPU only, not WebGPU; use --kv-cache auto or float$/);
 });

@@ -47,7 +47,7 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
 
 export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a small random Qwen3.5 checkpoint (HF layout)
   vscan model inspect <model> [--json]   check a checkpoint (folder or Hub id) and summarise it
-  vscan model check <model> [--ep auto|cuda|webgpu|cpu] [--precision auto|fp32|fp16] [--weights auto|bf16|int8|int4] [--threads N] [--json]
+  vscan model check <model> [--ep auto|cuda|webgpu|cpu] [--precision auto|fp32|fp16] [--weights auto|bf16|int8|int4] [--kv-cache auto|float|int8] [--threads N] [--json]
                                          load, run, and compare cached decoding with full recomputation;
                                          with --weights int8|int4 also the drift from the bf16 weights
   vscan model logits <model> --ids 1,2,3 [--json] [--dump DIR] [--ep …] [--precision …]
@@ -58,6 +58,9 @@ export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a smal
   software ones included); --precision auto|fp32|fp16: auto is fp16 on CUDA and WebGPU with shader-f16, else fp32;
   --weights auto|bf16|int8|int4: the linear layers' weights, quantized once into the graph cache (auto: int8 on
   the CPU for models of 1 GiB and more, else bf16);
+  --kv-cache auto|float|int8: what the K/V cache holds: floats, or 8 bits with a scale per head and token
+  (a quarter of float32's bytes, read once per decoded token; CPU only; auto: int8 on the CPU for models of
+  1 GiB and more, else float);
   --threads N: threads per operator (default: ONNX Runtime's, all physical cores)
 ${HUB_HELP}`;
 

@@ -170,9 +170,9 @@ export function asCached(g: Graph, kind: KvCacheKind, x: string, ct: number): { 
 const TINY_SCALE = 1e-30;
 
 /**
- * Per row (last axis) max|x| / 127, at least TINY_SCALE. A zero is appended to each row
- * first: ONNX Runtime reduces an empty row (the weights over an empty cache) to an empty
- * tensor, not to one value per row.
+ * Per row (last axis) of a rank-4 x, max|x| / 127, at least TINY_SCALE. A zero is appended
+ * to each row first: ONNX Runtime's ReduceMax hands an empty tensor (the weights over an
+ * empty cache, [1, kv, group, 0]) back as it is, not as one value per row.
  */
 function rowScales(g: Graph, x: string): string {
   const rank = 4;
