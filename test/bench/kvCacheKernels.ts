@@ -2,7 +2,7 @@
  * One full-attention layer's decode step against its cache at Qwen3.5-2B's shape (8 query
  * heads, 2 K/V heads of 256), float32 cache against int8 (graph/attention.ts): ms per
  * step and the output's error against a float64 computation over the float32 cache.
- * `node --import tsx test/bench/kvCacheKernels.ts [contexts…]`; also part of `bench quant`.
+ * `node --import tsx test/bench/kvCacheKernels.ts [contexts…] [--json]`; part of `npm run bench -- kvcache`.
  */
 import * as ort from 'onnxruntime-node';
 import { dequantizeKv, int8PastScores, int8PastValues, quantizeKv } from '../../server/src/model/graph/attention';
@@ -107,6 +107,7 @@ export async function measureKvKernels(contexts: number[], repeats = 20): Promis
 }
 
 if (require.main === module) {
-  const contexts = process.argv.slice(2).map(Number);
-  measureKvKernels(contexts.length ? contexts : [512, 8192, 24576]).then((rows) => console.table(rows), (error) => { console.error(error); process.exitCode = 1; });
+  const json = process.argv.includes('--json');
+  const contexts = process.argv.slice(2).filter((a) => a !== '--json').map(Number);
+  measureKvKernels(contexts.length ? contexts : [512, 8192, 24576]).then((rows) => (json ? process.stdout.write(JSON.stringify(rows)) : console.table(rows)), (error) => { console.error(error); process.exitCode = 1; });
 }
