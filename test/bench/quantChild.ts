@@ -9,6 +9,7 @@ import type { WeightsPrecision } from '../../server/src/model/graph/quantizedWei
 import { measureDrift } from '../../server/src/model/runtime/drift';
 import { TextEngine } from '../../server/src/model/runtime/engine';
 import type { KvCacheChoice } from '../../server/src/model/runtime/runtime';
+import { measureKvContexts } from './kvContexts';
 import { measureKvDrift } from './kvDrift';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import { TRAINING_DEFAULTS } from '../../server/src/video/plan';
@@ -22,6 +23,10 @@ async function main(): Promise<void> {
   const [mode, dir, weights, cacheDir, settings] = process.argv.slice(2) as [string, string, WeightsPrecision, string, string];
   const { pairs, grid, promptTokens, newTokens, contexts, clip, kvCache } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[]; clip?: string; kvCache?: KvCacheChoice };
   const options = { executionProvider: 'cpu' as const, weights, cacheDir, kvCache };
+  if (mode === 'kv-contexts') {
+    process.stdout.write(JSON.stringify({ rows: await measureKvContexts(dir, options, contexts) }));
+    return;
+  }
   if (mode === 'kv-drift') {
     process.stdout.write(JSON.stringify({ rows: await measureKvDrift(dir, options, contexts) }));
     return;
