@@ -11,7 +11,7 @@ import type { RuntimeOptions } from '../../server/src/model/runtime/runtime';
 
 export interface KvContextRow { context: number; kvCache: 'float' | 'int8'; loopMsPerToken: number; singleMsPerToken: number }
 
-const ROUNDS = 5;
+const ROUNDS = 9;
 const LOOP_TOKENS = 16;
 const SINGLE_TOKENS = 4;
 

@@ -185,7 +185,7 @@ function toUint8(g: Graph, rounded: string): string {
   return g.o('Cast', [g.o('Add', [rounded, g.constFloat([128], [])])], { to: { int: DT.UINT8 } });
 }
 
-/** The zero point of every 8-bit operand here (a constant: the Cast folds at load). */
+/** The zero point of the cache and of the attention weights' parts (a constant: the Cast folds at load). */
 function zeroPoint(g: Graph): string {
   return g.o('Cast', [g.constInt64([128], [])], { to: { int: DT.UINT8 } });
 }
@@ -208,17 +208,13 @@ export function dequantizeKv(g: Graph, kv: Int8Kv): string {
  * [..., 2·rows, cols]; x ≈ s · (high + low / 254), within s / 508. One product serves both
  * parts, so the cache is read once, and what stays inexact is the cache's own 8 bits.
  */
-function splitTo8Bits(g: Graph, x: string): { parts: string; scales: string } {
+function splitTo8Bits(g: Graph, x: string, as: 'uint8' | 'int8'): { parts: string; scales: string } {
   const scales = rowScales(g, x);
   const y = g.o('Div', [x, scales]);
   const high = g.o('Round', [y]);
   const low = g.o('Round', [g.o('Mul', [g.o('Sub', [y, high]), g.constFloat([254], [])])]);
-  return { parts: toUint8(g, g.o('Concat', [high, low], { axis: { int: -2 } })), scales };
-}
-
-/** a · b of two 8-bit operands (zero point 128 both) as int32. */
-function integerProduct(g: Graph, a: string, b: string): string {
-  return g.o('MatMulInteger', [a, b, zeroPoint(g), zeroPoint(g)]);
+  const stacked = g.o('Concat', [high, low], { axis: { int: -2 } });
+  return { parts: as === 'uint8' ? toUint8(g, stacked) : g.o('Cast', [stacked], { to: { int: DT.INT8 } }), scales };
 }
 
 /** int32 products of stacked high and low parts (2·rows along `axis`) → float32 high + low / 254. */
@@ -238,8 +234,10 @@ function joinParts(g: Graph, products: string, rows: number, axis: number): stri
  * third of the layer's time (ONNX Runtime's profiler, 8k context).
  */
 export function int8PastScores(g: Graph, grouped: string, group: number, key: Int8Kv): string {
-  const q = splitTo8Bits(g, grouped); // parts [1, kv, 2·group, dim], scales [1, kv, group, 1]
-  const products = integerProduct(g, key.values, g.o('Transpose', [q.parts], { perm: { ints: [0, 1, 3, 2] } })); // [1, kv, past, 2·group]
+  // The query's parts signed, without a zero point: ONNX Runtime then needs no row sums of
+  // the cache (measured at 24k: 1.9 against 2.6 ms for this product with a zero point on both).
+  const q = splitTo8Bits(g, grouped, 'int8'); // parts [1, kv, 2·group, dim], scales [1, kv, group, 1]
+  const products = g.o('MatMulInteger', [key.values, g.o('Transpose', [q.parts], { perm: { ints: [0, 1, 3, 2] } }), zeroPoint(g)]); // [1, kv, past, 2·group]
   // [2·group, group]: row r and row group + r (r's high and low part) → column r, weighted 1 and 1/254, times r's scale.
   const parts = new Float32Array(2 * group * group);
   for (let r = 0; r < group; r++) [parts[r * group + r], parts[(group + r) * group + r]] = [1, 1 / 254];
@@ -256,6 +254,7 @@ export function int8PastScores(g: Graph, grouped: string, group: number, key: In
  */
 export function int8PastValues(g: Graph, probs: string, group: number, value: Int8Kv): string {
   const weighted = g.o('Mul', [probs, g.o('Reshape', [value.scales, g.constInt64([0, 0, 1, -1])])]);
-  const p = splitTo8Bits(g, weighted); // parts [1, kv, 2·group, past]
-  return g.o('Mul', [joinParts(g, integerProduct(g, p.parts, value.values), group, -2), p.scales]);
+  const p = splitTo8Bits(g, weighted, 'uint8'); // parts [1, kv, 2·group, past]
+  const products = g.o('MatMulInteger', [p.parts, value.values, zeroPoint(g), zeroPoint(g)]); // [1, kv, 2·group, dim]
+  return g.o('Mul', [joinParts(g, products, group, -2), p.scales]);
 }
