@@ -44,7 +44,7 @@ export async function benchKvCache(tables: Table[]): Promise<void> {
       return [kvCache === 'float' ? 'float32' : '8-bit', ...r.map((x) => ms(x.loopMsPerToken)), `${(r.at(-1)!.loopMsPerToken / r[0].loopMsPerToken).toFixed(2)}×`,
         r.map((x) => ms(x.singleMsPerToken)).join(' / '), `${(r.at(-1)!.singleMsPerToken / r[0].singleMsPerToken).toFixed(2)}×`];
     }),
-    notes: ['One process holding both engines (kvContexts.ts): each prefills the same text prompt once, keeping its cache at each context; then a 16-token Loop block and 4 tokens one run per token from that cache, 9 rounds alternating the two. The fastest round of each is shown (the least disturbed by other load).'],
+    notes: ['One process holding both engines (kvContexts.ts): each prefills the same text prompt once, keeping its cache at each context; then a 16-token Loop block and 4 tokens one run per token from that cache, 9 rounds, each going through every context and both caches. The fastest round of each is shown (the least disturbed by other load).'],
   });
   const drift = child('kv-drift', { ...SETTINGS, contexts: [512, 8192] }).rows;
   tables.push({

@@ -1,9 +1,9 @@
 /**
  * Decode time per token after contexts of several lengths, the float32 K/V cache against the
  * 8-bit one, in one process: both engines prefill the same text prompt once (keeping the cache
- * at each context), then decode the same block from the same cache in turn, round after
- * round, so that load from other processes on a shared machine falls on both alike; the
- * fastest round of each is kept (the one least disturbed). Used by `bench kvcache`'s
+ * at each context), then decode the same block from the same cache, every context and both
+ * caches in turn, round after round, so that load from other processes on a shared machine
+ * falls on all alike; the fastest round of each is kept (the one least disturbed). Used by `bench kvcache`'s
  * `kv-contexts` child.
  */
 import { type Cache, releaseCache, TextEngine, textPositions } from '../../server/src/model/runtime/engine';
@@ -39,22 +39,26 @@ export async function measureKvContexts(dir: string, options: RuntimeOptions, co
   const token = prompt[prompt.length - 1];
   const rows: KvContextRow[] = [];
   const caches = { float: await cachesAt(engines.float, prompt, contexts), int8: await cachesAt(engines.int8, prompt, contexts) };
-  for (const context of contexts) {
-    const best = { float: { loop: Infinity, single: Infinity }, int8: { loop: Infinity, single: Infinity } };
-    for (let round = 0; round < ROUNDS; round++) {
+  // Rounds outermost, so that every context and both caches sample the same stretch of time.
+  const best = new Map(contexts.flatMap((context) => (['float', 'int8'] as const).map((kind) => [`${context} ${kind}`, { loop: Infinity, single: Infinity }])));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const context of contexts) {
       for (const kind of ['float', 'int8'] as const) {
         const engine = engines[kind];
         const cache = caches[kind].get(context)!;
+        const kept = best.get(`${context} ${kind}`)!;
         let started = performance.now();
         const block = await engine.decodeBlock(token, context, cache, LOOP_TOKENS);
-        best[kind].loop = Math.min(best[kind].loop, (performance.now() - started) / block.tokens.length);
+        kept.loop = Math.min(kept.loop, (performance.now() - started) / block.tokens.length);
         started = performance.now();
         let step = { cache };
         for (let i = 0; i < SINGLE_TOKENS; i++) step = await engine.forward([token], textPositions(context + i, 1), step.cache, 0);
-        best[kind].single = Math.min(best[kind].single, (performance.now() - started) / SINGLE_TOKENS);
+        kept.single = Math.min(kept.single, (performance.now() - started) / SINGLE_TOKENS);
       }
     }
-    for (const kind of ['float', 'int8'] as const) rows.push({ context, kvCache: kind, loopMsPerToken: best[kind].loop, singleMsPerToken: best[kind].single });
+  }
+  for (const context of contexts) {
+    for (const kind of ['float', 'int8'] as const) rows.push({ context, kvCache: kind, loopMsPerToken: best.get(`${context} ${kind}`)!.loop, singleMsPerToken: best.get(`${context} ${kind}`)!.single });
   }
   return rows;
 }
