@@ -130,7 +130,7 @@ export async function runModelCommand(args: string[]): Promise<number> {
           const t = d.tolerance;
           console.log(`drift from bf16 (${report.weightsScheme}, ${d.prompts} prompts): logits cosine ≥ ${d.minLogitCosine.toFixed(4)} (tolerance ${t.minLogitCosine}), relative error ≤ ${d.maxLogitRelativeError.toFixed(4)} (${t.maxLogitRelativeError}), top-1 agreement ${(100 * d.top1Agreement).toFixed(0)}% (${100 * t.minTop1Agreement}%), vision features cosine ≥ ${d.minVisionCosine.toFixed(4)} (${t.minVisionCosine}), mean ${d.meanVisionCosine.toFixed(4)}: ${d.ok ? 'within' : 'BEYOND'} tolerance`);
         }
-        console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider} ${report.precision} ${report.weightsScheme} weights, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance ${report.tolerance.toExponential(0)}), tokens ${report.tokensMatch ? 'match' : 'differ'}, decode loop ${report.loopMatches ? 'matches' : 'differs'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
+        console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider} ${report.precision} ${report.weightsScheme} weights, ${report.target.kvCache === 'int8' ? '8-bit' : 'float'} K/V cache, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance ${report.tolerance.toExponential(0)}), tokens ${report.tokensMatch ? 'match' : 'differ'}, decode loop ${report.loopMatches ? 'matches' : 'differs'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
       }
       return report.ok ? 0 : 1;
     }
