@@ -241,8 +241,8 @@ export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io
         // past dequantized (prefill reads the cache once per chunk, not once per token).
         const heads = (x: string) => g.o('Transpose', [reshape(x, [1, -1, t.numKeyValueHeads, t.headDim])], { perm: { ints: [0, 2, 1, 3] } });
         const packedKv = (x: string) => reshape(g.o('Transpose', [x], { perm: { ints: [0, 2, 1, 3] } }), [1, -1, t.numKeyValueHeads * t.headDim]);
-        const [newKey, newValue] = [asCached(g, kvCache, heads(k), ct), asCached(g, kvCache, heads(v), ct)];
-        const [kSeen, vSeen] = kvCache === 'float' ? [k, v] : [packedKv(newKey.seen), packedKv(newValue.seen)];
+        const [newKey, newValue] = kvCache === 'float' ? [] : [asCached(g, kvCache, heads(k), ct), asCached(g, kvCache, heads(v), ct)];
+        const [kSeen, vSeen] = newKey && newValue ? [packedKv(newKey.seen), packedKv(newValue.seen)] : [k, v];
         const [pastKeyF, pastValueF] = [floatKv(g, pastKey, ct), floatKv(g, pastValue, ct)];
         let keys: string, values: string;
         if (attention === 'decomposed') {
@@ -257,8 +257,8 @@ export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io
             scale: { float: shape.scale },
           }, { outputs: 3, domain: ms });
         }
-        setPresent('key', kvCache === 'float' ? keys : concatKv(g, pastKey, newKey.stored));
-        setPresent('value', kvCache === 'float' ? values : concatKv(g, pastValue, newValue.stored));
+        setPresent('key', newKey ? concatKv(g, pastKey, newKey.stored) : keys);
+        setPresent('value', newValue ? concatKv(g, pastValue, newValue.stored) : values);
       }
       const gated = g.o('Mul', [merged, g.o('Sigmoid', [reshape(gate, [1, -1, t.numAttentionHeads * t.headDim])])]);
       pending = linear(gated, `${p}.self_attn.o_proj.weight`, t.attentionBias ? `${p}.self_attn.o_proj.bias` : undefined);
