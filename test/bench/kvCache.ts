@@ -56,7 +56,7 @@ export async function benchKvCache(tables: Table[]): Promise<void> {
   const kernels = run('kvCacheKernels.ts', [...CONTEXTS.map(String), '--json']) as { past: number; fp32Ms: number; int8Ms: number; fp32Error: number; int8Error: number; scale: number }[];
   tables.push({
     title: 'One full-attention layer\'s decode step against its cache (8 query heads, 2 K/V heads of 256; median ms)',
-    head: ['past tokens', 'float32 cache ms', '8-bit cache ms', 'ratio', 'max |error| float32 / 8-bit (of max |output|)'],
+    head: ['past tokens', 'float32 cache ms', '8-bit cache ms', 'ratio', 'max \\|error\\| float32 / 8-bit (of max \\|output\\|)'],
     rows: kernels.map((r) => [String(r.past), r.fp32Ms.toFixed(2), r.int8Ms.toFixed(2), `${(r.int8Ms / r.fp32Ms).toFixed(2)}×`, `${r.fp32Error.toExponential(1)} / ${r.int8Error.toExponential(1)} (${r.scale.toFixed(2)})`]),
     notes: ['Scores, float32 softmax and the weighted values over the cache only, as the decode Loop computes them; errors against float64 over the float32 cache (random normal K/V, a sharper query).'],
   });
