@@ -50,16 +50,7 @@ export async function benchQuant(tables: Table[]): Promise<void> {
     results[weights] = { ...run, firstLoadMs: first.loadMs, quantizeMs: first.quantizeMs, fileMiB: (await folderBytes(cacheDir, 'weights-')) / 2 ** 20 };
     await rm(cacheDir, { recursive: true, force: true });
   }
-  // Decode against the context, with int8 weights (their prefill is the fastest to reach 24k tokens; the cache is the same).
-  const contexts = child('contexts', dir, 'int8', join(base, 'cache-contexts')).rows as unknown as Record<string, number>[];
-  await rm(join(base, 'cache-contexts'), { recursive: true, force: true });
-  const first = contexts[0];
-  tables.push({
-    title: `Decode time per token against the context (CPU, int8 weights, ${size})`,
-    head: ['context tokens', 'prefill s', 'decode ms/token, 16-token Loop', 'ratio to the shortest', 'decode ms/token, one run per token', 'ratio to the shortest', 'peak resident MiB'],
-    rows: contexts.map((r) => [String(r.context), (r.prefillMs / 1000).toFixed(1), r.loopMsPerToken.toFixed(1), `${(r.loopMsPerToken / first.loopMsPerToken).toFixed(2)}×`, r.singleMsPerToken.toFixed(1), `${(r.singleMsPerToken / first.singleMsPerToken).toFixed(2)}×`, r.peakMiB.toFixed(0)]),
-    notes: ['32 greedy tokens after a text prompt of each length (the Loop, the default), then 8 with one run per token; one process, prefill in chunks of 2,048.'],
-  });
+  // Decode time against the context (float32 and 8-bit K/V caches): `npm run bench -- kvcache` (kvCache.ts).
   benchLinearKernels(tables);
   if (process.env.BENCH_QUANT_CAPTION) await benchCaption(tables, dir, base, size);
   const drift: Record<string, Record<string, number>> = {};

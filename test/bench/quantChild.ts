@@ -8,6 +8,9 @@ import { seededRandom } from '../../server/src/model/checkpoint/tiny';
 import type { WeightsPrecision } from '../../server/src/model/graph/quantizedWeights';
 import { measureDrift } from '../../server/src/model/runtime/drift';
 import { TextEngine } from '../../server/src/model/runtime/engine';
+import type { KvCacheChoice } from '../../server/src/model/runtime/runtime';
+import { measureKvContexts } from './kvContexts';
+import { measureKvDrift } from './kvDrift';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import { TRAINING_DEFAULTS } from '../../server/src/video/plan';
 import type { PreparedVideo } from '../../server/src/video/pipeline';
@@ -20,8 +23,16 @@ async function main(): Promise<void> {
   const [mode, dir, label, cacheDir, settings] = process.argv.slice(2) as [string, string, string, string, string];
   // `int8-nbits`: int8 through MatMulNBits, the CPU's int8 kernel before the integer GEMM (for comparison).
   const weights = (label === 'int8-nbits' ? 'int8' : label) as WeightsPrecision;
-  const { pairs, grid, promptTokens, newTokens, contexts, clip } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[]; clip?: string };
-  const options = { executionProvider: 'cpu' as const, weights, cacheDir, ...(label === 'int8-nbits' ? { int8Kernel: 'blockwise' as const } : {}) };
+  const { pairs, grid, promptTokens, newTokens, contexts, clip, kvCache } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[]; clip?: string; kvCache?: KvCacheChoice };
+  const options = { executionProvider: 'cpu' as const, weights, cacheDir, kvCache, ...(label === 'int8-nbits' ? { int8Kernel: 'blockwise' as const } : {}) };
+  if (mode === 'kv-contexts') {
+    process.stdout.write(JSON.stringify({ rows: await measureKvContexts(dir, options, contexts) }));
+    return;
+  }
+  if (mode === 'kv-drift') {
+    process.stdout.write(JSON.stringify({ rows: await measureKvDrift(dir, options, contexts) }));
+    return;
+  }
   if (mode === 'contexts') {
     // Decode time per token after contexts of each length (docs/benchmarks.md: decoding
     // should not slow with the context much beyond reading the cache).

@@ -14,11 +14,12 @@ import { benchWebGpu } from './webgpu';
 import { benchLibrary } from './library';
 import { benchPreview } from './preview';
 import { benchQuant } from './quant';
+import { benchKvCache } from './kvCache';
 import { renderTable, type Table } from './stats';
 
 async function main(): Promise<void> {
   const tables: Table[] = [];
-  // `npm run bench -- language video media engine tasks hub runtime webgpu library preview quant` runs a subset.
+  // `npm run bench -- language video media engine tasks hub runtime webgpu library preview quant kvcache` runs a subset.
   const only = process.argv.slice(2);
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   if (wanted('language')) await benchLanguage(tables);
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   if (wanted('library')) await benchLibrary(tables);
   if (wanted('preview')) await benchPreview(tables);
   if (wanted('quant')) await benchQuant(tables);
+  if (wanted('kvcache')) await benchKvCache(tables);
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
   for (const table of tables) console.log(renderTable(table) + '\n');
 }

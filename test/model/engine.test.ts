@@ -93,6 +93,39 @@ test('the ONNX graph computes what the Hugging Face modeling code computes (floa
   console.log(`# reference check: max |Δlogit| ${diff.toExponential(2)} over ${reference.length} positions`);
 });
 
+test('the 8-bit K/V cache: uint8 values and float32 scales per head and token cross the session; cached decoding and the Loop agree with recomputation; logits near the float64 reference', async () => {
+  const { checkTolerance, INT8_KV_CHECK_TOLERANCE } = await import('../../server/src/model/runtime/check');
+  const report = await checkModel(tiny, { executionProvider: 'cpu', cacheDir, steps: 12, kvCache: 'int8' });
+  assert.equal(report.target.kvCache, 'int8');
+  assert.equal(report.ok, true, JSON.stringify(report));
+  assert.equal(report.tolerance, INT8_KV_CHECK_TOLERANCE);
+  assert.equal(report.loopMatches, true);
+  assert.equal(checkTolerance({ precision: 'fp32', target: { attention: 'fused', int8: 'integer-gemm', kvCache: 'float' } }), 1e-4);
+  const int8 = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir, kvCache: 'int8' });
+  const ids = prompt.slice(0, 12);
+  const positions = videoLikePositions(ids.length);
+  const ours = await int8.forward(ids, positions, int8.emptyCache(), 0);
+  const t = int8.checkpoint.config.text;
+  const layer = t.layerTypes.indexOf('full_attention');
+  const [key, scales] = [ours.cache.get(`past_key.${layer}`)!, ours.cache.get(`past_key_scale.${layer}`)!];
+  assert.equal(key.type, 'uint8');
+  assert.deepEqual(key.dims, [1, t.numKeyValueHeads, ids.length, t.headDim]);
+  assert.equal(scales.type, 'float32');
+  assert.deepEqual(scales.dims, [1, t.numKeyValueHeads, ids.length, 1]);
+  // Measured 6.0×10⁻³ (the float cache: ~1×10⁻⁵): the K/V's 8 bits, not a misread cache (which moves the logits by whole units).
+  const { loadWeights, referenceForward } = await import('../helpers/referenceModel');
+  const reference = referenceForward(engine.checkpoint, await loadWeights(engine.checkpoint), ids, positions);
+  const diff = maxDifference(reference, ours.logits);
+  assert.ok(diff < 3e-2, `max |Δlogit| ${diff}`);
+  const float = await engine.forward(ids, positions, engine.emptyCache(), 0);
+  assert.ok(maxDifference(reference, float.logits) < diff, 'the 8-bit cache is in use (its logits differ from the float cache\'s)');
+  console.log(`# 8-bit K/V cache: max |Δlogit| ${diff.toExponential(2)} against the float64 reference over ${reference.length} positions`);
+  // Generation with the Loop (the default) and one run per token: the same tokens.
+  const looped = await int8.generate(prompt, { maxNewTokens: 11 });
+  const single = await int8.generate(prompt, { maxNewTokens: 11, loopSteps: 1 });
+  assert.deepEqual(looped.ids, single.ids);
+});
+
 test('a prompt prefilled in chunks gives the same next-token logits as one run', async () => {
   const V = engine.vocabSize;
   const whole = await engine.forward(prompt, textPositions(0, prompt.length), engine.emptyCache(), prompt.length - 1);

@@ -47,7 +47,7 @@ export async function runGenerateCommand(args: string[]): Promise<number> {
 
 export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a small random Qwen3.5 checkpoint (HF layout)
   vscan model inspect <model> [--json]   check a checkpoint (folder or Hub id) and summarise it
-  vscan model check <model> [--ep auto|cuda|webgpu|cpu] [--precision auto|fp32|fp16] [--weights auto|bf16|int8|int4] [--threads N] [--json]
+  vscan model check <model> [--ep auto|cuda|webgpu|cpu] [--precision auto|fp32|fp16] [--weights auto|bf16|int8|int4] [--kv-cache auto|float|int8] [--threads N] [--json]
                                          load, run, and compare cached decoding with full recomputation;
                                          with --weights int8|int4 also the drift from the bf16 weights
   vscan model logits <model> --ids 1,2,3 [--json] [--dump DIR] [--ep …] [--precision …]
@@ -58,6 +58,9 @@ export const MODEL_HELP = `  vscan model tiny <dir> [--seed N]      write a smal
   software ones included); --precision auto|fp32|fp16: auto is fp16 on CUDA and WebGPU with shader-f16, else fp32;
   --weights auto|bf16|int8|int4: the linear layers' weights, quantized once into the graph cache (auto: int8 on
   the CPU for models of 1 GiB and more, else bf16);
+  --kv-cache auto|float|int8: what the K/V cache holds: floats, or 8 bits with a scale per head and token
+  (a quarter of float32's bytes, read once per decoded token; CPU only; auto: int8 on the CPU for models of
+  1 GiB and more, else float);
   --threads N: threads per operator (default: ONNX Runtime's, all physical cores)
 ${HUB_HELP}`;
 
@@ -127,7 +130,7 @@ export async function runModelCommand(args: string[]): Promise<number> {
           const t = d.tolerance;
           console.log(`drift from bf16 (${report.weightsScheme}, ${d.prompts} prompts): logits cosine ≥ ${d.minLogitCosine.toFixed(4)} (tolerance ${t.minLogitCosine}), relative error ≤ ${d.maxLogitRelativeError.toFixed(4)} (${t.maxLogitRelativeError}), top-1 agreement ${(100 * d.top1Agreement).toFixed(0)}% (${100 * t.minTop1Agreement}%), vision features cosine ≥ ${d.minVisionCosine.toFixed(4)} (${t.minVisionCosine}), mean ${d.meanVisionCosine.toFixed(4)}: ${d.ok ? 'within' : 'BEYOND'} tolerance`);
         }
-        console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider} ${report.precision} ${report.weightsScheme} weights, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance ${report.tolerance.toExponential(0)}), tokens ${report.tokensMatch ? 'match' : 'differ'}, decode loop ${report.loopMatches ? 'matches' : 'differs'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
+        console.log(`${report.ok ? 'ok' : 'FAILED'}: ${report.executionProvider} ${report.precision} ${report.weightsScheme} weights, ${report.target.kvCache === 'int8' ? '8-bit' : 'float'} K/V cache, max |Δlogit| ${report.maxAbsLogitDiff.toExponential(2)} (tolerance ${report.tolerance.toExponential(0)}), tokens ${report.tokensMatch ? 'match' : 'differ'}, decode loop ${report.loopMatches ? 'matches' : 'differs'}; load ${report.loadMs.toFixed(0)} ms, prefill ${report.prefillTokensPerSec.toFixed(0)} tok/s, decode ${report.decodeTokensPerSec.toFixed(1)} tok/s`);
       }
       return report.ok ? 0 : 1;
     }

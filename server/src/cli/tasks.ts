@@ -13,7 +13,7 @@ import { modelLabel } from '../model/acquire/modelSpec';
 import { parseShard } from '../library/shards';
 import { type BatchSummary, batchVideos, type CaptionOne, engineWorkers, jobsThatFit, runCaptionBatch } from './captionBatch';
 
-export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--weights …] [--threads N] [--max-new-tokens N]
+export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out FILE] [--json] [--ep …] [--precision …] [--weights …] [--kv-cache …] [--threads N] [--max-new-tokens N]
                 [--window S] [--overlap S] [--force] [--dump DIR] [--shard I/N] [--jobs K] [--no-pipeline]
                 (a video named writes clip.vscan, or clip.2.vscan… when that exists; in folders, videos
                  with a .vscan already are skipped unless --force; a folder's --json is a summary
@@ -21,7 +21,7 @@ export const TASK_HELP = `  vscan caption <video|folder>... --model MODEL [--out
                  videos, 0 ≤ I < N; --jobs K captions K at once, one engine process each; --json gives each
                  caption's timings: per window, the stages summed, the wall time, their overlap and the peak
                  resident memory; --no-pipeline runs the stages one after another instead of overlapping them)
-  vscan find <video> "<event>" --model MODEL [--json] [--ep …] [--precision …] [--weights …] [--window S] [--overlap S] [--dump DIR]
+  vscan find <video> "<event>" --model MODEL [--json] [--ep …] [--precision …] [--weights …] [--kv-cache …] [--window S] [--overlap S] [--dump DIR]
   vscan generate <video> --model MODEL --prompt TEXT [--json]`;
 
 const OPTIONS = {

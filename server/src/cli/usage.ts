@@ -1,4 +1,4 @@
-import type { ExecutionProviderChoice, PrecisionChoice, WeightsChoice } from '../model/runtime/runtime';
+import { type ExecutionProviderChoice, KV_CACHE_CHOICES, type KvCacheChoice, type PrecisionChoice, type WeightsChoice } from '../model/runtime/runtime';
 import { WEIGHTS_CHOICES } from '../model/graph/quantizedWeights';
 /** A command-line mistake or an unreadable input: printed on stderr, exit status 2. */
 export class UsageError extends Error {
@@ -47,14 +47,15 @@ export function loadProgressPrinter(quiet: boolean, only?: 'quantize'): ((stage:
 }
 
 /** The flags that choose where and how the model runs, for every command that loads it. */
-export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'string' }, weights: { type: 'string' }, threads: { type: 'string' } } as const;
+export const RUNTIME_FLAGS = { ep: { type: 'string' }, precision: { type: 'string' }, weights: { type: 'string' }, 'kv-cache': { type: 'string' }, threads: { type: 'string' } } as const;
 
-export function runtimeFlags(values: { ep?: string; precision?: string; weights?: string; threads?: string }): { executionProvider: ExecutionProviderChoice; precision: PrecisionChoice; weights: WeightsChoice; intraOpThreads?: number } {
+export function runtimeFlags(values: { ep?: string; precision?: string; weights?: string; 'kv-cache'?: string; threads?: string }): { executionProvider: ExecutionProviderChoice; precision: PrecisionChoice; weights: WeightsChoice; kvCache: KvCacheChoice; intraOpThreads?: number } {
   const threads = numberFlag('threads', values.threads, { integer: true });
   return {
     executionProvider: choiceFlag('ep', values.ep, ['auto', 'cuda', 'webgpu', 'cpu'], 'auto'),
     precision: choiceFlag('precision', values.precision, ['auto', 'fp32', 'fp16'], 'auto'),
     weights: choiceFlag('weights', values.weights, WEIGHTS_CHOICES, 'auto'),
+    kvCache: choiceFlag('kv-cache', values['kv-cache'], KV_CACHE_CHOICES, 'auto'),
     ...(threads === undefined ? {} : { intraOpThreads: threads }),
   };
 }

@@ -12,7 +12,7 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import type { TextConfig } from '../checkpoint/config';
-import { type AttentionKind, blockDecodeAttention, decomposedAttention } from './attention';
+import { asCached, type AttentionKind, blockDecodeAttention, type CachedKv, concatKv, decomposedAttention, floatKv, type KvCacheKind } from './attention';
 import { type Dim, DT, Graph, type QuantizedOperand } from './onnxGraph';
 import type { LinearRole, QuantizedWeights } from './quantizedWeights';
 
@@ -30,24 +30,26 @@ export function computeType(precision: Precision): number {
 
 export interface CacheSpec {
   layer: number;
-  kind: 'key' | 'value' | 'conv' | 'recurrent';
+  /** `key_scale`/`value_scale`: an 8-bit K/V cache's scales, one per head and token. */
+  kind: 'key' | 'value' | 'key_scale' | 'value_scale' | 'conv' | 'recurrent';
   input: string;
   output: string;
   /** Shape with 'past' for the growing dimension of K/V. */
   dims: Dim[];
-  /** ONNX element type: the compute type, except the recurrent state (always float32). */
+  /** ONNX element type: the compute type, except the recurrent state and K/V scales (float32) and an 8-bit K/V cache (uint8). */
   elemType: number;
 }
 
 /** The cache tensors of the decoder, in a fixed order. */
-export function cacheSpecs(t: TextConfig, precision: Precision = 'fp32'): CacheSpec[] {
+export function cacheSpecs(t: TextConfig, precision: Precision = 'fp32', kvCache: KvCacheKind = 'float'): CacheSpec[] {
   const specs: CacheSpec[] = [];
   const ct = computeType(precision);
   const convDim = t.linearNumKeyHeads * t.linearKeyHeadDim * 2 + t.linearNumValueHeads * t.linearValueHeadDim;
   t.layerTypes.forEach((type, layer) => {
     if (type === 'full_attention') {
       for (const kind of ['key', 'value'] as const) {
-        specs.push({ layer, kind, input: `past_${kind}.${layer}`, output: `present_${kind}.${layer}`, dims: [1, t.numKeyValueHeads, 'past', t.headDim], elemType: ct });
+        specs.push({ layer, kind, input: `past_${kind}.${layer}`, output: `present_${kind}.${layer}`, dims: [1, t.numKeyValueHeads, 'past', t.headDim], elemType: kvCache === 'int8' ? DT.UINT8 : ct });
+        if (kvCache === 'int8') specs.push({ layer, kind: `${kind}_scale`, input: `past_${kind}_scale.${layer}`, output: `present_${kind}_scale.${layer}`, dims: [1, t.numKeyValueHeads, 'past', 1], elemType: DT.FLOAT });
       }
     } else {
       specs.push({ layer, kind: 'conv', input: `past_conv.${layer}`, output: `present_conv.${layer}`, dims: [1, convDim, t.linearConvKernel - 1], elemType: ct });
@@ -137,7 +139,7 @@ export interface DecoderWeights {
  * Emits the decoder's nodes into `g` (a model graph or a Loop body), computing in `ct`
  * (DT.FLOAT or DT.FLOAT16). Logits come out as float32.
  */
-export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io: DecoderInputs, ct: number, attention: AttentionKind = 'fused'): DecoderOutputs {
+export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io: DecoderInputs, ct: number, attention: AttentionKind = 'fused', kvCache: KvCacheKind = 'float'): DecoderOutputs {
   const w = (name: string) => weights.value(name, ct);
   const f32 = (name: string) => weights.value(name, DT.FLOAT);
   /** A float constant in the compute type (cast from float32: folded at session creation). */
@@ -204,7 +206,16 @@ export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io
     const p = `model.language_model.layers.${layer}`;
     const x = addThenNorm(`${p}.input_layernorm.weight`);
     if (type === 'full_attention') {
-      const [pastKey, pastValue] = [io.cache(`past_key.${layer}`), io.cache(`past_value.${layer}`)];
+      // A K/V cache part by kind, from the cache inputs (`io.cache`) or the Loop's starting cache.
+      const cached = (from: (name: string) => string, kind: 'key' | 'value'): CachedKv => (kvCache === 'int8'
+        ? { values: from(`past_${kind}.${layer}`), scales: from(`past_${kind}_scale.${layer}`) }
+        : from(`past_${kind}.${layer}`));
+      const setPresent = (kind: 'key' | 'value', kv: CachedKv) => {
+        if (typeof kv === 'string') return void present.set(`present_${kind}.${layer}`, kv);
+        present.set(`present_${kind}.${layer}`, kv.values);
+        present.set(`present_${kind}_scale.${layer}`, kv.scales);
+      };
+      const [pastKey, pastValue] = [cached(io.cache, 'key'), cached(io.cache, 'value')];
       // With attention_bias, q/k/v/o carry biases (q_proj's covers the query and its gate).
       const attn = (proj: string) => linear(x, `${p}.self_attn.${proj}.weight`, t.attentionBias ? `${p}.self_attn.${proj}.bias` : undefined);
       const qg = reshape(attn('q_proj'), [1, -1, t.numAttentionHeads, t.headDim * 2]);
@@ -219,24 +230,37 @@ export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io
       // (seqlens_k = total − 1). Rotary is applied above: the operator's own rotary knows
       // one position stream, not the multimodal three.
       const shape = { heads: t.numAttentionHeads, kvHeads: t.numKeyValueHeads, headDim: t.headDim, scale: 1 / Math.sqrt(t.headDim) };
-      let merged: string, keys: string, values: string;
+      let merged: string;
       if (io.loopStart) {
-        const start = { key: io.loopStart(`past_key.${layer}`), value: io.loopStart(`past_value.${layer}`) };
-        ({ output: merged, blockKey: keys, blockValue: values } = blockDecodeAttention(g, shape, q, k, v, start, { key: pastKey, value: pastValue }, ct));
-      } else if (attention === 'decomposed') {
-        ({ output: merged, presentKey: keys, presentValue: values } = decomposedAttention(g, shape, q, k, v, pastKey, pastValue, ct));
+        const start = { key: cached(io.loopStart, 'key'), value: cached(io.loopStart, 'value') };
+        const block = blockDecodeAttention(g, shape, q, k, v, start, { key: pastKey, value: pastValue }, ct);
+        merged = block.output;
+        setPresent('key', block.blockKey);
+        setPresent('value', block.blockValue);
       } else {
-        const total = g.o('Add', [g.o('Gather', [g.o('Shape', [pastKey]), i64([2])]), seqLen]); // [1]
-        const seqlensK = g.o('Cast', [g.o('Sub', [total, i64([1])])], { to: { int: DT.INT32 } });
-        const totalLength = g.o('Squeeze', [g.o('Cast', [total], { to: { int: DT.INT32 } }), i64([0])]);
-        [merged, keys, values] = g.op('GroupQueryAttention', [q, k, v, pastKey, pastValue, seqlensK, totalLength], {
-          num_heads: { int: shape.heads },
-          kv_num_heads: { int: shape.kvHeads },
-          scale: { float: shape.scale },
-        }, { outputs: 3, domain: ms });
+        // The new tokens' K/V as the cache holds them; an 8-bit cache's attention reads the
+        // past dequantized (prefill reads the cache once per chunk, not once per token).
+        const heads = (x: string) => g.o('Transpose', [reshape(x, [1, -1, t.numKeyValueHeads, t.headDim])], { perm: { ints: [0, 2, 1, 3] } });
+        const packedKv = (x: string) => reshape(g.o('Transpose', [x], { perm: { ints: [0, 2, 1, 3] } }), [1, -1, t.numKeyValueHeads * t.headDim]);
+        const [newKey, newValue] = kvCache === 'float' ? [] : [asCached(g, kvCache, heads(k), ct), asCached(g, kvCache, heads(v), ct)];
+        const [kSeen, vSeen] = newKey && newValue ? [packedKv(newKey.seen), packedKv(newValue.seen)] : [k, v];
+        const [pastKeyF, pastValueF] = [floatKv(g, pastKey, ct), floatKv(g, pastValue, ct)];
+        let keys: string, values: string;
+        if (attention === 'decomposed') {
+          ({ output: merged, presentKey: keys, presentValue: values } = decomposedAttention(g, shape, q, kSeen, vSeen, pastKeyF, pastValueF, ct));
+        } else {
+          const total = g.o('Add', [g.o('Gather', [g.o('Shape', [pastKeyF]), i64([2])]), seqLen]); // [1]
+          const seqlensK = g.o('Cast', [g.o('Sub', [total, i64([1])])], { to: { int: DT.INT32 } });
+          const totalLength = g.o('Squeeze', [g.o('Cast', [total], { to: { int: DT.INT32 } }), i64([0])]);
+          [merged, keys, values] = g.op('GroupQueryAttention', [q, kSeen, vSeen, pastKeyF, pastValueF, seqlensK, totalLength], {
+            num_heads: { int: shape.heads },
+            kv_num_heads: { int: shape.kvHeads },
+            scale: { float: shape.scale },
+          }, { outputs: 3, domain: ms });
+        }
+        setPresent('key', newKey ? concatKv(g, pastKey, newKey.stored) : keys);
+        setPresent('value', newValue ? concatKv(g, pastValue, newValue.stored) : values);
       }
-      present.set(`present_key.${layer}`, keys);
-      present.set(`present_value.${layer}`, values);
       const gated = g.o('Mul', [merged, g.o('Sigmoid', [reshape(gate, [1, -1, t.numAttentionHeads * t.headDim])])]);
       pending = linear(gated, `${p}.self_attn.o_proj.weight`, t.attentionBias ? `${p}.self_attn.o_proj.bias` : undefined);
     } else {
@@ -323,8 +347,8 @@ export function decoderWeightsOf(checkpoint: Checkpoint, g: Graph, store?: Quant
 export const NON_FINITE_TOKEN = -1;
 
 /** The body of the decode loop: the decoder on one token, then argmax and the stop test. */
-function decodeStepBody(t: TextConfig, precision: Precision, weightsIn: (host: Graph) => DecoderWeights, rotary: DecoderInputs['rotary'], stopIds: string, attention: AttentionKind): Graph {
-  const cache = cacheSpecs(t, precision);
+function decodeStepBody(t: TextConfig, precision: Precision, weightsIn: (host: Graph) => DecoderWeights, rotary: DecoderInputs['rotary'], stopIds: string, attention: AttentionKind, kvCache: KvCacheKind): Graph {
+  const cache = cacheSpecs(t, precision, kvCache);
   const body = Graph.body('decode_step');
   const weights = weightsIn(body);
   body.input('iteration', DT.INT64, []);
@@ -335,7 +359,7 @@ function decodeStepBody(t: TextConfig, precision: Precision, weightsIn: (host: G
   const blockDims = (spec: CacheSpec) => spec.dims.map((d) => (d === 'past' ? 'block' : d));
   for (const spec of cache) body.input(`${spec.input}_in`, spec.elemType, blockDims(spec));
   const positionIds = body.o('Reshape', [body.o('Expand', [position, body.constInt64([3])]), body.constInt64([3, 1, 1])]);
-  const out = emitDecoder(body, t, weights, { inputIds: token, positionIds, rotary, logitsStart: body.constInt64([0]), cache: (name) => `${name}_in`, loopStart: (name) => name }, computeType(precision), attention);
+  const out = emitDecoder(body, t, weights, { inputIds: token, positionIds, rotary, logitsStart: body.constInt64([0]), cache: (name) => `${name}_in`, loopStart: (name) => name }, computeType(precision), attention, kvCache);
   // Non-finite logits (an fp16 overflow) end the loop with the token NON_FINITE_TOKEN, which
   // the engine turns into an error: an argmax over them would be garbage. Their sum s is
   // non-finite too, and s − s is NaN exactly then.
@@ -365,11 +389,11 @@ function decodeStepBody(t: TextConfig, precision: Precision, weightsIn: (host: G
  * Both branches of the `If` read the outer graph's weights. Outputs: the cache, `logits`
  * (empty in decode mode) and `tokens` (empty in forward mode; its last may be a stop id).
  */
-export function buildTextModel(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32', attention: AttentionKind = 'fused', quantized?: QuantizedWeights): Graph {
+export function buildTextModel(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32', attention: AttentionKind = 'fused', quantized?: QuantizedWeights, kvCache: KvCacheKind = 'float'): Graph {
   const t = checkpoint.config.text;
   const ct = computeType(precision);
   const g = new Graph('qwen3_5_text', location);
-  const cache = cacheSpecs(t, precision);
+  const cache = cacheSpecs(t, precision, kvCache);
   const mode = g.input('forward', DT.BOOL, []);
   const io: DecoderInputs = {
     inputIds: g.input('input_ids', DT.INT64, [1, 'seq']),
@@ -391,7 +415,7 @@ export function buildTextModel(checkpoint: Checkpoint, location: (file: string) 
   const cacheDims = (spec: CacheSpec) => spec.dims.map((d) => (d === 'past' ? 'total' : d));
 
   const forward = Graph.body('forward');
-  const out = emitDecoder(forward, t, weights, io, ct, attention);
+  const out = emitDecoder(forward, t, weights, io, ct, attention, kvCache);
   for (const spec of cache) forward.output(`${spec.output}_f`, out.present.get(spec.output)!, spec.elemType, cacheDims(spec));
   forward.output('logits_f', out.logits, DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
   forward.output('tokens_f', forward.constInt64([], [0]), DT.INT64, ['generated']);
@@ -400,10 +424,10 @@ export function buildTextModel(checkpoint: Checkpoint, location: (file: string) 
   const loopOutputs = ['next_token', 'next_position', ...cache.map((spec) => `${spec.output}_l`), 'tokens_scan'];
   // K/V enter the Loop empty (the body reads the cache it starts from in place) and leave it
   // as the block of tokens it made, appended once per run instead of copied once per token.
-  const isKv = (spec: CacheSpec) => spec.kind === 'key' || spec.kind === 'value';
+  const isKv = (spec: CacheSpec) => spec.dims.includes('past'); // K/V, and an 8-bit cache's scales
   const emptyBlock = (spec: CacheSpec) => decode.o('Slice', [spec.input, decode.constInt64([0]), decode.constInt64([0]), decode.constInt64([2])]);
   decode.op('Loop', [steps, decode.constBool(true), token, position, ...cache.map((spec) => (isKv(spec) ? emptyBlock(spec) : spec.input))],
-    { body: { graph: decodeStepBody(t, precision, (host) => decoderWeightsOf(checkpoint, g, quantized, host), io.rotary, stopIds, attention).toGraphProto() } }, { outputs: loopOutputs });
+    { body: { graph: decodeStepBody(t, precision, (host) => decoderWeightsOf(checkpoint, g, quantized, host), io.rotary, stopIds, attention, kvCache).toGraphProto() } }, { outputs: loopOutputs });
   for (const spec of cache) {
     const present = isKv(spec) ? decode.o('Concat', [spec.input, `${spec.output}_l`], { axis: { int: 2 } }) : `${spec.output}_l`;
     decode.output(`${spec.output}_d`, present, spec.elemType, cacheDims(spec));

@@ -125,8 +125,8 @@ export class TextEngine {
     const tokenizer = await ModelTokenizer.load(dir);
     // The cache stays on the GPU where the provider allows it (WebGPU): only logits cross.
     const deviceOutputs = cacheSpecs(checkpoint.config.text).map((spec) => spec.output);
-    const { session, report } = await createSession(checkpoint, (location, precision, target, quantized) => buildTextModel(checkpoint, location, precision, target.attention, quantized), 'text-model', { deviceOutputs, ...options });
-    return new TextEngine(checkpoint, tokenizer, session, report, await stopIds(dir, tokenizer), cacheSpecs(checkpoint.config.text, report.precision));
+    const { session, report } = await createSession(checkpoint, (location, precision, target, quantized) => buildTextModel(checkpoint, location, precision, target.attention, quantized, target.kvCache), 'text-model', { deviceOutputs, ...options });
+    return new TextEngine(checkpoint, tokenizer, session, report, await stopIds(dir, tokenizer), cacheSpecs(checkpoint.config.text, report.precision, report.target.kvCache));
   }
 
   /**
@@ -148,8 +148,10 @@ export class TextEngine {
     for (const spec of this.specs) {
       const dims = spec.dims.map((d) => (d === 'past' ? 0 : (d as number)));
       const size = dims.reduce((a, b) => a * b, 1);
-      // float16 tensors carry their bit patterns in a Uint16Array (zeros are zeros).
-      cache.set(spec.input, spec.elemType === DT.FLOAT16 ? new ort.Tensor('float16', new Uint16Array(size), dims) : new ort.Tensor('float32', new Float32Array(size), dims));
+      // float16 tensors carry their bit patterns in a Uint16Array (zeros are zeros); an 8-bit K/V cache is uint8.
+      cache.set(spec.input, spec.elemType === DT.FLOAT16 ? new ort.Tensor('float16', new Uint16Array(size), dims)
+        : spec.elemType === DT.UINT8 ? new ort.Tensor('uint8', new Uint8Array(size), dims)
+          : new ort.Tensor('float32', new Float32Array(size), dims));
     }
     return cache;
   }

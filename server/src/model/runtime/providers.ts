@@ -3,7 +3,7 @@
  * (fused or decomposed attention) and its precision. `runtime.ts` chooses among them.
  */
 import type * as ort from 'onnxruntime-node';
-import type { AttentionKind } from '../graph/attention';
+import type { AttentionKind, KvCacheKind } from '../graph/attention';
 import type { Precision } from '../graph/textDecoder';
 import type { Int8Kernel, WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
 import { describeAdapter, type WebGpuAdapter } from './webgpuAdapter';
@@ -11,6 +11,8 @@ import { describeAdapter, type WebGpuAdapter } from './webgpuAdapter';
 export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
 export type ExecutionProviderChoice = 'auto' | ExecutionProvider;
 export type PrecisionChoice = 'auto' | Precision;
+export type KvCacheChoice = 'auto' | KvCacheKind;
+export const KV_CACHE_CHOICES: readonly KvCacheChoice[] = ['auto', 'float', 'int8'];
 
 /** The providers' names in messages. */
 export const PROVIDER_NAMES: Record<ExecutionProvider, string> = { cuda: 'CUDA', webgpu: 'WebGPU', cpu: 'CPU' };
@@ -31,13 +33,49 @@ export interface GraphTarget {
   /**
    * The kernel of int8 linear layers: on the CPU the integer GEMM with per-row activations
    * (2–6× float32 at many rows, where MatMulNBits' 8-bit kernel is 1.2–1.4×; docs/engine.md,
-   * "Quantized weights"); elsewhere MatMulNBits, the kernel with GPU implementations.
+   * "Quantized weights") where it sums exactly (integerGemmProbe.ts); elsewhere MatMulNBits,
+   * the kernel with GPU implementations.
    */
   int8: Int8Kernel;
+  /**
+   * What the text decoder's K/V cache holds: floats in the compute type, or 8 bits with a
+   * scale per head and token (graph/attention.ts; its integer products are ONNX Runtime CPU
+   * kernels).
+   */
+  kvCache: KvCacheKind;
 }
 
-export function graphTargetFor(ep: ExecutionProvider, int8?: Int8Kernel): GraphTarget {
-  return { attention: ep === 'webgpu' ? 'decomposed' : 'fused', int8: int8 ?? (ep === 'cpu' ? 'integer-gemm' : 'blockwise') };
+/** What `graphTargetFor` weighs besides the provider. */
+export interface TargetChoices {
+  /** The K/V cache asked for (default `auto`). */
+  kvCache?: KvCacheChoice;
+  /** The checkpoint's bytes: `auto` quantizes the cache of large models only. */
+  weightsBytes?: number;
+  /** The int8 kernel asked for (the bench), or the provider's. */
+  int8?: Int8Kernel;
+  /**
+   * Whether the CPU's integer GEMM sums exactly (integerGemmProbe.ts; default true). Where it
+   * saturates, int8 weights take MatMulNBits, `auto` keeps a float cache and `int8` is refused.
+   */
+  exactIntegerGemm?: boolean;
+}
+
+/**
+ * The graph's form for a provider. The K/V cache: as asked, or for `auto` 8 bits on the CPU
+ * for checkpoints of at least AUTO_QUANTIZE_MIN_BYTES, as the weights (decoding at a 24k
+ * context then reads a quarter of the cache's bytes per token; docs/benchmarks.md, "Decode
+ * time per token against the context"), and floats elsewhere: small models stay exact
+ * against their references. 8 bits anywhere but the CPU is refused in one line (its integer
+ * products are not known to run on the GPU providers, whose cache does not cross per token),
+ * as on a CPU whose integer GEMM saturates.
+ */
+export function graphTargetFor(ep: ExecutionProvider, choices: TargetChoices = {}): GraphTarget {
+  const { kvCache = 'auto', weightsBytes = 0, exactIntegerGemm = true } = choices;
+  if (kvCache === 'int8' && ep !== 'cpu') throw new Error(`the 8-bit K/V cache (--kv-cache int8) runs on the CPU only, not ${PROVIDER_NAMES[ep]}; use --kv-cache auto or float`);
+  if (kvCache === 'int8' && !exactIntegerGemm) throw new Error("the 8-bit K/V cache (--kv-cache int8) needs an integer GEMM that sums exactly, and this CPU's saturates (x86 without VNNI); use --kv-cache auto or float");
+  const auto = ep === 'cpu' && exactIntegerGemm && weightsBytes >= AUTO_QUANTIZE_MIN_BYTES ? 'int8' : 'float';
+  const int8 = choices.int8 ?? (ep === 'cpu' && exactIntegerGemm ? 'integer-gemm' : 'blockwise');
+  return { attention: ep === 'webgpu' ? 'decomposed' : 'fused', int8, kvCache: kvCache === 'auto' ? auto : kvCache };
 }
 
 /**

@@ -20,12 +20,12 @@ import type { Precision } from '../graph/textDecoder';
 import { describeScheme, EXACT_ACCURACY_LEVEL, type Int8Kernel, QuantizedWeights, type WeightsChoice, type WeightsPrecision } from '../graph/quantizedWeights';
 import { ensureQuantizedFile, quantizedFileName, quantizeToBuffer, type QuantizeProgress } from './quantizedFile';
 import { cudaProblem } from './providerLibraries';
-import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError, weightsFor } from './providers';
+import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type KvCacheChoice, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError, weightsFor } from './providers';
 import { type AdapterProbe, describeAdapter, probeWebGpuAdapter, type WebGpuAdapter } from './webgpuAdapter';
 import { firstLine } from './firstLine';
 import { integerGemmIsExact } from './integerGemmProbe';
 
-export { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, type PrecisionChoice, precisionFor, ProviderUnavailableError, weightsFor } from './providers';
+export { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, KV_CACHE_CHOICES, type KvCacheChoice, type PrecisionChoice, precisionFor, ProviderUnavailableError, weightsFor } from './providers';
 export type { WeightsChoice, WeightsPrecision } from '../graph/quantizedWeights';
 
 export interface SessionReport {
@@ -86,6 +86,8 @@ export interface RuntimeOptions {
   int8Kernel?: Int8Kernel;
   /** Whether the CPU's integer GEMM sums exactly (default: ask it, integerGemmProbe.ts); tests substitute what they need. */
   probeIntegerGemm?: () => Promise<boolean>;
+  /** The text decoder's K/V cache: `auto` (8 bits on the CPU, floats elsewhere), `float` or `int8` (CPU only); `graphTargetFor`. */
+  kvCache?: KvCacheChoice;
   /** Called as loading moves through its stages (the session stage is the long one: weights are read and converted). */
   onLoadProgress?: (stage: LoadStage, detail: string) => void;
   /** Threads for each operator (ONNX Runtime's default, all physical cores, when unset). */
@@ -221,10 +223,12 @@ export async function createSession(
     if (problem) throw new Error(problem);
     const precision = precisionFor(ep, options.precision, adapter);
     const weights = weightsFor(ep, options.weights, weightsBytes);
-    // The CPU's integer GEMM only where it sums exactly (integerGemmProbe.ts); MatMulNBits otherwise.
-    const saturates = !options.int8Kernel && ep === 'cpu' && weights === 'int8' && !(await (options.probeIntegerGemm ?? integerGemmIsExact)());
-    kernelNote = saturates ? SATURATING_GEMM : undefined;
-    const target = graphTargetFor(ep, saturates ? 'blockwise' : options.int8Kernel);
+    // The CPU's integer products (int8 weights, the 8-bit cache) only where they sum exactly
+    // (integerGemmProbe.ts), asked only where they could be used.
+    const mayUseIntegerGemm = ep === 'cpu' && ((weights === 'int8' && !options.int8Kernel) || graphTargetFor(ep, { kvCache: options.kvCache, weightsBytes }).kvCache === 'int8');
+    const exactIntegerGemm = !mayUseIntegerGemm || (await (options.probeIntegerGemm ?? integerGemmIsExact)());
+    kernelNote = exactIntegerGemm ? undefined : SATURATING_GEMM;
+    const target = graphTargetFor(ep, { kvCache: options.kvCache, weightsBytes, int8: options.int8Kernel, exactIntegerGemm });
     const { bytes, modelFile } = await prepare(precision, target, weights);
     options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}${adapter ? ` on ${describeAdapter(adapter)}` : ''}, ${precision}) and converting the weights`);
     const sessionOptions = { ...base, ...(weights === 'bf16' ? {} : { extra: { ...base.extra, session: QUANTIZED_SESSION } }), ...(externalData.length ? { externalData } : {}), ...providerSessionOptions(ep, options.deviceOutputs) };
