@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { WindowLookahead, type WindowPreparation } from '../../server/src/tasks/lookahead';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import { decodeFrames } from '../../server/src/video/decode';
 import { FramePairs } from '../../server/src/video/framePairs';
@@ -176,6 +177,22 @@ test('a window prepared ahead that fails gives that window\'s error, as in turn,
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test('windows taken in order: a finished window\'s frames are let go, so a long video holds two windows\' frames, not all of them', async () => {
+  const stopped: number[] = [];
+  // Stand-ins that finish at once: what matters here is which the look-ahead still holds.
+  const fake = (index: number) => ({ preparation: { prepared: Promise.resolve() }, stop: async () => { stopped.push(index); } }) as unknown as WindowPreparation;
+  const lookahead = new WindowLookahead(5, fake, true);
+  lookahead.take(0);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(lookahead.held(), [0, 1]); // window 1 started ahead once window 0's frames were in
+  lookahead.take(1);
+  lookahead.take(2);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(lookahead.held(), [2, 3]);
+  await lookahead.stop();
+  assert.deepEqual(stopped.sort(), [2, 3]);
 });
 
 test('the decoder pauses while its receiver is full, past its stall timeout, and then delivers every frame', async () => {

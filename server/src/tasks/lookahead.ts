@@ -55,12 +55,23 @@ export class WindowLookahead {
 
   constructor(private readonly count: number, private readonly prepare: (index: number) => WindowPreparation, private readonly ahead: boolean) {}
 
-  /** Window `index`'s preparation (started earlier or now); the next one follows once this one's frames are in. */
+  /**
+   * Window `index`'s preparation (started earlier or now); the next one follows once this
+   * one's frames are in. Windows are taken in order: earlier ones are forgotten.
+   */
   take(index: number): WindowPreparation {
+    // Windows before this one are done with: dropping them lets their frames be freed, so a
+    // long video holds two windows' pixel values, not all of them.
+    for (const earlier of this.started.keys()) if (earlier < index) this.started.delete(earlier);
     const current = this.start(index);
     const next = index + 1;
     if (this.ahead && next < this.count) void current.preparation.prepared.then(() => { if (!this.stopped) this.start(next); }, () => undefined);
     return current;
+  }
+
+  /** The windows whose preparations (and frames) are still held, in order. */
+  held(): number[] {
+    return [...this.started.keys()].sort((a, b) => a - b);
   }
 
   private start(index: number): WindowPreparation {
