@@ -8,7 +8,7 @@ import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { WindowLookahead, type WindowPreparation } from '../../server/src/tasks/lookahead';
-import { VideoModel } from '../../server/src/tasks/videoTasks';
+import { looksAhead, VideoModel } from '../../server/src/tasks/videoTasks';
 import { decodeFrames } from '../../server/src/video/decode';
 import { FramePairs } from '../../server/src/video/framePairs';
 import { prepareVideo, startVideo } from '../../server/src/video/pipeline';
@@ -123,7 +123,7 @@ test('a caption with the stages overlapped equals the caption with them in turn:
 });
 
 test('windows prepared one ahead give the same caption as windows in turn, with the wall time against the stages', async () => {
-  const ahead = await model.captionLong(long, { sampling: TRAINING_DEFAULTS, maxNewTokens: 6, ...WINDOWS });
+  const ahead = await model.captionLong(long, { sampling: TRAINING_DEFAULTS, maxNewTokens: 6, ...WINDOWS, pipeline: true });
   const inTurn = await model.captionLong(long, { sampling: TRAINING_DEFAULTS, maxNewTokens: 6, ...WINDOWS, pipeline: false });
   assert.equal(ahead.windows.length, 3);
   assert.equal(ahead.raw, inTurn.raw);
@@ -139,7 +139,7 @@ test('cancelling a caption while the next window is being prepared rejects and l
   // The first window decodes; the look-ahead's decoder hangs, as a slow one would.
   const ffmpeg = await scriptedFfmpeg('hang', 1, 'hang');
   const controller = new AbortController();
-  const caption = model.captionLong(long, { sampling: TRAINING_DEFAULTS, maxNewTokens: 400, ...WINDOWS, ffmpegPath: ffmpeg.path, signal: controller.signal });
+  const caption = model.captionLong(long, { sampling: TRAINING_DEFAULTS, maxNewTokens: 400, ...WINDOWS, ffmpegPath: ffmpeg.path, signal: controller.signal, pipeline: true });
   caption.catch(() => undefined);
   // Cancel once the look-ahead's decoder runs (bounded wait: the second start comes right after the first window's frames).
   for (let i = 0; i < 600 && (await ffmpeg.pids()).length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -177,6 +177,14 @@ test('a window prepared ahead that fails gives that window\'s error, as in turn,
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test('the next window is prepared ahead by default only where the model runs on a GPU; asked for, anywhere', () => {
+  assert.equal(looksAhead(undefined, 'cpu'), false);
+  assert.equal(looksAhead(undefined, 'cuda'), true);
+  assert.equal(looksAhead(undefined, 'webgpu'), true);
+  assert.equal(looksAhead(true, 'cpu'), true);
+  assert.equal(looksAhead(false, 'cuda'), false);
 });
 
 test('windows taken in order: a finished window\'s frames are let go, so a long video holds two windows\' frames, not all of them', async () => {

@@ -90,6 +90,7 @@ test('vscan caption writes clip.vscan beside the video, then clip.2.vscan; --dum
   // The timings: per window, the stages summed against the wall time, and the peak memory of the process.
   const { timings } = result;
   assert.equal(timings.pipeline, true);
+  assert.equal(timings.lookahead, false); // on the CPU, by default (looksAhead)
   assert.equal(timings.windows.length, 1);
   assert.ok(timings.wallMs > 0 && timings.stagesMs > timings.windows[0].model.vision, JSON.stringify(timings));
   assert.equal(timings.overlapMs, timings.stagesMs - timings.wallMs);

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeNpy } from '../io/npy';
 import { samplingFromEnv } from '../video/plan';
-import { VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
+import { looksAhead, VideoModel, type VideoTaskOptions, type VideoTaskRun } from '../tasks/videoTasks';
 import { candidateNames, checkWritableTarget, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { expandPaths, isVideoName } from './files';
 import { loadProgressPrinter, numberFlag, peakResidentBytes, RUNTIME_FLAGS, runtimeFlags, UsageError } from './usage';
@@ -82,7 +82,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
   }
   const model = await VideoModel.load(await resolveModelDir(values.model), { ...runtime, onLoadProgress: loadProgressPrinter(values.json === true, 'quantize') });
   if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
-  const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true), pipeline: values['no-pipeline'] !== true };
+  const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true), pipeline: values['no-pipeline'] ? false : undefined };
   if (command === 'find') {
     const result = await model.findLong(videos[0], positionals[1], { ...options, ...long });
     console.log(values.json ? JSON.stringify(result) : result.span ? `${result.span[0]} – ${result.span[1]} s${result.format_ok ? '' : ' (answer not in the trained format)'}` : `no span found in the answer: ${result.raw}`);
@@ -119,7 +119,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
     const events = caption.windows.flatMap((w) => w.events);
     const scene = caption.windows.map((w) => w.scene).join(' ');
     results.push({ video, file: written, notice: kept.notice, ...(written ? {} : { text }), caption: caption.raw, scene, events, format_ok: caption.format_ok, raw: caption.raw, windows: caption.windows, merged: caption.merged,
-      timings: { ...caption.wall, peakResidentBytes: peakResidentBytes(), pipeline: options.pipeline, windows: caption.timings } });
+      timings: { ...caption.wall, peakResidentBytes: peakResidentBytes(), pipeline: options.pipeline !== false, lookahead: looksAhead(options.pipeline, model.text.report.executionProvider), windows: caption.timings } });
     if (!values.json && written) console.log(`wrote ${written}${caption.windows.length > 1 ? ` (${caption.windows.length} windows, ${caption.merged} duplicate events merged)` : ''}${caption.format_ok ? '' : ' (the answer was not in the trained format; kept as written)'}`);
   }
   if (values.json) console.log(JSON.stringify(videos.length === 1 && positionals.length === 1 && !(await isFolder(positionals[0])) ? results[0] : results));
@@ -155,7 +155,7 @@ async function runBatchCommand(positionals: string[], values: ReturnType<typeof 
   const log = values.json ? undefined : (line: string) => console.log(line);
   const jobs = Math.min(await jobsThatFit(requestedJobs, modelDir, (line) => console.error(line)), Math.max(1, videos.length));
   const sampling = samplingFromEnv();
-  const pipeline = values['no-pipeline'] !== true;
+  const pipeline = values['no-pipeline'] ? false : undefined;
   let workers: { captionOne: CaptionOne; dispose(): void }[];
   if (jobs === 1) {
     const model = await VideoModel.load(modelDir, runtime);

@@ -6,7 +6,7 @@
 import type * as ort from 'onnxruntime-node';
 import * as ortRuntime from 'onnxruntime-node';
 import { type GenerateOptions, TextEngine } from '../model/runtime/engine';
-import { createSession, type RuntimeOptions, type SessionReport } from '../model/runtime/runtime';
+import { createSession, type ExecutionProvider, type RuntimeOptions, type SessionReport } from '../model/runtime/runtime';
 import { buildVisionEncoder, visionAuxiliaries } from '../model/graph/visionEncoder';
 import type { PreparedVideo } from '../video/pipeline';
 import type { PixelValues } from '../video/preprocess';
@@ -57,9 +57,10 @@ export interface VideoTaskOptions extends Pick<GenerateOptions, 'maxNewTokens' |
   /** The video's probe when the caller has it (windows of one video share one). */
   probe?: VideoProbe;
   /**
-   * Overlap the stages (default true): encode frame pairs as they arrive, and prepare a long
-   * video's next window while the model runs this one. false runs each stage after the one
-   * before (the benchmark's baseline; an escape hatch); the results are the same.
+   * Overlap the stages: encode frame pairs as they arrive, and prepare a long video's next
+   * window while the model runs this one (by default only where the model runs on a GPU:
+   * `looksAhead`). false runs each stage after the one before (the benchmark's baseline; an
+   * escape hatch); the results are the same.
    */
   pipeline?: boolean;
   /** This run's frames, already being prepared (a window prepared ahead). */
@@ -311,7 +312,7 @@ export class VideoModel {
    * before this returns or throws; an error preparing a window surfaces from its own `body`.
    */
   private async eachWindow(videoFile: string, windows: readonly TimeWindow[], options: VideoTaskOptions, optionsFor: (window: TimeWindow) => VideoTaskOptions, body: (options: VideoTaskOptions, window: TimeWindow) => Promise<void>): Promise<void> {
-    const lookahead = new WindowLookahead(windows.length, (i) => this.prepare(videoFile, optionsFor(windows[i])), options.pipeline !== false);
+    const lookahead = new WindowLookahead(windows.length, (i) => this.prepare(videoFile, optionsFor(windows[i])), looksAhead(options.pipeline, this.text.report.executionProvider));
     try {
       for (const [i, window] of windows.entries()) await body({ ...optionsFor(window), preparation: lookahead.take(i) }, window);
     } finally {
@@ -384,3 +385,13 @@ export class VideoModel {
   }
 }
 
+/**
+ * Whether a long video's next window is prepared while the model runs this one: as asked
+ * (`pipeline`), or by default where the model runs on a GPU, whose wait leaves the CPU's
+ * cores to the decoder. On the CPU the model's threads already use every core, and the
+ * look-ahead measured 0.76–1.19× the wall time of windows in turn on 2 cores
+ * (docs/benchmarks.md, "Overlapped caption pipeline"), so it is not the default there.
+ */
+export function looksAhead(pipeline: boolean | undefined, provider: ExecutionProvider): boolean {
+  return pipeline ?? provider !== 'cpu';
+}
