@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const [mode, dir, label, cacheDir, settings] = process.argv.slice(2) as [string, string, string, string, string];
   // `int8-nbits`: int8 through MatMulNBits, the CPU's int8 kernel before the integer GEMM (for comparison).
   const weights = (label === 'int8-nbits' ? 'int8' : label) as WeightsPrecision;
-  const { pairs, grid, promptTokens, newTokens, contexts, clip, kvCache } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[]; clip?: string; kvCache?: KvCacheChoice };
+  const { pairs, grid, promptTokens, newTokens, contexts, clip, kvCache, pipeline } = JSON.parse(settings) as { pairs: number; grid: [number, number]; promptTokens: number; newTokens: number; contexts: number[]; clip?: string; kvCache?: KvCacheChoice; pipeline?: boolean };
   const options = { executionProvider: 'cpu' as const, weights, cacheDir, kvCache, ...(label === 'int8-nbits' ? { int8Kernel: 'blockwise' as const } : {}) };
   if (mode === 'kv-contexts') {
     process.stdout.write(JSON.stringify({ rows: await measureKvContexts(dir, options, contexts) }));
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     const loadMs = performance.now() - started;
     (model.text.stopIds as number[]).length = 0; // a random checkpoint: decode every token asked for
     const captionStarted = performance.now();
-    const result = await model.caption(clip!, { sampling: TRAINING_DEFAULTS, maxNewTokens: newTokens });
+    const result = await model.caption(clip!, { sampling: TRAINING_DEFAULTS, maxNewTokens: newTokens, pipeline });
     const captionMs = performance.now() - captionStarted;
     const video = result.run.prepared.timings;
     const stages = result.run.timings;
