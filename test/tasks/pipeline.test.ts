@@ -122,6 +122,19 @@ test('a caption with the stages overlapped equals the caption with them in turn:
   assert.equal(overlapped.raw, inTurn.raw);
 });
 
+test('the frames and pixel values are let go after the vision tower unless kept (for --dump), with the same caption either way', async () => {
+  const instruction = model.prompts.caption;
+  const released = await model.run(short, instruction, { sampling: TRAINING_DEFAULTS, maxNewTokens: 6 });
+  const kept = await model.run(short, instruction, { sampling: TRAINING_DEFAULTS, maxNewTokens: 6, keepPixels: true });
+  assert.equal(released.prepared.pixelValues.data.length, 0);
+  assert.equal(released.prepared.frames.length, 0);
+  const { rows, columns } = kept.prepared.pixelValues;
+  assert.equal(kept.prepared.pixelValues.data.length, rows * columns);
+  assert.equal(kept.prepared.frames.length, kept.prepared.plan.frameIndices.length);
+  assert.ok(Buffer.from(released.firstLogits.buffer).equals(Buffer.from(kept.firstLogits.buffer)), 'first logits, bit for bit');
+  assert.equal(released.raw, kept.raw);
+});
+
 test('windows prepared one ahead give the same caption as windows in turn, with the wall time against the stages', async () => {
   const ahead = await model.captionLong(long, { sampling: TRAINING_DEFAULTS, maxNewTokens: 6, ...WINDOWS, pipeline: true });
   const inTurn = await model.captionLong(long, { sampling: TRAINING_DEFAULTS, maxNewTokens: 6, ...WINDOWS, pipeline: false });

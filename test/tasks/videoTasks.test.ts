@@ -122,6 +122,7 @@ test('vscan caption writes clip.vscan beside the video, then clip.2.vscan; --dum
   assert.deepEqual([...grid.data].map(Number), [3, 20, 28]);
   assert.equal(pads, (3 * 20 * 28) / 4);
   assert.deepEqual(pixels.shape, [3 * 20 * 28, 1536]);
+  assert.equal(pixels.data.length, 3 * 20 * 28 * 1536, '--dump keeps the pixel values past the vision tower');
   assert.deepEqual(positions.shape, [3, 1, ids.shape[1]]);
   assert.deepEqual(logits.shape, [1, config.text_config.vocab_size]);
 });

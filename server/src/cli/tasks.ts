@@ -82,7 +82,7 @@ export async function runTaskCommand(command: 'caption' | 'find' | 'generate', a
   }
   const model = await VideoModel.load(await resolveModelDir(values.model), { ...runtime, onLoadProgress: loadProgressPrinter(values.json === true, 'quantize') });
   if (model.text.report.fallbackReason && !values.json) console.error(model.text.report.fallbackReason);
-  const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true), pipeline: values['no-pipeline'] ? false : undefined };
+  const options: VideoTaskOptions = { sampling: samplingFromEnv(), maxNewTokens, onProgress: progressPrinter(!values.json && process.stderr.isTTY === true), pipeline: values['no-pipeline'] ? false : undefined, keepPixels: values.dump !== undefined };
   if (command === 'find') {
     const result = await model.findLong(videos[0], positionals[1], { ...options, ...long });
     console.log(values.json ? JSON.stringify(result) : result.span ? `${result.span[0]} – ${result.span[1]} s${result.format_ok ? '' : ' (answer not in the trained format)'}` : `no span found in the answer: ${result.raw}`);

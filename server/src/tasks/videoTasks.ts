@@ -65,6 +65,12 @@ export interface VideoTaskOptions extends Pick<GenerateOptions, 'maxNewTokens' |
   pipeline?: boolean;
   /** This run's frames, already being prepared (a window prepared ahead). */
   preparation?: WindowPreparation;
+  /**
+   * Keep the frames and pixel values in the run's `prepared` (for `--dump`). By default they
+   * are let go once the vision tower has encoded them, before prefill: a 2-minute clip's
+   * pixel values are 0.5 GiB that prefill and decoding never read (issue 14, item 5).
+   */
+  keepPixels?: boolean;
 }
 
 /** The options for one window of a long video: sample only it, and show it from time 0. */
@@ -243,6 +249,7 @@ export class VideoModel {
       },
     });
     const prepared = await frames.preparation.prepared;
+    if (!options.keepPixels) releasePixels(prepared);
     const promptStarted = performance.now();
     const prompt = await buildVideoPrompt(this.text.tokenizer, this.text.checkpoint.config, withTimeOrigin(prepared.plan, options.timeOrigin ?? 0), instruction, options.signal);
     const promptMs = performance.now() - promptStarted;
@@ -394,4 +401,14 @@ export class VideoModel {
  */
 export function looksAhead(pipeline: boolean | undefined, provider: ExecutionProvider): boolean {
   return pipeline ?? provider !== 'cpu';
+}
+
+/**
+ * Lets a prepared video's frames and pixel values go once the vision tower is done with
+ * them: emptied in place, because the frame pairs being prepared and the run's `prepared`
+ * share the same arrays.
+ */
+function releasePixels(prepared: PreparedVideo): void {
+  prepared.pixelValues.data = new Float32Array(0);
+  prepared.frames.length = 0;
 }
