@@ -94,7 +94,11 @@ export interface LongCaption {
   firstRun: VideoTaskRun;
   /** Per window: the video stages' and the model stages' milliseconds. */
   timings: { video: PreparedVideo['timings']; model: VideoTaskRun['timings'] }[];
-  /** The whole caption's milliseconds: stages summed over windows (and the first probe), wall time, and their difference (the time overlapping saved). */
+  /**
+   * The whole caption's milliseconds: stages summed over windows (and the first probe), wall
+   * time, and their difference (how much ran at once; not the time saved, since stages that
+   * share the cores slow each other: that is the wall time against `pipeline: false`'s).
+   */
   wall: StageSum;
 }
 
