@@ -23,7 +23,7 @@ import { ensureQuantizedFile, quantizeToBuffer } from '../../server/src/model/ru
 import { openCheckpoint } from '../../server/src/model/checkpoint/checkpoint';
 import { TextEngine } from '../../server/src/model/runtime/engine';
 import { integerGemmIsExact } from '../../server/src/model/runtime/integerGemmProbe';
-import { SATURATING_GEMM } from '../../server/src/model/runtime/runtime';
+import { saturatingGemmNote } from '../../server/src/model/runtime/runtime';
 import { VideoModel } from '../../server/src/tasks/videoTasks';
 import type { PreparedVideo } from '../../server/src/video/pipeline';
 import { loadWeights, maxDifference, referenceForward, type Vec, videoLikePositions } from '../helpers/referenceModel';
@@ -287,9 +287,12 @@ test('the CPU\'s integer GEMM is asked whether it sums exactly: int8 takes it wh
     const engine = await TextEngine.load(tiny, { executionProvider: 'cpu', cacheDir: join(cacheDir, 'probe'), weights: 'int8', probeIntegerGemm: async () => exact });
     assert.equal(engine.report.weightsScheme, exact ? 'int8-col-acc4' : 'int8-b32-sym-acc4');
     assert.equal(engine.report.target.int8, exact ? 'integer-gemm' : 'blockwise');
-    assert.equal(engine.report.fallbackReason, exact ? undefined : SATURATING_GEMM);
+    assert.equal(engine.report.fallbackReason, exact ? undefined : "int8 through MatMulNBits: this CPU's integer GEMM adds its byte products in saturating 16 bits (x86 without VNNI), which would clip them");
     await engine.session.release();
   }
+  // Only what fell back is named: the 8-bit cache of a large model under `auto`, or both.
+  assert.equal(saturatingGemmNote(false, true), "the K/V cache in floats: this CPU's integer GEMM adds its byte products in saturating 16 bits (x86 without VNNI), which would clip them");
+  assert.match(saturatingGemmNote(true, true), /^int8 through MatMulNBits and the K\/V cache in floats: /);
   // bf16 and int4 never ask.
   const asked: string[] = [];
   for (const weights of ['bf16', 'int4'] as const) {

@@ -48,6 +48,11 @@ export const EXACT_ACCURACY_LEVEL = 0;
  */
 export type Int8Kernel = 'blockwise' | 'integer-gemm';
 
+/** The kernel a graph's quantized linear layers use: int4 is MatMulNBits everywhere; int8 takes the target's. */
+export function linearKernel(precision: WeightsPrecision, int8: Int8Kernel): Int8Kernel {
+  return precision === 'int8' ? int8 : 'blockwise';
+}
+
 /** How one weight is laid out: MatMulNBits' blocks, or int8 [K, N] with a scale per column. */
 export type QuantLayout = 'blockwise' | 'per-column';
 

@@ -17,7 +17,7 @@ import { defaultGraphCacheDir, writeGraphCacheSource } from './graphCache';
 import { writeFileAtomic } from '../../workspace/atomicWrite';
 import { encodeModel, type Graph } from '../graph/onnxGraph';
 import type { Precision } from '../graph/textDecoder';
-import { describeScheme, EXACT_ACCURACY_LEVEL, type Int8Kernel, QuantizedWeights, type WeightsChoice, type WeightsPrecision } from '../graph/quantizedWeights';
+import { describeScheme, EXACT_ACCURACY_LEVEL, type Int8Kernel, linearKernel, QuantizedWeights, type WeightsChoice, type WeightsPrecision } from '../graph/quantizedWeights';
 import { ensureQuantizedFile, quantizedFileName, quantizeToBuffer, type QuantizeProgress } from './quantizedFile';
 import { cudaProblem } from './providerLibraries';
 import { type ExecutionProvider, type ExecutionProviderChoice, type GraphTarget, graphTargetFor, type KvCacheChoice, type PrecisionChoice, precisionFor, PROVIDER_NAMES, providerSessionOptions, ProviderUnavailableError, weightsFor } from './providers';
@@ -144,8 +144,7 @@ export async function createSession(
   let quantizeMs = 0;
   const prepare = async (precision: Precision, target: GraphTarget, weights: WeightsPrecision): Promise<{ bytes: Uint8Array; modelFile?: string }> => {
     const accuracyLevel = options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined;
-    // int4 is MatMulNBits everywhere; int8 takes the target's kernel.
-    const kernel = weights === 'int8' ? target.int8 : 'blockwise';
+    const kernel = linearKernel(weights, target.int8);
     options.onLoadProgress?.('graph', `building the ${name} graph (${precision}, ${describeScheme(weights, accuracyLevel, kernel)} weights)`);
     const store = weights === 'bf16' ? undefined : new QuantizedWeights(weights, await quantizedFileName(checkpoint, weights, accuracyLevel, kernel), accuracyLevel, true, kernel);
     const bytes = encodeModel(build(linkName, precision, target, store));
@@ -225,9 +224,10 @@ export async function createSession(
     const weights = weightsFor(ep, options.weights, weightsBytes);
     // The CPU's integer products (int8 weights, the 8-bit cache) only where they sum exactly
     // (integerGemmProbe.ts), asked only where they could be used.
-    const mayUseIntegerGemm = ep === 'cpu' && ((weights === 'int8' && !options.int8Kernel) || graphTargetFor(ep, { kvCache: options.kvCache, weightsBytes }).kvCache === 'int8');
-    const exactIntegerGemm = !mayUseIntegerGemm || (await (options.probeIntegerGemm ?? integerGemmIsExact)());
-    kernelNote = exactIntegerGemm ? undefined : SATURATING_GEMM;
+    const gemmWeights = ep === 'cpu' && weights === 'int8' && !options.int8Kernel;
+    const gemmCache = ep === 'cpu' && graphTargetFor(ep, { kvCache: options.kvCache, weightsBytes }).kvCache === 'int8';
+    const exactIntegerGemm = !(gemmWeights || gemmCache) || (await (options.probeIntegerGemm ?? integerGemmIsExact)());
+    kernelNote = exactIntegerGemm ? undefined : saturatingGemmNote(gemmWeights, gemmCache);
     const target = graphTargetFor(ep, { kvCache: options.kvCache, weightsBytes, int8: options.int8Kernel, exactIntegerGemm });
     const { bytes, modelFile } = await prepare(precision, target, weights);
     options.onLoadProgress?.('session', `starting ONNX Runtime (${ep}${adapter ? ` on ${describeAdapter(adapter)}` : ''}, ${precision}) and converting the weights`);
@@ -272,11 +272,14 @@ export async function createSession(
   const threads = options.intraOpThreads ?? 'default';
   const fallbackReason = reasons.length || kernelNote ? [...reasons, ...(kernelNote ? [kernelNote] : [])].join('; ') : undefined;
   const deviceOutputs = executionProvider === 'webgpu' && options.deviceOutputs?.length ? 'device' : 'host';
-  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, weights, weightsScheme: describeScheme(weights, options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined, weights === 'int8' ? target.int8 : 'blockwise'), quantizeMs, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
+  return { session, report: { executionProvider, ...(adapter ? { adapter } : {}), precision, weights, weightsScheme: describeScheme(weights, options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined, linearKernel(weights, target.int8)), quantizeMs, target, deviceOutputs, threads, fallbackReason, weightsBytes, weightFiles, modelFile, loadMs: performance.now() - started } };
 }
 
-/** Said where int8 falls back from the integer GEMM to MatMulNBits. */
-export const SATURATING_GEMM = "int8 through MatMulNBits: this CPU's integer GEMM adds its byte products in saturating 16 bits (x86 without VNNI), which would clip them";
+/** Said where int8 weights fall back from the integer GEMM to MatMulNBits, or `auto`'s K/V cache to floats: only what did. */
+export function saturatingGemmNote(weights: boolean, cache: boolean): string {
+  const fallbacks = [...(weights ? ['int8 through MatMulNBits'] : []), ...(cache ? ['the K/V cache in floats'] : [])].join(' and ');
+  return `${fallbacks}: this CPU's integer GEMM adds its byte products in saturating 16 bits (x86 without VNNI), which would clip them`;
+}
 
 /**
  * Session options of a graph with quantized weights. MatMulNBits' fast CPU kernels (integer
