@@ -190,7 +190,7 @@ export class Graph {
     let operand = this.quantized.get(key);
     if (!operand) {
       const entry = store.place(info, role);
-      // Named per graph: a body holding its own copies must not redefine its parent's names.
+      // Named with the graph's prefix, like every value it makes.
       const data = `${this.prefix}q:${info.name}`;
       const scales = `${data}:scales`;
       const zeroPoints = `${data}:zero_points`;

@@ -95,17 +95,10 @@ export class QuantizedWeights {
    * @param fileName the file's name beside the graph; it should name the scheme and the
    * source files' identity, so that the graph (and so the cache key) changes with either.
    */
-  /**
-   * @param copiesInSubgraphs whether a subgraph too deep for ONNX Runtime to pre-pack its
-   * parent's constants (the decode Loop's body) holds initializers of its own for the same
-   * bytes; false where the weights are handed over in memory, which ONNX Runtime accepts for
-   * the main graph's initializers only.
-   */
   constructor(
     readonly precision: Exclude<WeightsPrecision, 'bf16'>,
     readonly fileName: string,
     readonly accuracyLevel = QUANT_SCHEMES[precision].accuracyLevel,
-    readonly copiesInSubgraphs = true,
     readonly kernel: Int8Kernel = 'blockwise',
   ) {
     if (kernel === 'integer-gemm' && precision !== 'int8') throw new Error(`the integer GEMM takes int8 weights, not ${precision}`);

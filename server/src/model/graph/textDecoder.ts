@@ -324,13 +324,11 @@ export function emitDecoder(g: Graph, t: TextConfig, weights: DecoderWeights, io
 /**
  * A checkpoint's tensors as graph values of `g` (initializers referencing the files, cast in
  * the graph), and its linear weights quantized into `store` when there is one, as
- * initializers of `quantizedHost`. ONNX Runtime pre-packs a quantized weight (MatMulNBits' and
- * the integer GEMM's fast kernels need that) only when the weight is a constant of the node's own graph or
- * of its parent: the decode Loop's body, two levels down, gets initializers of its own — the
- * same bytes of the same file, so nothing more on disk, and one packed copy per kernel as
- * the If branch has (measured: unpacked, the Loop decoded 10–40× slower).
+ * initializers of `g`. ONNX Runtime pre-packs a quantized weight (MatMulNBits' and the
+ * integer GEMM's fast kernels need that) only for nodes of the weight's own graph or of a
+ * direct subgraph: every node that reads them is at most one level down (buildTextModel).
  */
-export function decoderWeightsOf(checkpoint: Checkpoint, g: Graph, store?: QuantizedWeights, quantizedHost: Graph = g): DecoderWeights {
+export function decoderWeightsOf(checkpoint: Checkpoint, g: Graph, store?: QuantizedWeights): DecoderWeights {
   const info = (name: string) => {
     const found = checkpoint.tensors.get(name);
     if (!found) throw new Error(`tensor ${name} missing`);
@@ -339,7 +337,7 @@ export function decoderWeightsOf(checkpoint: Checkpoint, g: Graph, store?: Quant
   return {
     value: (name, elemType) => g.weight(info(name), elemType),
     stored: (name) => ({ value: g.rawWeight(info(name)), elemType: g.storedType(info(name)) }),
-    ...(store ? { quantized: (name: string, elemType: number, role?: LinearRole) => (store.copiesInSubgraphs ? quantizedHost : g).quantizedWeight(info(name), store, elemType, role) } : {}),
+    ...(store ? { quantized: (name: string, elemType: number, role?: LinearRole) => g.quantizedWeight(info(name), store, elemType, role) } : {}),
   };
 }
 
@@ -347,10 +345,9 @@ export function decoderWeightsOf(checkpoint: Checkpoint, g: Graph, store?: Quant
 export const NON_FINITE_TOKEN = -1;
 
 /** The body of the decode loop: the decoder on one token, then argmax and the stop test. */
-function decodeStepBody(t: TextConfig, precision: Precision, weightsIn: (host: Graph) => DecoderWeights, rotary: DecoderInputs['rotary'], stopIds: string, attention: AttentionKind, kvCache: KvCacheKind): Graph {
+function decodeStepBody(t: TextConfig, precision: Precision, weights: DecoderWeights, rotary: DecoderInputs['rotary'], stopIds: string, attention: AttentionKind, kvCache: KvCacheKind): Graph {
   const cache = cacheSpecs(t, precision, kvCache);
   const body = Graph.body('decode_step');
-  const weights = weightsIn(body);
   body.input('iteration', DT.INT64, []);
   body.input('condition', DT.BOOL, []);
   const token = body.input('token_in', DT.INT64, [1, 1]);
@@ -386,7 +383,7 @@ function decodeStepBody(t: TextConfig, precision: Precision, weightsIn: (host: G
  *   session boundary once per block of tokens. The DeltaNet states are loop-carried; the
  *   K/V cache the run starts from is read in place and only the block's own K/V are
  *   carried, appended to it once at the end (blockDecodeAttention).
- * Both branches of the `If` read the outer graph's weights. Outputs: the cache, `logits`
+ * The `If`'s forward branch and the Loop's body read the main graph's weights. Outputs: the cache, `logits`
  * (empty in decode mode) and `tokens` (empty in forward mode; its last may be a stop id).
  */
 export function buildTextModel(checkpoint: Checkpoint, location: (file: string) => string, precision: Precision = 'fp32', attention: AttentionKind = 'fused', quantized?: QuantizedWeights, kvCache: KvCacheKind = 'float'): Graph {
@@ -420,14 +417,18 @@ export function buildTextModel(checkpoint: Checkpoint, location: (file: string) 
   forward.output('logits_f', out.logits, DT.FLOAT, [1, 'logits_seq', t.vocabSize]);
   forward.output('tokens_f', forward.constInt64([], [0]), DT.INT64, ['generated']);
 
-  const decode = Graph.body('decode');
+  // The decode Loop sits in the main graph, beside the If rather than inside a branch: its
+  // body is then a direct subgraph, and ONNX Runtime pre-packs the main graph's weights for
+  // it (it does so only for a node's own graph and its parent). In forward mode `steps` is 0
+  // and the Loop returns its initial values at once.
   const loopOutputs = ['next_token', 'next_position', ...cache.map((spec) => `${spec.output}_l`), 'tokens_scan'];
   // K/V enter the Loop empty (the body reads the cache it starts from in place) and leave it
   // as the block of tokens it made, appended once per run instead of copied once per token.
   const isKv = (spec: CacheSpec) => spec.dims.includes('past'); // K/V, and an 8-bit cache's scales
-  const emptyBlock = (spec: CacheSpec) => decode.o('Slice', [spec.input, decode.constInt64([0]), decode.constInt64([0]), decode.constInt64([2])]);
-  decode.op('Loop', [steps, decode.constBool(true), token, position, ...cache.map((spec) => (isKv(spec) ? emptyBlock(spec) : spec.input))],
-    { body: { graph: decodeStepBody(t, precision, (host) => decoderWeightsOf(checkpoint, g, quantized, host), io.rotary, stopIds, attention, kvCache).toGraphProto() } }, { outputs: loopOutputs });
+  const emptyBlock = (spec: CacheSpec) => g.o('Slice', [spec.input, g.constInt64([0]), g.constInt64([0]), g.constInt64([2])]);
+  g.op('Loop', [steps, g.constBool(true), token, position, ...cache.map((spec) => (isKv(spec) ? emptyBlock(spec) : spec.input))],
+    { body: { graph: decodeStepBody(t, precision, weights, io.rotary, stopIds, attention, kvCache).toGraphProto() } }, { outputs: loopOutputs });
+  const decode = Graph.body('decode');
   for (const spec of cache) {
     const present = isKv(spec) ? decode.o('Concat', [spec.input, `${spec.output}_l`], { axis: { int: 2 } }) : `${spec.output}_l`;
     decode.output(`${spec.output}_d`, present, spec.elemType, cacheDims(spec));

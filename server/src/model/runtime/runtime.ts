@@ -146,7 +146,7 @@ export async function createSession(
     const accuracyLevel = options.exactQuantizedArithmetic ? EXACT_ACCURACY_LEVEL : undefined;
     const kernel = linearKernel(weights, target.int8);
     options.onLoadProgress?.('graph', `building the ${name} graph (${precision}, ${describeScheme(weights, accuracyLevel, kernel)} weights)`);
-    const store = weights === 'bf16' ? undefined : new QuantizedWeights(weights, await quantizedFileName(checkpoint, weights, accuracyLevel, kernel), accuracyLevel, true, kernel);
+    const store = weights === 'bf16' ? undefined : new QuantizedWeights(weights, await quantizedFileName(checkpoint, weights, accuracyLevel, kernel), accuracyLevel, kernel);
     const bytes = encodeModel(build(linkName, precision, target, store));
     const started = performance.now();
     let reported = -1;
@@ -161,16 +161,11 @@ export async function createSession(
       for (const file of checkpoint.files) {
         if (!externalData.some((e) => e.path === linkName(file.path))) externalData.push({ path: linkName(file.path), data: new Uint8Array(await readFile(file.path)) });
       }
-      if (!store?.entries.length) return { bytes };
-      // In-memory data serves the main graph's initializers only: the Loop body reads the
-      // outer ones, unpacked (slower decoding, float32 arithmetic there).
-      const flat = new QuantizedWeights(store.precision, store.fileName, accuracyLevel, false, store.kernel);
-      const flatBytes = encodeModel(build(linkName, precision, target, flat));
-      if (!externalData.some((e) => e.path === flat.fileName)) {
-        externalData.push({ path: flat.fileName, data: await quantizeToBuffer(flat, progress) });
+      if (store?.entries.length && !externalData.some((e) => e.path === store.fileName)) {
+        externalData.push({ path: store.fileName, data: await quantizeToBuffer(store, progress) });
         quantizeMs = performance.now() - started;
       }
-      return { bytes: flatBytes };
+      return { bytes };
     };
     if (weightFiles === 'in-memory') return inMemory();
     const key = createHash('sha1').update(checkpoint.dir).update(bytes).digest('hex').slice(0, 16);
