@@ -63,10 +63,18 @@ export function availability(info: ModelInfo): string {
   return '$(warning) not a complete checkpoint';
 }
 
-/** Where the engine runs, in words: `the GPU through CUDA, fp16 on NVIDIA H200`, `the CPU, fp32, int8 weights`. */
-export function describeEngine(status: Pick<StatusParams, 'executionProvider' | 'precision' | 'weights' | 'adapter'>): string {
-  // bf16 weights are the checkpoint as it is: only quantized ones are worth saying.
-  const weights = status.weights && status.weights !== 'bf16' ? ` with ${status.weights} weights` : '';
+/**
+ * What the engine stores in fewer bits, in words: `int8 weights`, `an 8-bit K/V cache`.
+ * bf16 weights and a float cache are the model as it is: only the quantized are worth saying.
+ */
+export function quantizedParts(status: Pick<StatusParams, 'weights' | 'kvCache'>): string[] {
+  return [...(status.weights && status.weights !== 'bf16' ? [`${status.weights} weights`] : []), ...(status.kvCache === 'int8' ? ['an 8-bit K/V cache'] : [])];
+}
+
+/** Where the engine runs, in words: `the GPU through CUDA, fp16 on NVIDIA H200`, `the CPU, fp32 with int8 weights and an 8-bit K/V cache`. */
+export function describeEngine(status: Pick<StatusParams, 'executionProvider' | 'precision' | 'weights' | 'kvCache' | 'adapter'>): string {
+  const parts = quantizedParts(status);
+  const weights = parts.length ? ` with ${parts.join(' and ')}` : '';
   const precision = status.precision ? `, ${status.precision}${weights}` : weights;
   const adapter = status.adapter ? ` on ${status.adapter}` : '';
   switch (status.executionProvider) {

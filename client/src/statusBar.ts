@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { isVideoFileName } from '../../server/src/language';
 import type { StatusParams } from '../../server/src/lsp/protocol';
 import { configuredModel } from './modelAccess';
-import { shortModelName } from './modelText';
+import { quantizedParts, shortModelName } from './modelText';
 
 /** The command contributed by the GPU installer (branch `pkg`); listed only when present at run time. */
 export const INSTALL_CUDA_COMMAND = 'videoScan.installCuda';
@@ -65,7 +65,7 @@ export class ModelStatusBar implements vscode.Disposable {
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown('**video-scan**\n\n');
     tooltip.appendMarkdown(`Model: \`${model}\`${model !== configured ? ` (next run: \`${configured}\`)` : ''}\n\n`);
-    tooltip.appendMarkdown(`Runs on: ${provider ? `${provider}${s.precision ? ` (${s.precision}${s.weights && s.weights !== 'bf16' ? `, ${s.weights} weights` : ''})` : ''}` : 'not loaded yet'}${s.adapter ? ` — ${s.adapter}` : ''}\n\n`);
+    tooltip.appendMarkdown(`Runs on: ${provider ? `${provider}${s.precision ? ` (${[s.precision, ...quantizedParts(s)].join(', ')})` : ''}` : 'not loaded yet'}${s.adapter ? ` — ${s.adapter}` : ''}\n\n`);
     tooltip.appendMarkdown(`Engine: ${s.state}${s.queue ? `, ${s.queue} queued` : ''}\n\n`);
     if (s.message) tooltip.appendText(`${s.message}\n\n`);
     tooltip.appendMarkdown('Click for the model menu');

@@ -48,4 +48,6 @@ test('where the engine runs, in words', () => {
   assert.equal(describeEngine({}), 'a provider the engine did not name');
   assert.equal(describeEngine({ executionProvider: 'cpu', precision: 'fp32', weights: 'int8' }), 'the CPU, fp32 with int8 weights');
   assert.equal(describeEngine({ executionProvider: 'cpu', precision: 'fp32', weights: 'bf16' }), 'the CPU, fp32');
+  assert.equal(describeEngine({ executionProvider: 'cpu', precision: 'fp32', weights: 'int8', kvCache: 'int8' }), 'the CPU, fp32 with int8 weights and an 8-bit K/V cache');
+  assert.equal(describeEngine({ executionProvider: 'cpu', precision: 'fp32', weights: 'bf16', kvCache: 'float' }), 'the CPU, fp32');
 });

@@ -6,13 +6,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { JobQueue } from '../../server/src/lsp/jobs';
+import { type EngineSettings, JobQueue } from '../../server/src/lsp/jobs';
 import type { StatusParams } from '../../server/src/lsp/protocol';
 import { TRAINING_DEFAULTS } from '../../server/src/video/plan';
 import { tempTinyCheckpoint } from '../helpers/tinyModel';
 import { makeVideo } from '../helpers/videos';
 
 let queue: JobQueue;
+let settings: EngineSettings;
 let video: string;
 const statuses: StatusParams[] = [];
 let onStatus: ((status: StatusParams) => void) | undefined;
@@ -20,7 +21,8 @@ let onStatus: ((status: StatusParams) => void) | undefined;
 before(async () => {
   const { dir, tiny } = await tempTinyCheckpoint('vscan-jobs-', 4);
   video = await makeVideo(join(dir, 'clip.mp4'), 2, '64x48', 4);
-  queue = new JobQueue({ model: tiny, executionProvider: 'cpu', precision: 'fp32', weights: 'bf16', threads: undefined }, (status) => {
+  settings = { model: tiny, executionProvider: 'cpu', precision: 'fp32', weights: 'bf16', kvCache: 'auto', threads: undefined };
+  queue = new JobQueue(settings, (status) => {
     statuses.push(status);
     onStatus?.(status);
   });
@@ -52,4 +54,18 @@ test('a cancel during a task is answered at once, and the queue goes on', { time
   await assert.rejects(run, (e: Error & { cancelled?: boolean }) => e.cancelled === true);
   assert.ok(progressSeen);
   assert.equal((await queue.run(request(), {})).task, 'caption');
+});
+
+test('a changed setting of the engine (here the K/V cache) loads it again before the next job; the same settings do not', { timeout: 120_000 }, async () => {
+  await queue.run(request(), {});
+  const loadsStarted = () => statuses.filter((s, i) => s.state === 'loading' && statuses[i - 1]?.state !== 'loading').length;
+  const before = loadsStarted();
+  queue.configure({ ...settings });
+  await queue.run(request(), {});
+  assert.equal(loadsStarted(), before, 'the same settings keep the loaded engine');
+  assert.equal(statuses.at(-1)!.kvCache, 'float', 'auto keeps floats for a small model');
+  queue.configure((settings = { ...settings, kvCache: 'int8' }));
+  assert.equal((await queue.run(request(), {})).task, 'caption');
+  assert.equal(loadsStarted(), before + 1, 'the 8-bit cache asked for loads the engine again');
+  assert.equal(statuses.at(-1)!.kvCache, 'int8', 'the status says which cache the engine holds');
 });

@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { engineSettings, readServerSettings } from '../../server/src/lsp/settings';
 
-test('model settings: where, at what precision, with which weights and how many threads the engine runs', () => {
+test('model settings: where, at what precision, with which weights and K/V cache and how many threads the engine runs', () => {
   const defaults = readServerSettings(undefined);
-  assert.deepEqual(engineSettings(defaults), { model: 'cudabenchmarktest/video-scan', executionProvider: 'auto', precision: 'auto', weights: 'auto', threads: undefined });
+  assert.deepEqual(engineSettings(defaults), { model: 'cudabenchmarktest/video-scan', executionProvider: 'auto', precision: 'auto', weights: 'auto', kvCache: 'auto', threads: undefined });
   assert.equal(defaults.maxNewTokens, 2048);
-  const chosen = readServerSettings({ model: { path: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', weights: 'int4', threads: 3, maxNewTokens: 64 } });
-  assert.deepEqual(engineSettings(chosen), { model: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', weights: 'int4', threads: 3 });
+  const chosen = readServerSettings({ model: { path: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', weights: 'int4', kvCache: 'float', threads: 3, maxNewTokens: 64 } });
+  assert.deepEqual(engineSettings(chosen), { model: '/models/video-scan', executionProvider: 'cpu', precision: 'fp16', weights: 'int4', kvCache: 'float', threads: 3 });
   assert.equal(chosen.maxNewTokens, 64);
   for (const ep of ['auto', 'cuda', 'webgpu', 'cpu']) assert.equal(readServerSettings({ model: { executionProvider: ep } }).executionProvider, ep);
   // Values a hand-edited settings.json may hold: each falls back to its default.
-  const odd = readServerSettings({ model: { path: '', executionProvider: 'gpu', precision: 'fp8', weights: 'int3', threads: -2, maxNewTokens: 1.5 } });
+  const odd = readServerSettings({ model: { path: '', executionProvider: 'gpu', precision: 'fp8', weights: 'int3', kvCache: 'int4', threads: -2, maxNewTokens: 1.5 } });
   assert.deepEqual(engineSettings(odd), engineSettings(defaults));
   assert.equal(odd.maxNewTokens, 2048);
   assert.equal(readServerSettings({ model: { threads: 2.5 } }).threads, undefined);

@@ -6,7 +6,7 @@
  */
 import { EngineHost } from '../model/runtime/engineHost';
 import type { VideoTaskRequest, VideoTaskResult } from '../model/runtime/engineProtocol';
-import type { ExecutionProviderChoice, PrecisionChoice, WeightsChoice } from '../model/runtime/runtime';
+import type { ExecutionProviderChoice, KvCacheChoice, PrecisionChoice, WeightsChoice } from '../model/runtime/runtime';
 import { describeAdapter } from '../model/runtime/webgpuAdapter';
 import type { TaskProgress } from '../tasks/videoTasks';
 import type { StatusParams } from './protocol';
@@ -18,6 +18,7 @@ export interface EngineSettings {
   executionProvider: ExecutionProviderChoice;
   precision: PrecisionChoice;
   weights: WeightsChoice;
+  kvCache: KvCacheChoice;
   threads: number | undefined;
 }
 
@@ -50,7 +51,7 @@ export class JobQueue {
   private waiting = 0;
   private loadedFor: string | undefined;
   /** What the last load got: the provider, the precision and why it fell back (if it did). */
-  private loaded: Pick<StatusParams, 'executionProvider' | 'adapter' | 'precision' | 'weights' | 'message'> = {};
+  private loaded: Pick<StatusParams, 'executionProvider' | 'adapter' | 'precision' | 'weights' | 'kvCache' | 'message'> = {};
   private status: StatusParams = { state: 'idle', queue: 0 };
 
   constructor(private settings: EngineSettings, private readonly report: (status: StatusParams) => void) {
@@ -110,15 +111,15 @@ export class JobQueue {
   }
 
   private async loadEngine(model: string): Promise<void> {
-    const { executionProvider, precision, weights, threads } = this.settings;
-    const wanted = `${model}|${executionProvider}|${precision}|${weights}|${threads ?? ''}`;
+    const { executionProvider, precision, weights, kvCache, threads } = this.settings;
+    const wanted = `${model}|${executionProvider}|${precision}|${weights}|${kvCache}|${threads ?? ''}`;
     if (this.loadedFor === wanted) return;
     this.publish({ state: 'loading' });
     // Quantizing the weights (the first load of a large model on the CPU) takes minutes: say so.
     const onLoadProgress = (stage: string, detail: string) => { if (stage === 'quantize') this.publish({ state: 'loading', message: detail }); };
-    const report = await this.host.load(model, { executionProvider, precision, weights, onLoadProgress, ...(threads ? { intraOpThreads: threads } : {}) });
+    const report = await this.host.load(model, { executionProvider, precision, weights, kvCache, onLoadProgress, ...(threads ? { intraOpThreads: threads } : {}) });
     this.loadedFor = wanted;
-    this.loaded = { executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, weights: report.weights, message: report.fallbackReason };
+    this.loaded = { executionProvider: report.executionProvider, adapter: report.adapter ? describeAdapter(report.adapter) : undefined, precision: report.precision, weights: report.weights, kvCache: report.target.kvCache, message: report.fallbackReason };
     this.publish(this.loaded);
   }
 

@@ -93,6 +93,8 @@ export interface StatusParams {
   precision?: 'fp32' | 'fp16';
   /** The weights the linear layers read: `bf16` as stored, or quantized (`int8`, `int4`). */
   weights?: 'bf16' | 'int8' | 'int4';
+  /** The attention layers' K/V cache: `float` (the precision's), or 8-bit (`int8`). */
+  kvCache?: 'float' | 'int8';
   /** Jobs waiting behind the running one. */
   queue: number;
   message?: string;

@@ -4,6 +4,7 @@ import type { SamplingOptions } from '../video/plan';
 import type { EngineSettings } from './jobs';
 import { DEFAULT_MODEL } from '../model/acquire/modelSpec';
 import { WEIGHTS_CHOICES, type WeightsChoice } from '../model/graph/quantizedWeights';
+import { KV_CACHE_CHOICES, type KvCacheChoice } from '../model/runtime/runtime';
 
 /** The `videoScan` configuration section as VS Code sends it (see package.json). */
 export interface VideoScanConfiguration {
@@ -11,7 +12,7 @@ export interface VideoScanConfiguration {
   format?: { timeStyle?: unknown };
   ffprobe?: { path?: unknown };
   ffmpeg?: { path?: unknown };
-  model?: { checkpoint?: unknown; path?: unknown; executionProvider?: unknown; precision?: unknown; weights?: unknown; threads?: unknown; maxNewTokens?: unknown };
+  model?: { checkpoint?: unknown; path?: unknown; executionProvider?: unknown; precision?: unknown; weights?: unknown; kvCache?: unknown; threads?: unknown; maxNewTokens?: unknown };
   video?: { fps?: unknown; minFrames?: unknown; maxFrames?: unknown; maxPixels?: unknown; window?: unknown; overlap?: unknown };
 }
 
@@ -25,6 +26,8 @@ export interface ServerSettings {
   precision: 'auto' | 'fp32' | 'fp16';
   /** The linear layers' weights: as stored (bf16) or quantized (int8, int4). */
   weights: WeightsChoice;
+  /** The K/V cache of the full-attention layers: float or 8-bit (`auto`: 8-bit on the CPU for large models). */
+  kvCache: KvCacheChoice;
   /** Threads per ONNX Runtime operator; unset: its default (all physical cores). */
   threads: number | undefined;
   maxNewTokens: number;
@@ -83,6 +86,7 @@ export function readServerSettings(raw: unknown): ServerSettings {
     executionProvider: ep === 'cuda' || ep === 'webgpu' || ep === 'cpu' ? ep : 'auto',
     precision: precision === 'fp32' || precision === 'fp16' ? precision : 'auto',
     weights: (WEIGHTS_CHOICES as readonly unknown[]).includes(config.model?.weights) ? (config.model?.weights as WeightsChoice) : 'auto',
+    kvCache: (KV_CACHE_CHOICES as readonly unknown[]).includes(config.model?.kvCache) ? (config.model?.kvCache as KvCacheChoice) : 'auto',
     threads: positive(config.model?.threads, true),
     maxNewTokens: positive(config.model?.maxNewTokens, true) ?? 2048,
     sampling,
@@ -93,5 +97,5 @@ export function readServerSettings(raw: unknown): ServerSettings {
 
 /** What the model jobs need from the settings (a change reloads the engine). */
 export function engineSettings(settings: ServerSettings): EngineSettings {
-  return { model: settings.model, executionProvider: settings.executionProvider, precision: settings.precision, weights: settings.weights, threads: settings.threads };
+  return { model: settings.model, executionProvider: settings.executionProvider, precision: settings.precision, weights: settings.weights, kvCache: settings.kvCache, threads: settings.threads };
 }
