@@ -166,20 +166,6 @@ export function asCached(g: Graph, kind: KvCacheKind, x: string, ct: number): { 
   return { stored, seen: floatKv(g, stored, ct) };
 }
 
-/** The smallest scale a row gets, so that an all-zero row divides to zeros, not NaN. */
-const TINY_SCALE = 1e-30;
-
-/**
- * Per row (last axis) of a rank-4 x, max|x| / 127, at least TINY_SCALE. A zero is appended
- * to each row first: ONNX Runtime's ReduceMax hands an empty tensor (the weights over an
- * empty cache, [1, kv, group, 0]) back as it is, not as one value per row.
- */
-function rowScales(g: Graph, x: string): string {
-  const rank = 4;
-  const padded = g.o('Pad', [g.o('Abs', [x]), g.constInt64([...new Array(2 * rank - 1).fill(0), 1])]);
-  return g.o('Max', [g.o('Div', [g.o('ReduceMax', [padded, g.constInt64([-1])], { keepdims: { int: 1 } }), g.constFloat([127], [])]), g.constFloat([TINY_SCALE], [])]);
-}
-
 /** round(x) + 128 as uint8, for x within ±127. */
 function toUint8(g: Graph, rounded: string): string {
   return g.o('Cast', [g.o('Add', [rounded, g.constFloat([128], [])])], { to: { int: DT.UINT8 } });
@@ -190,10 +176,10 @@ function zeroPoint(g: Graph): string {
   return g.o('Cast', [g.constInt64([128], [])], { to: { int: DT.UINT8 } });
 }
 
-/** float32 K or V [1, kvHeads, n, dim] → 8 bits with a scale per head and token. */
+/** float32 K or V [1, kvHeads, n, dim] → 8 bits with a scale per head and token (the integer GEMM's per-row quantizer). */
 export function quantizeKv(g: Graph, x: string): Int8Kv {
-  const scales = rowScales(g, x);
-  return { values: toUint8(g, g.o('Round', [g.o('Div', [x, scales])])), scales };
+  const { quantized, rowScale } = g.rowQuantized(x);
+  return { values: quantized, scales: rowScale };
 }
 
 /** The float32 values an 8-bit K/V cache stands for. */
@@ -209,7 +195,7 @@ export function dequantizeKv(g: Graph, kv: Int8Kv): string {
  * parts, so the cache is read once, and what stays inexact is the cache's own 8 bits.
  */
 function splitTo8Bits(g: Graph, x: string, as: 'uint8' | 'int8'): { parts: string; scales: string } {
-  const scales = rowScales(g, x);
+  const scales = g.rowScale(x, { rank: 4 }); // the weights over an empty cache have no columns
   const y = g.o('Div', [x, scales]);
   const high = g.o('Round', [y]);
   const low = g.o('Round', [g.o('Mul', [g.o('Sub', [y, high]), g.constFloat([254], [])])]);

@@ -247,12 +247,15 @@ export class Graph {
     return this.o('MatMulIntegerToFloat', [quantized, w.data, rowScale, w.scales, zero], {}, 'com.microsoft');
   }
 
-  /** x quantized per row, once per value: layers that read the same x (q/k/v, gate/up) share it. */
-  private rowQuantized(x: string): { quantized: string; rowScale: string; zero: string } {
+  /**
+   * x quantized per row (last axis) to u8 around 128 with the row's scale: round(x / s) + 128,
+   * s = max|x| / 127 (rowScale), once per value: layers that read the same x (q/k/v, gate/up)
+   * share it. The integer GEMM's activations and the 8-bit K/V cache (attention.ts) alike.
+   */
+  rowQuantized(x: string): { quantized: string; rowScale: string; zero: string } {
     const known = this.rowQuantizedOf.get(x);
     if (known) return known;
-    const range = this.o('Max', [this.o('ReduceMax', [this.o('Abs', [x]), this.sharedConst('axes', () => this.constInt64([-1]))], { keepdims: { int: 1 } }), this.sharedConst('tiny', () => this.constFloat([1e-30], []))]);
-    const rowScale = this.o('Mul', [range, this.sharedConst('inv127', () => this.constFloat([1 / 127], []))]);
+    const rowScale = this.rowScale(x);
     const zero = this.sharedConst('zp128', () => {
       const name = this.fresh('const_u8');
       this.initializers.push({ name, dataType: DT.UINT8, dims: [], int32Data: [128] });
@@ -262,6 +265,20 @@ export class Graph {
     const made = { quantized, rowScale, zero };
     this.rowQuantizedOf.set(x, made);
     return made;
+  }
+
+  /**
+   * Per row (last axis, kept as 1) max|x| / 127: the step that maps the row's largest
+   * magnitude to ±127. An all-zero row gets a tiny step (its values quantize to 0, not NaN).
+   * `emptyRows`: rows may have no columns (attention weights over an empty cache); a zero is
+   * appended to each row first, since ONNX Runtime's ReduceMax hands an empty tensor back as
+   * it is, not as one value per row. x of rank `rank` then.
+   */
+  rowScale(x: string, emptyRows?: { rank: number }): string {
+    const magnitudes = this.o('Abs', [x]);
+    const padded = emptyRows ? this.o('Pad', [magnitudes, this.constInt64([...new Array(2 * emptyRows.rank - 1).fill(0), 1])]) : magnitudes;
+    const range = this.o('Max', [this.o('ReduceMax', [padded, this.sharedConst('axes', () => this.constInt64([-1]))], { keepdims: { int: 1 } }), this.sharedConst('tiny', () => this.constFloat([1e-30], []))]);
+    return this.o('Mul', [range, this.sharedConst('inv127', () => this.constFloat([1 / 127], []))]);
   }
 
   /** A constant made once per graph. */
