@@ -52,6 +52,7 @@ export async function benchQuant(tables: Table[]): Promise<void> {
   }
   // Decode time against the context (float32 and 8-bit K/V caches): `npm run bench -- kvcache` (kvCache.ts).
   benchLinearKernels(tables);
+  benchDeltaNetConv(tables);
   if (process.env.BENCH_QUANT_CAPTION) await benchCaption(tables, dir, base, size);
   const drift: Record<string, Record<string, number>> = {};
   for (const weights of ['int8-nbits', 'int8', 'int4']) drift[weights] = child('drift', dir, weights, join(base, 'cache-drift'));
@@ -123,5 +124,24 @@ export function benchLinearKernels(tables: Table[]): void {
     head: ['rows M × K → N', ...results[0].rows.map((r) => r.name)],
     rows: results.map((r) => [`${r.M} × ${r.K} → ${r.N}`, ...r.rows.map((v) => `${v.medianMs.toFixed(2)} (${v.speedVsFloat32.toFixed(2)}×, ${(100 * v.relativeError).toFixed(1)}% / ${(100 * v.relativeErrorOutlierTokens).toFixed(1)}%)`)]),
     notes: ['Random weights; activations uniform with every 64th column 30× larger (outlier channels; timed) or every 64th row 100× larger (outlier tokens). One process per shape, the kernels alternating for 7 rounds (21 below 100 rows).'],
+  });
+}
+
+/**
+ * The DeltaNet convolution at prefill's chunk (2,048 tokens) and at one token, ONNX Runtime's
+ * CausalConvWithState against a grouped Conv (`deltaNetConv.ts`, one process per shape):
+ * why the decoder keeps the contrib operator (docs/benchmarks.md, "The DeltaNet convolution in prefill").
+ */
+export function benchDeltaNetConv(tables: Table[]): void {
+  const results = [2048, 1].map((tokens) => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'deltaNetConv.ts'), String(tokens), '6144', tokens > 1 ? '7' : '51'], { encoding: 'utf8', timeout: 600_000 });
+    if (run.status !== 0) throw new Error(`DeltaNet convolution at ${tokens} tokens: ${run.stderr}`);
+    return JSON.parse(run.stdout) as { T: number; rows: { name: string; medianMs: number }[]; maxOutputDifference: number };
+  });
+  tables.push({
+    title: 'The DeltaNet convolution on CPU, 6,144 channels, kernel 4, with SiLU (median ms)',
+    head: ['tokens', ...results[0]!.rows.map((r) => r.name), 'largest difference'],
+    rows: results.map((r) => [String(r.T), ...r.rows.map((v) => v.medianMs.toFixed(2)), r.maxOutputDifference.toExponential(1)]),
+    notes: ['Both from x [1, T, C] through a Transpose to [1, C, T] and back, as the decoder has it; the rounds alternate in one process.'],
   });
 }
