@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { bytesPerJob } from '../../server/src/cli/captionBatch';
 import { vscan, vscanAsync } from '../helpers/cli';
 import { tempTinyCheckpoint } from '../helpers/tinyModel';
 import { makeVideo } from '../helpers/videos';
@@ -66,6 +67,18 @@ test('--jobs 2 captions with two engine processes, each video once; a failing vi
   assert.equal(summary.failed[0].video, join(folder, 'broken.mp4'));
   assert.match(summary.failed[0].reason, /broken\.mp4/);
   assert.deepEqual(await vscanFiles(folder), ['p', 'q', 'r'].map((n) => join(folder, `${n}.vscan`)));
+});
+
+test('--jobs counts each engine by what it will hold: quantized weights on the CPU about half of float32\'s', () => {
+  const gib = 2 ** 30;
+  const large = 4 * gib; // the 2B checkpoint's bf16 files
+  assert.equal(bytesPerJob(large, { executionProvider: 'cpu' }), Math.ceil(1.2 * large), 'auto is int8 on the CPU for a large model');
+  assert.equal(bytesPerJob(large, { executionProvider: 'cpu', weights: 'int4' }), large);
+  assert.equal(bytesPerJob(large, { executionProvider: 'cpu', weights: 'bf16' }), 2.5 * large);
+  assert.equal(bytesPerJob(gib / 2, { executionProvider: 'cpu' }), 2.5 * (gib / 2), 'auto keeps a small model in bf16');
+  // auto could still pick a GPU, whose host memory was not measured: the most a process can need.
+  assert.equal(bytesPerJob(large, {}), 2.5 * large);
+  assert.equal(bytesPerJob(large, { executionProvider: 'webgpu', weights: 'int8' }), 2.5 * large);
 });
 
 test('bad --shard and --jobs are one line each', async () => {

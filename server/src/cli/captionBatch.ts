@@ -11,7 +11,7 @@ import { describeBytes } from '../io/regularFile';
 import { filesOfShard, type Shard } from '../library/shards';
 import { EngineHost } from '../model/runtime/engineHost';
 import type { VideoTaskRequest } from '../model/runtime/engineProtocol';
-import type { RuntimeOptions } from '../model/runtime/runtime';
+import { type RuntimeOptions, weightsFor } from '../model/runtime/runtime';
 import type { WindowCaption } from '../tasks/windows';
 import { candidateNames, windowsToVscan, writeCaptionKeepingResult } from '../tasks/writeResult';
 import { expandPaths, isVideoName } from './files';
@@ -51,11 +51,22 @@ async function weightBytes(modelDir: string): Promise<number> {
 }
 
 /**
- * How many engines fit: each holds the weights about twice (bf16 files, fp32 on the CPU);
- * `requested`, lowered (with a note) when free memory would not hold that many.
+ * The peak resident memory of one engine process's caption, from the checkpoint's weight
+ * bytes (bf16) and what it runs: measured at the 2B size on the CPU (docs/benchmarks.md, "The
+ * decode Loop beside the If": a 4.12 GiB checkpoint peaked at 10.1 GiB in float32 and 4.6
+ * GiB with int8 weights captioning 30 seconds, 3.9 GiB with int4 captioning 2 minutes),
+ * rounded up. Where `auto` could still pick a GPU, or weights whose host memory was not
+ * measured, float32's figure: the most a process can need.
  */
-export async function jobsThatFit(requested: number, modelDir: string, note: (line: string) => void): Promise<number> {
-  const perJob = 2 * (await weightBytes(modelDir));
+export function bytesPerJob(weightBytes: number, runtime: Pick<RuntimeOptions, 'executionProvider' | 'weights'> = {}): number {
+  const onCpu = runtime.executionProvider === 'cpu';
+  const weights = onCpu ? weightsFor('cpu', runtime.weights, weightBytes) : 'bf16';
+  return Math.ceil({ bf16: 2.5, int8: 1.2, int4: 1 }[weights] * weightBytes);
+}
+
+/** How many engines fit (bytesPerJob each): `requested`, lowered (with a note) when free memory would not hold that many. */
+export async function jobsThatFit(requested: number, modelDir: string, note: (line: string) => void, runtime: Pick<RuntimeOptions, 'executionProvider' | 'weights'> = {}): Promise<number> {
+  const perJob = bytesPerJob(await weightBytes(modelDir), runtime);
   const fit = perJob > 0 ? Math.max(1, Math.floor((freemem() * 0.8) / perJob)) : requested;
   if (fit >= requested) return requested;
   note(`--jobs ${requested} lowered to ${fit}: each job holds about ${describeBytes(perJob)} of model and ${describeBytes(freemem())} of memory is free`);

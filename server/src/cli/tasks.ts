@@ -153,7 +153,7 @@ async function runBatchCommand(positionals: string[], values: ReturnType<typeof 
   for (const folder of new Set(videos.map((v) => dirname(v)))) await checkWritableTarget([join(folder, 'x.vscan')]).catch((error: Error) => { throw new UsageError(error.message); });
   const modelDir = await resolveModelDir(values.model!);
   const log = values.json ? undefined : (line: string) => console.log(line);
-  const jobs = Math.min(await jobsThatFit(requestedJobs, modelDir, (line) => console.error(line)), Math.max(1, videos.length));
+  const jobs = Math.min(await jobsThatFit(requestedJobs, modelDir, (line) => console.error(line), runtime), Math.max(1, videos.length));
   const sampling = samplingFromEnv();
   const pipeline = values['no-pipeline'] ? false : undefined;
   let workers: { captionOne: CaptionOne; dispose(): void }[];
