@@ -39,6 +39,7 @@ const targets = [
       server: 'server/src/main.ts',
       cli: 'server/src/cli/main.ts',
       resizeWorker: 'server/src/video/resizeWorker.ts',
+      quantizeWorker: 'server/src/model/runtime/quantizeWorker.ts',
       templateWorker: 'server/src/model/checkpoint/templateWorker.ts',
       engine: 'server/src/model/runtime/engineProcess.ts',
     },

@@ -21,6 +21,8 @@ import { checkModel } from '../../server/src/model/runtime/check';
 import { DRIFT_TOLERANCE } from '../../server/src/model/runtime/drift';
 import { cleanGraphCache, listGraphCache } from '../../server/src/model/runtime/graphCache';
 import { ensureQuantizedFile, quantizeToBuffer } from '../../server/src/model/runtime/quantizedFile';
+import type { SliceJob } from '../../server/src/model/checkpoint/quantizeSlice';
+import { WorkerPool } from '../../server/src/io/workerPool';
 import { openCheckpoint } from '../../server/src/model/checkpoint/checkpoint';
 import { TextEngine } from '../../server/src/model/runtime/engine';
 import { integerGemmIsExact } from '../../server/src/model/runtime/integerGemmProbe';
@@ -329,18 +331,31 @@ test('the CLI takes --weights and names the choices when given another', async (
   assert.match(bad.stderr, /--weights is auto, bf16, int8, int4; got "int3"/);
 });
 
-test('quantizing in slices of a row at a time writes the same bytes as whole tensors (the bound on memory does not move anything)', async () => {
+test('quantizing in slices of a row at a time, here or on worker threads, writes the same bytes as whole tensors here (the bound on memory and the threads move nothing)', async () => {
   const checkpoint = await openCheckpoint(tiny);
-  for (const weights of ['int8', 'int4'] as const) {
-    const store = new QuantizedWeights(weights, 'sliced.bin');
+  for (const [weights, kernel] of [['int8', 'blockwise'], ['int8', 'integer-gemm'], ['int4', 'blockwise']] as const) {
+    const store = new QuantizedWeights(weights, 'sliced.bin', undefined, kernel);
     buildTextModel(checkpoint, (file) => file, 'fp32', 'fused', store);
-    const path = join(cacheDir, `sliced-${weights}.bin`);
-    // A slice smaller than any row: every tensor is read and written one row at a time.
-    assert.equal(await ensureQuantizedFile(store, path, undefined, 1), true);
-    assert.equal((await stat(path)).size, store.bytes);
-    assert.deepEqual(new Uint8Array(await readFile(path)), await quantizeToBuffer(store));
-    assert.equal(await ensureQuantizedFile(store, path), false, 'a complete file is kept');
+    const whole = await quantizeToBuffer(store, undefined, 0);
+    for (const workers of [0, 2]) {
+      const path = join(cacheDir, `sliced-${weights}-${kernel}-${workers}.bin`);
+      // A slice smaller than any row: every tensor is read and quantized one row at a time,
+      // the rows finishing in any order on the workers.
+      const progress: number[] = [];
+      assert.equal(await ensureQuantizedFile(store, path, (done) => progress.push(done), 1, workers), true);
+      assert.equal((await stat(path)).size, store.bytes);
+      assert.deepEqual(new Uint8Array(await readFile(path)), whole, `${weights} ${kernel} with ${workers} workers`);
+      assert.equal(progress.at(-1), store.entries.reduce((sum, e) => sum + e.source.byteLength, 0), 'progress ends at the whole source');
+      assert.equal(await ensureQuantizedFile(store, path), false, 'a complete file is kept');
+    }
   }
+});
+
+test('a slice a worker thread cannot quantize fails with its tensor and file named', async () => {
+  const pool = new WorkerPool<{ job: SliceJob }, { result: unknown }>(join(__dirname, '../../server/src/model/runtime'), 'quantizeWorker', 1);
+  const job: SliceJob = { raw: new Uint8Array(16), dtype: 'I32', name: 'model.w', file: 'model.safetensors', rows: 2, k: 2, layout: 'per-column', scheme: QUANT_SCHEMES.int8 };
+  await assert.rejects(pool.run({ job }), /model\.safetensors: tensor model\.w is I32; only BF16, F16 and F32 weights can be quantized/);
+  await pool.close();
 });
 
 test('where the graph cache cannot hold files, the weights are quantized in memory and give the same logits', async () => {

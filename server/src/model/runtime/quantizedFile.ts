@@ -1,17 +1,20 @@
 /**
  * Writes a graph's quantized weights (graph/quantizedWeights.ts) from the safetensors: each
- * tensor read in slices of rows, converted to float32, quantized and written at its place,
- * so memory stays bounded by one slice (16 MiB of source) whatever the tensor's size (the
- * 2B model's tied embedding alone is 1 GB of bf16). The file appears under its final name
+ * tensor read in slices of rows, converted to float32, quantized (on worker threads for a
+ * large model) and written at its place, so memory stays bounded by a few slices (16 MiB of
+ * source each) whatever the tensor's size (the 2B model's tied embedding alone is 1 GB of bf16). The file appears under its final name
  * only when whole (written beside it, then renamed), so a file that exists is complete and a
  * later load reads it as it is.
  */
 import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { WorkerPool } from '../../io/workerPool';
 import type { Checkpoint } from '../checkpoint/checkpoint';
-import { quantizeOutputs, quantizeRows } from '../checkpoint/quantize';
-import { DTYPE_BYTES, fromBfloat16, type TensorInfo } from '../checkpoint/safetensors';
-import { describeScheme, type Int8Kernel, type QuantizedEntry, type QuantizedWeights, type WeightsPrecision } from '../graph/quantizedWeights';
+import { quantizeSlice, type SliceJob, type SliceResult } from '../checkpoint/quantizeSlice';
+import { DTYPE_BYTES } from '../checkpoint/safetensors';
+import { describeScheme, type Int8Kernel, type QuantizedWeights, type WeightsPrecision } from '../graph/quantizedWeights';
 import { weightFilesIdentity } from './graphCache';
+import type { QuantizeReply, QuantizeRequest } from './quantizeWorker';
 
 /** Source bytes per slice (at least one row is read whatever the size). */
 export const SLICE_BYTES = 16 * 2 ** 20;
@@ -25,62 +28,50 @@ export async function quantizedFileName(checkpoint: Checkpoint, precision: Exclu
   return `weights-${describeScheme(precision, accuracyLevel, kernel)}-${await weightFilesIdentity(checkpoint.files.map((f) => f.path))}.bin`;
 }
 
-/** float16 bits → float32 (exact). */
-function fromFloat16(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i];
-    const exponent = (h >> 10) & 31;
-    const mantissa = h & 1023;
-    const magnitude = exponent === 0 ? mantissa * 2 ** -24 : exponent === 31 ? (mantissa ? NaN : Infinity) : (1 + mantissa / 1024) * 2 ** (exponent - 15);
-    out[i] = h & 0x8000 ? -magnitude : magnitude;
-  }
-  return out;
-}
-
-/** Stored values as float32 (a copy where the dtype differs). */
-function toFloat32(bytes: Uint8Array, info: TensorInfo): Float32Array {
-  const aligned = new Uint8Array(bytes); // typed views need aligned offsets
-  if (info.dtype === 'BF16') return fromBfloat16(new Uint16Array(aligned.buffer));
-  if (info.dtype === 'F16') return fromFloat16(new Uint16Array(aligned.buffer));
-  if (info.dtype === 'F32') return new Float32Array(aligned.buffer);
-  throw new Error(`${info.file}: tensor ${info.name} is ${info.dtype}; only BF16, F16 and F32 weights can be quantized`);
-}
-
-/**
- * A per-column tensor's B [K, N] gathered in memory as its rows (outputs) are quantized,
- * slice by slice: each slice fills columns of every row of B, so B is written whole at the
- * end. Its size is one linear layer's int8 (12 MiB for the 2B model's largest; the head,
- * the one far larger tensor, is blockwise), not the source's.
- */
-class PerColumnTensor {
-  readonly bytes: Uint8Array;
-  private readonly b: Int8Array;
-
-  constructor(private readonly entry: QuantizedEntry) {
-    this.bytes = new Uint8Array(entry.layout === 'per-column' ? entry.dataBytes : 0);
-    this.b = new Int8Array(this.bytes.buffer);
-  }
-
-  /** Quantizes rows [first, first + rows) into B's columns; returns their scales. */
-  add(values: Float32Array, first: number, rows: number): Float32Array {
-    const { n, k } = this.entry;
-    const q = quantizeOutputs(values, rows, k);
-    for (let r = 0; r < rows; r++) for (let i = 0; i < k; i++) this.b[i * n + first + r] = q.values[r * k + i];
-    return q.scales;
-  }
-}
-
 /** Where quantized bytes go: a file (positional writes) or a buffer. */
 type Sink = (bytes: Uint8Array, offset: number) => Promise<void>;
 
 /** Progress: source bytes quantized so far, of the total. */
 export type QuantizeProgress = (doneBytes: number, totalBytes: number) => void;
 
-async function quantizeInto(store: QuantizedWeights, sink: Sink, onProgress?: QuantizeProgress, sliceBytes = SLICE_BYTES): Promise<void> {
-  const total = store.entries.reduce((sum, e) => sum + e.source.byteLength, 0);
+/** Source bytes from which quantizing is worth worker threads (starting one costs ~0.1 s). */
+const WORKERS_FROM_BYTES = 64 * 2 ** 20;
+
+/** The source bytes a store's weights are quantized from. */
+function sourceBytes(store: QuantizedWeights): number {
+  return store.entries.reduce((sum, e) => sum + e.source.byteLength, 0);
+}
+
+/** Worker threads for `totalBytes` of source: one per core (at most 8) for a large model, none for a small one. */
+export function quantizeWorkers(totalBytes: number): number {
+  return totalBytes >= WORKERS_FROM_BYTES ? Math.max(1, Math.min(cpus().length, 8)) : 0;
+}
+
+/**
+ * Quantizes every tensor of `store` into `sink`: each tensor read in slices of rows on this
+ * thread, each slice quantized on a worker thread (`workers` > 0; 0: here), at most two
+ * slices per worker in flight, so memory stays bounded by a few slices. A per-column
+ * tensor's B [K, N] is gathered in memory as its slices arrive (each fills columns of every
+ * row of B) and written whole at the end: one linear layer's int8, 12 MiB for the 2B model's
+ * largest (the head, the one far larger tensor, is blockwise).
+ */
+async function quantizeInto(store: QuantizedWeights, sink: Sink, onProgress: QuantizeProgress | undefined, sliceBytes: number, workers: number): Promise<void> {
+  const total = sourceBytes(store);
   let done = 0;
   const handles = new Map<string, FileHandle>();
+  const pool = workers > 0 ? new WorkerPool<Omit<QuantizeRequest, 'id'>, Extract<QuantizeReply, { result: SliceResult }>>(__dirname, 'quantizeWorker', workers) : undefined;
+  const quantize = async (job: SliceJob): Promise<SliceResult> => (pool ? (await pool.run({ job }, [job.raw.buffer as ArrayBuffer])).result : quantizeSlice(job));
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const track = (task: Promise<void>): Promise<void> => {
+    const tracked: Promise<void> = task.catch((error: unknown) => { failure ??= error; }).finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    return tracked;
+  };
+  const settle = async (atMost: number) => {
+    while (inFlight.size > atMost) await Promise.race(inFlight);
+    if (failure !== undefined) throw failure;
+  };
   try {
     for (const entry of store.entries) {
       const { source, n, k, kBlocks, blobBytes } = entry;
@@ -89,27 +80,40 @@ async function quantizeInto(store: QuantizedWeights, sink: Sink, onProgress?: Qu
       const valueBytes = DTYPE_BYTES[source.dtype];
       const rowsPerSlice = Math.max(1, Math.floor(sliceBytes / (k * valueBytes)));
       const zpRowBytes = entry.zeroPointBytes / n;
-      const columns = new PerColumnTensor(entry);
+      const columns = entry.layout === 'per-column' ? new Int8Array(entry.dataBytes) : undefined;
+      const slices: Promise<void>[] = [];
       for (let row = 0; row < n; row += rowsPerSlice) {
+        await settle(Math.max(1, 2 * workers) - 1);
         const rows = Math.min(rowsPerSlice, n - row);
         const raw = new Uint8Array(rows * k * valueBytes);
         const { bytesRead } = await handle.read(raw, 0, raw.length, source.offset + row * k * valueBytes);
         if (bytesRead !== raw.length) throw new Error(`${source.file}: tensor ${source.name}: file shrank while quantizing`);
-        if (entry.layout === 'per-column') {
-          await sink(new Uint8Array(columns.add(toFloat32(raw, source), row, rows).buffer), entry.scalesOffset + row * 4);
-        } else {
-          const q = quantizeRows(toFloat32(raw, source), rows, k, store.scheme);
-          await sink(q.data, entry.dataOffset + row * kBlocks * blobBytes);
-          await sink(new Uint8Array(q.scales.buffer), entry.scalesOffset + row * kBlocks * 4);
-          if (entry.zeroPointBytes) await sink(q.zeroPoints, entry.zeroPointsOffset + row * zpRowBytes);
-        }
-        done += raw.length;
-        onProgress?.(done, total);
+        const first = row;
+        const job: SliceJob = { raw, dtype: source.dtype, name: source.name, file: source.file, rows, k, layout: entry.layout, scheme: store.scheme };
+        slices.push(track(quantize(job).then(async (result) => {
+          if (result.layout === 'per-column') {
+            for (let i = 0; i < k; i++) columns!.set(result.transposed.subarray(i * rows, (i + 1) * rows), i * n + first);
+            await sink(new Uint8Array(result.scales.buffer, result.scales.byteOffset, result.scales.byteLength), entry.scalesOffset + first * 4);
+          } else {
+            await sink(result.data, entry.dataOffset + first * kBlocks * blobBytes);
+            await sink(new Uint8Array(result.scales.buffer, result.scales.byteOffset, result.scales.byteLength), entry.scalesOffset + first * kBlocks * 4);
+            if (entry.zeroPointBytes) await sink(result.zeroPoints, entry.zeroPointsOffset + first * zpRowBytes);
+          }
+          done += rows * k * valueBytes;
+          onProgress?.(done, total);
+        })));
       }
-      if (entry.layout === 'per-column') await sink(columns.bytes, entry.dataOffset);
+      if (columns) {
+        await Promise.all(slices);
+        if (failure !== undefined) throw failure;
+        await sink(new Uint8Array(columns.buffer), entry.dataOffset);
+      }
     }
+    await settle(0);
   } finally {
+    await Promise.all(inFlight);
     for (const handle of handles.values()) await handle.close();
+    await pool?.close();
   }
 }
 
@@ -117,7 +121,7 @@ async function quantizeInto(store: QuantizedWeights, sink: Sink, onProgress?: Qu
  * Makes `path` hold the store's quantized weights unless it already does (a complete file
  * of the right size). Returns whether it quantized.
  */
-export async function ensureQuantizedFile(store: QuantizedWeights, path: string, onProgress?: QuantizeProgress, sliceBytes = SLICE_BYTES): Promise<boolean> {
+export async function ensureQuantizedFile(store: QuantizedWeights, path: string, onProgress?: QuantizeProgress, sliceBytes = SLICE_BYTES, workers = quantizeWorkers(sourceBytes(store))): Promise<boolean> {
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isFile() && existing.size === store.bytes) return false;
   const partial = `${path}.${process.pid}.partial`;
@@ -126,7 +130,7 @@ export async function ensureQuantizedFile(store: QuantizedWeights, path: string,
     await file.truncate(store.bytes);
     await quantizeInto(store, async (bytes, offset) => {
       await file.write(bytes, 0, bytes.length, offset);
-    }, onProgress, sliceBytes);
+    }, onProgress, sliceBytes, workers);
     await file.sync();
     await file.close();
     await rename(partial, path);
@@ -139,8 +143,8 @@ export async function ensureQuantizedFile(store: QuantizedWeights, path: string,
 }
 
 /** The quantized weights in memory (where the graph cache cannot hold files). */
-export async function quantizeToBuffer(store: QuantizedWeights, onProgress?: QuantizeProgress): Promise<Uint8Array> {
+export async function quantizeToBuffer(store: QuantizedWeights, onProgress?: QuantizeProgress, workers = quantizeWorkers(sourceBytes(store))): Promise<Uint8Array> {
   const out = new Uint8Array(store.bytes);
-  await quantizeInto(store, async (bytes, offset) => out.set(bytes, offset), onProgress);
+  await quantizeInto(store, async (bytes, offset) => out.set(bytes, offset), onProgress, SLICE_BYTES, workers);
   return out;
 }
