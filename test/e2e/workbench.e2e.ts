@@ -188,15 +188,19 @@ type PreviewWindow = { videoScanPreview: { timeline: { view: { viewStart: number
 async function goToLine(name: string, line: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     await openGoToLine(name);
-    await page.keyboard.type(String(line)); // after the ':' Go to Line starts with
+    // Into the box itself, not wherever focus is: on a loaded machine focus can move between
+    // the box opening and the keystrokes, and digits typed into the editor edit the file (seen
+    // in CI: "7<3.5 - 10.0>"). A box that closed meanwhile fails here and is opened again.
+    const box = page.locator('.quick-input-widget .quick-input-box input');
+    const filled = await box.fill(`:${line}`, { timeout: 5_000 }).then(() => true, () => false);
     // Enter only while the box still has focus and holds the line: a box that closed meanwhile
     // (focus taken on a loaded machine) would let Enter split the line the cursor was moved to.
-    const holds = await page.waitForFunction((want) => {
+    const holds = filled && await page.waitForFunction((want) => {
       const input = document.querySelector('.quick-input-widget .quick-input-box input') as HTMLInputElement | null;
       return Boolean(input && document.activeElement === input && input.value === want);
     }, `:${line}`, { timeout: 5_000 }).then(() => true, () => false);
     if (holds) {
-      await page.keyboard.press('Enter');
+      await box.press('Enter');
       return;
     }
     await page.keyboard.press('Escape');
