@@ -135,7 +135,7 @@ export function dequantizeRows(q: QuantizedRows, rows: number, k: number, scheme
  * [N, K] (one row per output) keeps one float scale per output, max|w| / 127 over its K
  * values, and its values as signed bytes round(w / scale) in [−127, 127], so that
  * w ≈ q · scale. The kernel reads B as x's right operand, [K, N] row-major: the file holds
- * the transpose (quantizedFile.ts transposes as it writes).
+ * the transpose (quantizeSlice.ts transposes each slice, quantizedFile.ts gathers them into B).
  */
 export interface ColumnQuantized {
   /** [rows, K] as the rows came (one output each), not yet transposed. */

@@ -91,12 +91,12 @@ async function quantizeInto(store: QuantizedWeights, sink: Sink, onProgress: Qua
         const first = row;
         const job: SliceJob = { raw, dtype: source.dtype, name: source.name, file: source.file, rows, k, layout: entry.layout, scheme: store.scheme };
         slices.push(track(quantize(job).then(async (result) => {
+          // Scales come per row (per column) or per row and block alike: kBlocks is 1 per column.
+          await sink(new Uint8Array(result.scales.buffer, result.scales.byteOffset, result.scales.byteLength), entry.scalesOffset + first * kBlocks * 4);
           if (result.layout === 'per-column') {
             for (let i = 0; i < k; i++) columns!.set(result.transposed.subarray(i * rows, (i + 1) * rows), i * n + first);
-            await sink(new Uint8Array(result.scales.buffer, result.scales.byteOffset, result.scales.byteLength), entry.scalesOffset + first * 4);
           } else {
             await sink(result.data, entry.dataOffset + first * kBlocks * blobBytes);
-            await sink(new Uint8Array(result.scales.buffer, result.scales.byteOffset, result.scales.byteLength), entry.scalesOffset + first * kBlocks * 4);
             if (entry.zeroPointBytes) await sink(result.zeroPoints, entry.zeroPointsOffset + first * zpRowBytes);
           }
           done += rows * k * valueBytes;
